@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, bottom to top. Each module imports only the ones below it.
+//
+//   C4CSRCore      pure: canonical JSON, entries, Ed25519, vector clocks, merged
+//                  order, the merge planner, the practice rules, the auditor.
+//                  No IO, no SQLite, no networking.
+//   C4CSRStore     the append-only log in SQLite (GRDB, WAL).
+//   C4CSRNode      a city's data directory: identity, keys, peer cards, and the
+//                  operations the CLI and the daemon share (add, import, audit…).
+//   C4CSRCommands  the command-line interface (swift-argument-parser).
+//   c4csr          the executable: calls C4CSRCommands.
+let package = Package(
+    name: "c4csr",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "c4csr", targets: ["c4csr"]),
+        .library(name: "C4CSRCore", targets: ["C4CSRCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "C4CSRCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "C4CSRStore",
+            dependencies: ["C4CSRCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "C4CSRNode",
+            dependencies: [
+                "C4CSRCore", "C4CSRStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "C4CSRCommands",
+            dependencies: [
+                "C4CSRCore", "C4CSRStore", "C4CSRNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands"]),
+        .testTarget(
+            name: "C4CSRCoreTests",
+            dependencies: ["C4CSRCore", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "C4CSRStoreTests",
+            dependencies: ["C4CSRCore", "C4CSRStore", "C4CSRNode", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "C4CSRCommandsTests",
+            dependencies: ["C4CSRCommands", "C4CSRNode", "C4CSRStore", "C4CSRCore"]
+        ),
+    ]
+)
+
+// One loop applies the language settings to every target (as SwiftNIO does).
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

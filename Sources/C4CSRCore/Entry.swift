@@ -1,0 +1,206 @@
+/// What an entry says about a practice.
+public enum EntryKind: String, Sendable, Hashable, CaseIterable {
+    /// A city publishes a new practice; the entry's id becomes the practice id.
+    case publish
+    /// The publishing city replaces a practice's fields.
+    case revise
+    /// The publishing city withdraws a practice.
+    case retract
+    /// Another city records that it adopted or adapted the practice.
+    case adopt
+}
+
+/// One entry of a city's log, exactly as signed by its origin.
+///
+/// `body` is the canonical JSON the origin serialised once (see docs/PROTOCOL.md);
+/// `signature` is Ed25519 over exactly `body`; `id` is SHA-256 of `body`. The other
+/// properties are read from `body` and never written back: nothing is re-serialised.
+public struct Entry: Sendable, Hashable, CustomStringConvertible {
+    public static let format = "c4csr/1"
+    /// The largest body accepted (bytes).
+    public static let maxBodyBytes = 64 * 1024
+    /// The deepest JSON nesting accepted in a body.
+    public static let maxBodyDepth = 12
+
+    public let id: EntryID
+    public let body: [UInt8]
+    public let signature: [UInt8]
+    public let origin: CityID
+    public let seq: Int64
+    public let prev: EntryID?
+    public let clock: VectorClock
+    /// Milliseconds since the Unix epoch on the origin's wall clock. Informational
+    /// only: ordering uses `clock`, never `time`.
+    public let time: Int64
+    public let kind: EntryKind
+    /// The kind-specific payload, always a JSON object.
+    public let payload: JSONValue
+
+    public var description: String { "\(origin)#\(seq) \(kind.rawValue) \(id.short)" }
+
+    /// The merged-order key: sum of the clock, then origin, then seq, then id.
+    public var orderKey: MergedOrderKey { MergedOrderKey(rank: clock.sum, origin: origin, seq: seq, id: id) }
+
+    /// Decodes and checks the envelope of a signed entry. Does not verify the
+    /// signature (that needs the origin's key: see `EntryVerifier`).
+    ///
+    /// - Throws: `EntryError` naming what is wrong: size, JSON, a field, or a body
+    ///   that is not in canonical form.
+    public static func decode(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
+        guard body.count <= maxBodyBytes else { throw .tooLarge(body.count) }
+        guard signature.count == 64 else { throw .malformed("signature must be 64 bytes, found \(signature.count)") }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body, limits: JSONLimits(maxDepth: maxBodyDepth, maxBytes: maxBodyBytes))
+        } catch {
+            throw .malformed("body is not valid JSON (\(error))")
+        }
+        guard case .object(let o) = value else { throw .malformed("body must be a JSON object") }
+        let expected: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
+        let keys = Set(o.keys)
+        if keys != expected {
+            let missing = expected.subtracting(keys).sorted()
+            let extra = keys.subtracting(expected).sorted()
+            var parts = [String]()
+            if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
+            if !extra.isEmpty { parts.append("unknown \(extra.joined(separator: ", "))") }
+            throw .malformed("body fields: " + parts.joined(separator: "; "))
+        }
+        guard o["format"]?.stringValue == format else {
+            throw .unsupportedFormat(o["format"]?.stringValue ?? o["format"]!.typeName)
+        }
+        guard let originText = o["origin"]?.stringValue, let origin = CityID(originText) else {
+            throw .malformed("origin must be a city id (\(CityID.rule))")
+        }
+        guard let seq = o["seq"]?.intValue, seq >= 1 else { throw .malformed("seq must be an integer ≥ 1") }
+        let prev: EntryID?
+        switch o["prev"]! {
+        case .null:
+            guard seq == 1 else { throw .malformed("prev is null but seq is \(seq); only seq 1 has no predecessor") }
+            prev = nil
+        case .string(let s):
+            guard seq > 1 else { throw .malformed("seq 1 must have prev null") }
+            guard s.utf8.count == 64, s == s.lowercased(), let id = EntryID(hex: s) else {
+                throw .malformed("prev must be 64 lowercase hex digits")
+            }
+            prev = id
+        default:
+            throw .malformed("prev must be null or a string")
+        }
+        guard case .object(let clockObject) = o["clock"]! else { throw .malformed("clock must be an object") }
+        var components = [CityID: Int64]()
+        for (k, v) in clockObject {
+            guard let city = CityID(k) else { throw .malformed("clock key \"\(k)\" is not a city id") }
+            guard let n = v.intValue, n >= 1 else { throw .malformed("clock[\(k)] must be an integer ≥ 1") }
+            components[city] = n
+        }
+        let clock = VectorClock(components)
+        guard clock[origin] == seq else { throw .malformed("clock[\(origin)] must equal seq (\(seq)), found \(clock[origin])") }
+        guard let time = o["time"]?.intValue, time >= 0 else { throw .malformed("time must be an integer ≥ 0 (milliseconds)") }
+        guard let kindText = o["kind"]?.stringValue, let kind = EntryKind(rawValue: kindText) else {
+            throw .malformed("kind must be one of \(EntryKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard case .object = o["payload"]! else { throw .malformed("payload must be an object") }
+        // Exactly one byte sequence per entry: reject any other spelling of the same JSON,
+        // so that no two parsers can disagree about what was signed.
+        guard CanonicalJSON.encode(value) == body else { throw .notCanonical }
+        return Entry(
+            id: EntryID.of(body: body), body: body, signature: signature, origin: origin, seq: seq,
+            prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!)
+    }
+}
+
+/// The fields of an entry before it is serialised and signed.
+public struct EntryDraft: Sendable {
+    public var origin: CityID
+    public var seq: Int64
+    public var prev: EntryID?
+    public var clock: VectorClock
+    public var time: Int64
+    public var kind: EntryKind
+    public var payload: [String: JSONValue]
+
+    public init(origin: CityID, seq: Int64, prev: EntryID?, clock: VectorClock, time: Int64, kind: EntryKind, payload: [String: JSONValue]) {
+        self.origin = origin
+        self.seq = seq
+        self.prev = prev
+        self.clock = clock
+        self.time = time
+        self.kind = kind
+        self.payload = payload
+    }
+
+    /// Serialises the draft once, in canonical form, and signs those bytes.
+    /// - Throws: `EntryError` if the draft is not a valid entry (the same checks a receiver makes).
+    public func sign(with key: CitySigningKey) throws(EntryError) -> Entry {
+        let value: JSONValue = .object([
+            "clock": clock.json,
+            "format": .string(Entry.format),
+            "kind": .string(kind.rawValue),
+            "origin": .string(origin.rawValue),
+            "payload": .object(payload),
+            "prev": prev.map { .string($0.hex) } ?? .null,
+            "seq": .int(seq),
+            "time": .int(time),
+        ])
+        let body = CanonicalJSON.encode(value)
+        return try Entry.decode(body: body, signature: key.signature(for: body))
+    }
+}
+
+/// Why an entry's envelope or signature is not acceptable.
+public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: String, Sendable, Hashable {
+        case tooLarge = "entry_too_large"
+        case malformed = "entry_malformed"
+        case notCanonical = "entry_not_canonical"
+        case unsupportedFormat = "entry_unsupported_format"
+        case unknownOrigin = "entry_unknown_origin"
+        case badSignature = "entry_bad_signature"
+    }
+    private let code: Code
+    public let message: String
+
+    /// A stable machine-readable code (`entry_bad_signature`, …).
+    public var codeName: String { code.rawValue }
+    public var description: String { message }
+
+    public static func tooLarge(_ n: Int) -> EntryError {
+        EntryError(code: .tooLarge, message: "entry body is \(n) bytes; the limit is \(Entry.maxBodyBytes)")
+    }
+    public static func malformed(_ why: String) -> EntryError { EntryError(code: .malformed, message: "malformed entry: \(why)") }
+    public static var notCanonical: EntryError {
+        EntryError(code: .notCanonical, message: "entry body is not in canonical JSON form (docs/PROTOCOL.md §2)")
+    }
+    public static func unsupportedFormat(_ f: String) -> EntryError {
+        EntryError(code: .unsupportedFormat, message: "entry format \"\(f)\" is not supported (this version reads \(Entry.format))")
+    }
+    public static func unknownOrigin(_ c: CityID) -> EntryError {
+        EntryError(code: .unknownOrigin, message: "no public key is known for city \(c) (add its peer card)")
+    }
+    public static func badSignature(_ c: CityID) -> EntryError {
+        EntryError(code: .badSignature, message: "signature does not verify with \(c)'s public key")
+    }
+
+    public var isBadSignature: Bool { code == .badSignature }
+    public var isUnknownOrigin: Bool { code == .unknownOrigin }
+}
+
+/// Checks a signed entry: envelope, canonical form, and Ed25519 signature by its origin.
+/// Pure and thread-safe: callers may verify many entries in parallel.
+public struct EntryVerifier: Sendable {
+    public let keys: [CityID: CityPublicKey]
+
+    public init(keys: [CityID: CityPublicKey]) { self.keys = keys }
+
+    public func verify(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
+        let entry = try Entry.decode(body: body, signature: signature)
+        try verify(entry)
+        return entry
+    }
+
+    public func verify(_ entry: Entry) throws(EntryError) {
+        guard let key = keys[entry.origin] else { throw .unknownOrigin(entry.origin) }
+        guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin) }
+    }
+}

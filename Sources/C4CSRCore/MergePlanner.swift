@@ -1,0 +1,198 @@
+/// An entry already held in a log, as the planner needs to see it.
+public struct LogPosition: Sendable, Hashable {
+    public let id: EntryID
+    public let clock: VectorClock
+    public init(id: EntryID, clock: VectorClock) {
+        self.id = id
+        self.clock = clock
+    }
+}
+
+/// What the merge planner reads of the log it merges into. The store implements it
+/// inside the write transaction; tests implement it in memory.
+public protocol LogIndex {
+    /// The highest seq held for `origin`, 0 if none.
+    func maxSeq(of origin: CityID) throws -> Int64
+    /// The entries held at (origin, seq): one normally, more after a fork.
+    func positions(origin: CityID, seq: Int64) throws -> [LogPosition]
+    func contains(_ id: EntryID) throws -> Bool
+}
+
+/// Why the planner did not accept an entry of a batch.
+public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
+    /// Not causally ready: its chain predecessor is not held (a gap, or a branch not yet seen).
+    case missingPredecessor(origin: CityID, seq: Int64)
+    /// Not causally ready: its clock depends on an entry not held.
+    case missingDependency(origin: CityID, seq: Int64)
+    /// Invalid: its clock does not cover its own predecessor's clock.
+    case clockRegressed(prev: EntryID)
+
+    /// `true` when the entry may become acceptable once its causal past arrives.
+    public var isNotReady: Bool {
+        switch self {
+        case .missingPredecessor, .missingDependency: true
+        case .clockRegressed: false
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .missingPredecessor: "missing_predecessor"
+        case .missingDependency: "missing_dependency"
+        case .clockRegressed: "clock_regressed"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missingPredecessor(let o, let s): "its predecessor \(o)#\(s) is not in the log"
+        case .missingDependency(let o, let s): "its vector clock depends on \(o)#\(s), which is not in the log"
+        case .clockRegressed(let p): "its vector clock does not cover that of its predecessor \(p.short)"
+        }
+    }
+}
+
+/// The outcome of planning a batch: what to insert, in which order, and why the rest is not.
+public struct MergePlan: Sendable {
+    /// Entries to insert, in an order in which each one's causal past precedes it.
+    public var accepted: [Entry] = []
+    /// Ids of accepted entries whose (origin, seq) already holds a different entry:
+    /// forks, kept as evidence.
+    public var forks: Set<EntryID> = []
+    /// Entries already held (or repeated in the batch): ignored, merging is idempotent.
+    public var duplicates = 0
+    /// Entries not accepted, with the reason.
+    public var refused: [(entry: Entry, reason: MergeRejection)] = []
+
+    public init() {}
+}
+
+/// Decides which entries of a batch may join a log (invariants 2–4), without IO.
+///
+/// The batch is considered in merged order, which puts every entry after its causal
+/// past, so a single pass accepts everything whose past is in the log or earlier in
+/// the batch. The caller must have verified every entry's signature (`EntryVerifier`).
+public enum MergePlanner {
+    public static func plan(_ batch: [Entry], into index: some LogIndex) throws -> MergePlan {
+        var plan = MergePlan()
+        var maxSeq = [CityID: Int64]()
+        var positions = [PositionKey: [LogPosition]]()
+        var seen = Set<EntryID>()
+
+        func max(_ origin: CityID) throws -> Int64 {
+            if let m = maxSeq[origin] { return m }
+            let m = try index.maxSeq(of: origin)
+            maxSeq[origin] = m
+            return m
+        }
+        func held(_ origin: CityID, _ seq: Int64) throws -> [LogPosition] {
+            let key = PositionKey(origin: origin, seq: seq)
+            if let p = positions[key] { return p }
+            let p = try index.positions(origin: origin, seq: seq)
+            positions[key] = p
+            return p
+        }
+
+        for entry in batch.mergedOrder() {
+            if try seen.contains(entry.id) || index.contains(entry.id) {
+                plan.duplicates += 1
+                continue
+            }
+            seen.insert(entry.id)
+            let top = try max(entry.origin)
+            if entry.seq > top + 1 {
+                plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
+                continue
+            }
+            if let prev = entry.prev {
+                guard let p = try held(entry.origin, entry.seq - 1).first(where: { $0.id == prev }) else {
+                    plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
+                    continue
+                }
+                guard p.clock.isDominated(by: entry.clock) else {
+                    plan.refused.append((entry, .clockRegressed(prev: prev)))
+                    continue
+                }
+            }
+            var missing: MergeRejection?
+            for (city, n) in entry.clock.components where city != entry.origin {
+                if try max(city) < n {
+                    missing = .missingDependency(origin: city, seq: n)
+                    break
+                }
+            }
+            if let missing {
+                plan.refused.append((entry, missing))
+                continue
+            }
+            let key = PositionKey(origin: entry.origin, seq: entry.seq)
+            let here = try held(entry.origin, entry.seq)
+            if !here.isEmpty { plan.forks.insert(entry.id) }
+            positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock)]
+            if entry.seq > top { maxSeq[entry.origin] = entry.seq }
+            plan.accepted.append(entry)
+        }
+        return plan
+    }
+
+    private struct PositionKey: Hashable {
+        let origin: CityID
+        let seq: Int64
+    }
+}
+
+/// A log held in memory: the reference implementation of `LogIndex`, used by tests
+/// and simulations.
+public struct MemoryLog: LogIndex, Sendable {
+    public private(set) var entries: [Entry] = []
+    private var byID: [EntryID: Int] = [:]
+    private var top: [CityID: Int64] = [:]
+    private var at: [String: [LogPosition]] = [:]
+
+    public init() {}
+
+    public func maxSeq(of origin: CityID) -> Int64 { top[origin] ?? 0 }
+    public func positions(origin: CityID, seq: Int64) -> [LogPosition] { at["\(origin)#\(seq)"] ?? [] }
+    public func contains(_ id: EntryID) -> Bool { byID[id] != nil }
+    public func entry(_ id: EntryID) -> Entry? { byID[id].map { entries[$0] } }
+
+    /// Plans `batch` against this log and appends what the plan accepts.
+    @discardableResult
+    public mutating func merge(_ batch: [Entry]) -> MergePlan {
+        // MemoryLog's index never throws.
+        let plan = try! MergePlanner.plan(batch, into: self)
+        for e in plan.accepted { append(e) }
+        return plan
+    }
+
+    /// Appends without checks; use `merge` unless the entry is known to be ready.
+    public mutating func append(_ e: Entry) {
+        byID[e.id] = entries.count
+        entries.append(e)
+        top[e.origin] = Swift.max(top[e.origin] ?? 0, e.seq)
+        at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock))
+    }
+
+    /// The clock a new local entry by `origin` gets: what is held, plus one for `origin`.
+    public func nextClock(for origin: CityID) -> VectorClock {
+        var c = VectorClock(top)
+        c[origin] = (top[origin] ?? 0) + 1
+        return c
+    }
+
+    /// Heads (invariant 6): for each origin, the entries at its highest seq.
+    public var heads: [Head] {
+        top.flatMap { origin, seq in positions(origin: origin, seq: seq).map { Head(origin: origin, seq: seq, id: $0.id) } }
+            .sorted()
+    }
+
+    /// Positions that hold more than one entry, with all their ids.
+    public var forks: [Head] {
+        at.values.filter { $0.count > 1 }.flatMap { ps in
+            ps.map { p in
+                let e = entry(p.id)!
+                return Head(origin: e.origin, seq: e.seq, id: p.id)
+            }
+        }.sorted()
+    }
+}

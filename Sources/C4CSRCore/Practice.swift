@@ -1,0 +1,298 @@
+/// A CSR practice as a city publishes it. The same JSON shape is used in entry
+/// payloads (`fields`), in `--file` input and in `show --json`.
+public struct Practice: Sendable, Hashable {
+    /// BCP 47 language of the local texts ("bg", "it", "lv", "hu", "fr", …).
+    public var language: String
+    public var title: LocalizedText
+    public var summary: LocalizedText
+    /// The local challenge the practice answers.
+    public var challenge: String
+    /// CSR themes, lowercase words or phrases ("urban regeneration", "green skills").
+    public var themes: [String]
+    public var companies: [String]
+    /// Other partners: NGOs, schools, public bodies.
+    public var partners: [String]
+    /// UN Sustainable Development Goals, 1–17.
+    public var sdgs: [Int]
+    /// Neighbourhood or area.
+    public var area: String?
+    /// Start and optional end, "YYYY" or "YYYY-MM".
+    public var period: Period?
+    public var status: PracticeStatus
+    public var outcomes: String?
+    /// http(s) URLs.
+    public var links: [String]
+    public var contact: String?
+
+    public init(
+        language: String, title: LocalizedText, summary: LocalizedText, challenge: String,
+        themes: [String] = [], companies: [String] = [], partners: [String] = [], sdgs: [Int] = [],
+        area: String? = nil, period: Period? = nil, status: PracticeStatus = .running, outcomes: String? = nil,
+        links: [String] = [], contact: String? = nil
+    ) {
+        self.language = language
+        self.title = title
+        self.summary = summary
+        self.challenge = challenge
+        self.themes = themes
+        self.companies = companies
+        self.partners = partners
+        self.sdgs = sdgs
+        self.area = area
+        self.period = period
+        self.status = status
+        self.outcomes = outcomes
+        self.links = links
+        self.contact = contact
+    }
+
+    /// Text in the city's language and in English.
+    public struct LocalizedText: Sendable, Hashable {
+        public var local: String
+        public var en: String
+        public init(local: String, en: String) {
+            self.local = local
+            self.en = en
+        }
+    }
+
+    public struct Period: Sendable, Hashable {
+        public var start: String
+        public var end: String?
+        public init(start: String, end: String? = nil) {
+            self.start = start
+            self.end = end
+        }
+    }
+
+    public static let maxTitle = 200
+    public static let maxText = 8000
+    public static let maxListItems = 50
+    public static let maxItem = 200
+}
+
+public enum PracticeStatus: String, Sendable, Hashable, CaseIterable {
+    case planned, running, completed, discontinued
+}
+
+/// A problem with input, naming the field ("title.en: must not be empty").
+public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let field: String
+    public let problem: String
+    public init(_ field: String, _ problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+    public var description: String { field.isEmpty ? problem : "\(field): \(problem)" }
+}
+
+/// All problems found in one input, so a person can fix them in one go.
+public struct ValidationErrors: Error, Sendable, Hashable, CustomStringConvertible {
+    public let errors: [FieldError]
+    public init(_ errors: [FieldError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+extension Practice {
+    public static let fieldNames: Set<String> = [
+        "language", "title", "summary", "challenge", "themes", "companies", "partners", "sdgs", "area",
+        "period", "status", "outcomes", "links", "contact",
+    ]
+
+    /// Reads and validates a practice from JSON (the payload's `fields`, or an input file).
+    /// - Throws: `ValidationErrors` listing every field that is missing or wrong.
+    public init(json: JSONValue, path: String = "") throws(ValidationErrors) {
+        var r = FieldReader(json: json, path: path)
+        let language = r.string("language", required: true, max: 35) ?? ""
+        if !language.isEmpty, !Practice.isLanguageTag(language) {
+            r.fail("language", "must be a BCP 47 language tag such as \"bg\" or \"pt-PT\"")
+        }
+        let title = r.localized("title", max: Practice.maxTitle)
+        let summary = r.localized("summary", max: Practice.maxText)
+        let challenge = r.string("challenge", required: true, max: Practice.maxText) ?? ""
+        let themes = r.strings("themes").map { $0.lowercased() }
+        let companies = r.strings("companies")
+        let partners = r.strings("partners")
+        let sdgs = r.ints("sdgs", range: 1...17)
+        let area = r.string("area", required: false, max: Practice.maxItem)
+        let period = r.period("period")
+        let statusText = r.string("status", required: true, max: 20) ?? PracticeStatus.running.rawValue
+        let status = PracticeStatus(rawValue: statusText)
+        if status == nil {
+            r.fail("status", "must be one of \(PracticeStatus.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(statusText)\"")
+        }
+        let outcomes = r.string("outcomes", required: false, max: Practice.maxText)
+        let links = r.strings("links")
+        for (i, link) in links.enumerated() where !Practice.isWebLink(link) {
+            r.fail("links[\(i)]", "must be an http:// or https:// URL")
+        }
+        let contact = r.string("contact", required: false, max: Practice.maxItem)
+        r.rejectUnknown(allowed: Practice.fieldNames)
+        if !r.errors.isEmpty { throw ValidationErrors(r.errors) }
+        self.init(
+            language: language, title: title, summary: summary, challenge: challenge, themes: themes,
+            companies: companies, partners: partners, sdgs: sdgs, area: area, period: period, status: status!,
+            outcomes: outcomes, links: links, contact: contact)
+    }
+
+    /// The practice as JSON, with optional fields omitted when empty.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "language": .string(language),
+            "title": .object(["local": .string(title.local), "en": .string(title.en)]),
+            "summary": .object(["local": .string(summary.local), "en": .string(summary.en)]),
+            "challenge": .string(challenge),
+            "status": .string(status.rawValue),
+        ]
+        if !themes.isEmpty { o["themes"] = .array(themes.map { .string($0) }) }
+        if !companies.isEmpty { o["companies"] = .array(companies.map { .string($0) }) }
+        if !partners.isEmpty { o["partners"] = .array(partners.map { .string($0) }) }
+        if !sdgs.isEmpty { o["sdgs"] = .array(sdgs.map { .int(Int64($0)) }) }
+        if let area { o["area"] = .string(area) }
+        if let period {
+            var p: [String: JSONValue] = ["start": .string(period.start)]
+            if let end = period.end { p["end"] = .string(end) }
+            o["period"] = .object(p)
+        }
+        if let outcomes { o["outcomes"] = .string(outcomes) }
+        if !links.isEmpty { o["links"] = .array(links.map { .string($0) }) }
+        if let contact { o["contact"] = .string(contact) }
+        return .object(o)
+    }
+
+    static func isLanguageTag(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
+            return false
+        }
+        return parts.dropFirst().allSatisfy { p in (1...8).contains(p.count) && p.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+
+    static func isWebLink(_ s: String) -> Bool {
+        (s.hasPrefix("https://") || s.hasPrefix("http://")) && s.count > 8 && !s.contains(where: { $0.isWhitespace })
+    }
+
+    static func isPeriodDate(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        func digits(_ r: Range<Int>) -> Bool { r.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[$0]) } }
+        if u.count == 4 { return digits(0..<4) }
+        if u.count == 7, u[4] == UInt8(ascii: "-"), digits(0..<4), digits(5..<7) {
+            let month = Int(s.suffix(2))!
+            return (1...12).contains(month)
+        }
+        return false
+    }
+}
+
+/// Collects field errors while reading a JSON object.
+struct FieldReader {
+    let object: [String: JSONValue]
+    let path: String
+    var errors: [FieldError] = []
+
+    init(json: JSONValue, path: String) {
+        self.path = path
+        if case .object(let o) = json {
+            object = o
+        } else {
+            object = [:]
+            errors.append(FieldError(path, "must be an object, found \(json.typeName)"))
+        }
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    mutating func fail(_ key: String, _ problem: String) { errors.append(FieldError(name(key), problem)) }
+
+    mutating func string(_ key: String, required: Bool, max: Int) -> String? {
+        guard let v = object[key], !v.isNull else {
+            if required { fail(key, "is required") }
+            return nil
+        }
+        guard let s = v.stringValue else { fail(key, "must be a string, found \(v.typeName)"); return nil }
+        return checkText(s, key, required: required, max: max)
+    }
+
+    mutating func checkText(_ raw: String, _ key: String, required: Bool, max: Int) -> String? {
+        let s = raw.trimmingWhitespace()
+        if s.isEmpty {
+            if required { fail(key, "must not be empty") }
+            return nil
+        }
+        if s.count > max { fail(key, "is \(s.count) characters long; the limit is \(max)"); return nil }
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }) {
+            fail(key, "must not contain control characters")
+            return nil
+        }
+        return s
+    }
+
+    mutating func localized(_ key: String, max: Int) -> Practice.LocalizedText {
+        guard let v = object[key] else {
+            fail(key, "is required (an object with \"local\" and \"en\")")
+            return .init(local: "", en: "")
+        }
+        var inner = FieldReader(json: v, path: name(key))
+        let local = inner.string("local", required: true, max: max) ?? ""
+        let en = inner.string("en", required: true, max: max) ?? ""
+        inner.rejectUnknown(allowed: ["local", "en"])
+        errors += inner.errors
+        return .init(local: local, en: en)
+    }
+
+    mutating func strings(_ key: String) -> [String] {
+        guard let v = object[key], !v.isNull else { return [] }
+        guard let items = v.arrayValue else { fail(key, "must be an array of strings, found \(v.typeName)"); return [] }
+        if items.count > Practice.maxListItems { fail(key, "has \(items.count) items; the limit is \(Practice.maxListItems)") }
+        var out = [String]()
+        for (i, item) in items.prefix(Practice.maxListItems).enumerated() {
+            guard let s = item.stringValue else { fail("\(key)[\(i)]", "must be a string, found \(item.typeName)"); continue }
+            if let t = checkText(s, "\(key)[\(i)]", required: true, max: Practice.maxItem), !out.contains(t) { out.append(t) }
+        }
+        return out
+    }
+
+    mutating func ints(_ key: String, range: ClosedRange<Int>) -> [Int] {
+        guard let v = object[key], !v.isNull else { return [] }
+        guard let items = v.arrayValue else { fail(key, "must be an array of integers, found \(v.typeName)"); return [] }
+        var out = [Int]()
+        for (i, item) in items.prefix(Practice.maxListItems).enumerated() {
+            guard let n = item.intValue, range.contains(Int(n)) else {
+                fail("\(key)[\(i)]", "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                continue
+            }
+            if !out.contains(Int(n)) { out.append(Int(n)) }
+        }
+        return out.sorted()
+    }
+
+    mutating func period(_ key: String) -> Practice.Period? {
+        guard let v = object[key], !v.isNull else { return nil }
+        var inner = FieldReader(json: v, path: name(key))
+        let start = inner.string("start", required: true, max: 7)
+        let end = inner.string("end", required: false, max: 7)
+        inner.rejectUnknown(allowed: ["start", "end"])
+        for (k, value) in [("start", start), ("end", end)] {
+            if let value, !Practice.isPeriodDate(value) { inner.fail(k, "must be YYYY or YYYY-MM, found \"\(value)\"") }
+        }
+        if let start, let end, inner.errors.isEmpty, end < start { inner.fail("end", "is before start") }
+        errors += inner.errors
+        guard let start, inner.errors.isEmpty else { return nil }
+        return .init(start: start, end: end)
+    }
+
+    mutating func rejectUnknown(allowed: Set<String>) {
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            fail(key, "is not a known field (known: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[first...last])
+    }
+}

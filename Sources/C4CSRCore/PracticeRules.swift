@@ -1,0 +1,274 @@
+/// What an entry's payload means, read from a verified entry.
+public enum PracticeAction: Sendable, Hashable {
+    case publish(Practice)
+    case revise(practice: EntryID, base: [EntryID], fields: Practice)
+    case retract(practice: EntryID, base: [EntryID], reason: String?)
+    case adopt(practice: EntryID, version: EntryID, mode: AdoptionMode, notes: String?)
+
+    /// The practice an entry is about: its own id for `publish`, the named practice
+    /// otherwise; `nil` when the payload does not even name one.
+    public static func subject(of entry: Entry) -> EntryID? {
+        if entry.kind == .publish { return entry.id }
+        return entry.payload["practice"]?.stringValue.flatMap(EntryID.init(hex:))
+    }
+
+    /// Reads the payload of `entry`.
+    /// - Throws: `ValidationErrors` naming the payload fields that are wrong.
+    public init(entry: Entry) throws(ValidationErrors) {
+        var r = FieldReader(json: entry.payload, path: "payload")
+        func id(_ key: String) -> EntryID? {
+            guard let s = entry.payload[key]?.stringValue, let id = EntryID(hex: s) else {
+                r.fail(key, "must be an entry id (64 hex digits)")
+                return nil
+            }
+            return id
+        }
+        func ids(_ key: String) -> [EntryID] {
+            guard let a = entry.payload[key]?.arrayValue, !a.isEmpty else {
+                r.fail(key, "must be a non-empty array of entry ids")
+                return []
+            }
+            let out = a.compactMap { $0.stringValue.flatMap(EntryID.init(hex:)) }
+            if out.count != a.count { r.fail(key, "must contain only entry ids (64 hex digits)") }
+            return out
+        }
+        func fields() -> Practice? {
+            guard let f = entry.payload["fields"] else { r.fail("fields", "is required"); return nil }
+            do { return try Practice(json: f, path: "payload.fields") } catch { r.errors += error.errors; return nil }
+        }
+        switch entry.kind {
+        case .publish:
+            let p = fields()
+            r.rejectUnknown(allowed: ["fields"])
+            guard r.errors.isEmpty, let p else { throw ValidationErrors(r.errors) }
+            self = .publish(p)
+        case .revise:
+            let practice = id("practice"), base = ids("base"), p = fields()
+            r.rejectUnknown(allowed: ["practice", "base", "fields"])
+            guard r.errors.isEmpty, let practice, let p else { throw ValidationErrors(r.errors) }
+            self = .revise(practice: practice, base: base, fields: p)
+        case .retract:
+            let practice = id("practice"), base = ids("base")
+            let reason = r.string("reason", required: false, max: Practice.maxText)
+            r.rejectUnknown(allowed: ["practice", "base", "reason"])
+            guard r.errors.isEmpty, let practice else { throw ValidationErrors(r.errors) }
+            self = .retract(practice: practice, base: base, reason: reason)
+        case .adopt:
+            let practice = id("practice"), version = id("version")
+            let modeText = r.string("mode", required: true, max: 20) ?? ""
+            let mode = AdoptionMode(rawValue: modeText)
+            if mode == nil, !modeText.isEmpty { r.fail("mode", "must be \"adopted\" or \"adapted\"") }
+            let notes = r.string("notes", required: false, max: Practice.maxText)
+            r.rejectUnknown(allowed: ["practice", "version", "mode", "notes"])
+            guard r.errors.isEmpty, let practice, let version, let mode else { throw ValidationErrors(r.errors) }
+            self = .adopt(practice: practice, version: version, mode: mode, notes: notes)
+        }
+    }
+
+    /// The payload to sign for this action.
+    public var payload: [String: JSONValue] {
+        switch self {
+        case .publish(let p):
+            return ["fields": p.json]
+        case .revise(let practice, let base, let p):
+            return ["practice": .string(practice.hex), "base": .array(base.sorted().map { .string($0.hex) }), "fields": p.json]
+        case .retract(let practice, let base, let reason):
+            var o: [String: JSONValue] = ["practice": .string(practice.hex), "base": .array(base.sorted().map { .string($0.hex) })]
+            if let reason { o["reason"] = .string(reason) }
+            return o
+        case .adopt(let practice, let version, let mode, let notes):
+            var o: [String: JSONValue] = ["practice": .string(practice.hex), "version": .string(version.hex), "mode": .string(mode.rawValue)]
+            if let notes { o["notes"] = .string(notes) }
+            return o
+        }
+    }
+
+    public var kind: EntryKind {
+        switch self {
+        case .publish: .publish
+        case .revise: .revise
+        case .retract: .retract
+        case .adopt: .adopt
+        }
+    }
+}
+
+public enum AdoptionMode: String, Sendable, Hashable, CaseIterable {
+    /// Taken over as it is.
+    case adopted
+    /// Taken over with local changes.
+    case adapted
+}
+
+/// A practice as the log says it is now: the result of applying the practice rules
+/// to its publish entry and every entry that names it.
+public struct PracticeRecord: Sendable, Hashable {
+    public let id: EntryID
+    public let publisher: CityID
+    /// The fields of the current version (for a retracted practice: of the version it retracted).
+    public let current: Practice
+    public let currentVersion: EntryID
+    public let retracted: Bool
+    public let retractReason: String?
+    /// Every valid version (publish, revisions, retractions) in merged order.
+    public let versions: [Version]
+    /// Versions that no other version supersedes. More than one is a conflict.
+    public let heads: [EntryID]
+    public let adoptions: [Adoption]
+    /// Entries about this practice that the rules ignored, with why.
+    public let problems: [PracticeProblem]
+    /// The merged-order key of the latest valid entry about this practice.
+    public let lastChange: MergedOrderKey
+
+    public var conflict: Bool { heads.count > 1 }
+
+    public struct Version: Sendable, Hashable {
+        public let entry: EntryID
+        public let kind: EntryKind
+        public let origin: CityID
+        public let seq: Int64
+        public let time: Int64
+        public let base: [EntryID]
+        public let fields: Practice
+        public let retractReason: String?
+    }
+
+    public struct Adoption: Sendable, Hashable {
+        public let entry: EntryID
+        public let city: CityID
+        public let version: EntryID
+        public let mode: AdoptionMode
+        public let notes: String?
+        public let time: Int64
+    }
+}
+
+/// An entry the practice rules refuse to apply. It stays in the log (it is signed
+/// by its origin, and removing it would break that city's chain) and `audit` reports it.
+public struct PracticeProblem: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        case invalidPayload = "invalid_payload"
+        case unauthorisedChange = "unauthorised_change"
+        case invalidBase = "invalid_base"
+        case invalidAdoption = "invalid_adoption"
+        case unknownPractice = "unknown_practice"
+    }
+    public let kind: Kind
+    public let entry: EntryID
+    public let origin: CityID
+    public let seq: Int64
+    public let message: String
+    public var description: String { "\(origin)#\(seq) (\(entry.short)): \(message)" }
+
+    init(_ kind: Kind, _ e: Entry, _ message: String) {
+        self.kind = kind
+        entry = e.id
+        origin = e.origin
+        seq = e.seq
+        self.message = message
+    }
+}
+
+/// The practice rules: pure, deterministic, the same on every node.
+public enum PracticeRules {
+    /// Folds a practice's entries into its current state.
+    ///
+    /// - Parameters:
+    ///   - publish: the practice's publish entry, or `nil` if the log lacks it.
+    ///   - related: entries whose payload names the practice (any order).
+    /// - Returns: the record, or `nil` with problems when there is no valid publish entry.
+    public static func project(publish: Entry?, related: [Entry]) -> (PracticeRecord?, [PracticeProblem]) {
+        let others = related.mergedOrder()
+        guard let publish else {
+            return (nil, others.map { PracticeProblem(.unknownPractice, $0, "names a practice that is not in the log") })
+        }
+        let first: Practice
+        do throws(ValidationErrors) {
+            guard case .publish(let p) = try PracticeAction(entry: publish) else { throw ValidationErrors([FieldError("kind", "is not publish")]) }
+            first = p
+        } catch {
+            let why = "invalid payload: \(error.errors.map(\.description).joined(separator: "; "))"
+            return (nil, [PracticeProblem(.invalidPayload, publish, why)] + others.map {
+                PracticeProblem(.unknownPractice, $0, "names practice \(publish.id.short), whose publish entry is invalid")
+            })
+        }
+        var problems = [PracticeProblem]()
+        var versions = [PracticeRecord.Version(
+            entry: publish.id, kind: .publish, origin: publish.origin, seq: publish.seq, time: publish.time, base: [],
+            fields: first, retractReason: nil)]
+        var clocks: [EntryID: VectorClock] = [publish.id: publish.clock]
+        var superseded = Set<EntryID>()
+        var adoptions = [PracticeRecord.Adoption]()
+        var last = publish.orderKey
+
+        func checkBase(_ e: Entry, _ base: [EntryID]) -> String? {
+            for b in base {
+                guard let c = clocks[b] else { return "its base \(b.short) is not a version of practice \(publish.id.short)" }
+                guard c.happenedBefore(e.clock) else { return "its base \(b.short) is not in its causal past" }
+            }
+            return nil
+        }
+
+        for e in others {
+            let action: PracticeAction
+            do { action = try PracticeAction(entry: e) } catch {
+                problems.append(PracticeProblem(.invalidPayload, e, "invalid payload: \(error.errors.map(\.description).joined(separator: "; "))"))
+                continue
+            }
+            guard publish.clock.happenedBefore(e.clock) else {
+                problems.append(PracticeProblem(.unknownPractice, e, "names practice \(publish.id.short), which is not in its causal past"))
+                continue
+            }
+            switch action {
+            case .publish:
+                continue  // never related
+            case .revise, .retract:
+                guard e.origin == publish.origin else {
+                    problems.append(PracticeProblem(
+                        .unauthorisedChange, e,
+                        "\(e.origin) tried to \(e.kind.rawValue) practice \(publish.id.short), which only \(publish.origin) may change"))
+                    continue
+                }
+                let base: [EntryID]
+                let fields: Practice?
+                let reason: String?
+                switch action {
+                case .revise(_, let b, let f): (base, fields, reason) = (b, f, nil)
+                case .retract(_, let b, let r): (base, fields, reason) = (b, nil, r)
+                default: continue
+                }
+                if let why = checkBase(e, base) {
+                    problems.append(PracticeProblem(.invalidBase, e, why))
+                    continue
+                }
+                // A retraction keeps the fields of the latest version it retracts.
+                let kept = fields ?? versions.last(where: { base.contains($0.entry) })!.fields
+                versions.append(.init(
+                    entry: e.id, kind: e.kind, origin: e.origin, seq: e.seq, time: e.time, base: base.sorted(), fields: kept,
+                    retractReason: reason))
+                clocks[e.id] = e.clock
+                superseded.formUnion(base)
+                last = e.orderKey
+            case .adopt(_, let version, let mode, let notes):
+                guard e.origin != publish.origin else {
+                    problems.append(PracticeProblem(.invalidAdoption, e, "\(e.origin) cannot adopt its own practice"))
+                    continue
+                }
+                guard let c = clocks[version], c.happenedBefore(e.clock) else {
+                    problems.append(PracticeProblem(
+                        .invalidAdoption, e, "adopts \(version.short), which is not a version of practice \(publish.id.short) in its causal past"))
+                    continue
+                }
+                adoptions.append(.init(entry: e.id, city: e.origin, version: version, mode: mode, notes: notes, time: e.time))
+                last = e.orderKey
+            }
+        }
+        let heads = versions.filter { !superseded.contains($0.entry) }
+        let current = heads.last!  // versions are in merged order, so the last head is the merged-order-greatest
+        let record = PracticeRecord(
+            id: publish.id, publisher: publish.origin, current: current.fields, currentVersion: current.entry,
+            retracted: current.kind == .retract, retractReason: current.retractReason, versions: versions,
+            heads: heads.map(\.entry), adoptions: adoptions, problems: problems, lastChange: last)
+        return (record, problems)
+    }
+}
