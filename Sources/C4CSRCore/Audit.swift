@@ -1,0 +1,195 @@
+/// A stored row as the auditor sees it: the signed bytes, and the columns the store
+/// derived from them (which the auditor re-derives and compares).
+public struct StoredRow: Sendable {
+    public let position: Int64
+    public let id: [UInt8]
+    public let origin: String
+    public let seq: Int64
+    public let prev: [UInt8]?
+    public let rank: Int64
+    public let clock: String
+    public let kind: String
+    public let subject: [UInt8]?
+    public let body: [UInt8]
+    public let signature: [UInt8]
+
+    public init(
+        position: Int64, id: [UInt8], origin: String, seq: Int64, prev: [UInt8]?, rank: Int64, clock: String, kind: String,
+        subject: [UInt8]?, body: [UInt8], signature: [UInt8]
+    ) {
+        self.position = position
+        self.id = id
+        self.origin = origin
+        self.seq = seq
+        self.prev = prev
+        self.rank = rank
+        self.clock = clock
+        self.kind = kind
+        self.subject = subject
+        self.body = body
+        self.signature = signature
+    }
+}
+
+/// One thing `audit` found.
+public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Hashable {
+        /// The log is not what it should be: `audit` exits non-zero.
+        case error
+        /// Worth a look, not a fault (a revision conflict): `audit --strict` fails on it.
+        case warning
+    }
+    public let severity: Severity
+    /// A stable code: `bad_signature`, `fork`, `conflict`, ….
+    public let code: String
+    /// The entry concerned, as `origin#seq id`, if any.
+    public let entry: String?
+    public let message: String
+
+    public init(_ severity: Severity, _ code: String, entry: String?, _ message: String) {
+        self.severity = severity
+        self.code = code
+        self.entry = entry
+        self.message = message
+    }
+
+    public var description: String { "\(severity.rawValue): [\(code)] " + (entry.map { "\($0): " } ?? "") + message }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["severity": .string(severity.rawValue), "code": .string(code), "message": .string(message)]
+        if let entry { o["entry"] = .string(entry) }
+        return .object(o)
+    }
+}
+
+/// Re-verifies a stored log from its bytes alone (invariants 1–4, 9): each row's
+/// id, envelope, signature, derived columns, chain link and causal readiness in
+/// stored order, through the same `MergePlanner` that admitted it.
+///
+/// Feed rows in stored (arrival) order; signature checks are passed in so that the
+/// caller can run them in parallel. Memory grows with the number of entries
+/// (one id and clock per entry), not with their size.
+public struct LogAuditor {
+    public private(set) var findings: [AuditFinding] = []
+    public private(set) var checked = 0
+    private var index = AuditIndex()
+
+    public init() {}
+
+    /// Checks one row. `signature` is the result of `EntryVerifier.verify` on it
+    /// (`nil` when the envelope did not decode).
+    public mutating func check(_ row: StoredRow, signature: Result<Entry, EntryError>) {
+        checked += 1
+        let at = "position \(row.position) (\(row.origin)#\(row.seq))"
+        let entry: Entry
+        switch signature {
+        case .success(let e):
+            entry = e
+        case .failure(let error):
+            let code = error.isBadSignature ? "bad_signature" : error.isUnknownOrigin ? "unknown_origin" : "bad_entry"
+            findings.append(AuditFinding(.error, code, entry: at, error.message))
+            return
+        }
+        let name = "\(entry.origin)#\(entry.seq) \(entry.id.short)"
+        if row.id != entry.id.bytes {
+            findings.append(AuditFinding(.error, "id_mismatch", entry: at, "stored id \(Hex.encode(row.id).prefix(12)) is not the SHA-256 of the stored bytes (\(entry.id.short))"))
+            return
+        }
+        var columns = [String]()
+        if row.origin != entry.origin.rawValue { columns.append("origin") }
+        if row.seq != entry.seq { columns.append("seq") }
+        if row.prev != entry.prev?.bytes { columns.append("prev") }
+        if row.rank != entry.clock.sum { columns.append("rank") }
+        if row.clock != CanonicalJSON.string(entry.clock.json) { columns.append("clock") }
+        if row.kind != entry.kind.rawValue { columns.append("kind") }
+        if row.subject != PracticeAction.subject(of: entry)?.bytes { columns.append("subject") }
+        if !columns.isEmpty {
+            findings.append(AuditFinding(.error, "column_mismatch", entry: name, "stored \(columns.joined(separator: ", ")) disagree with the signed bytes"))
+        }
+        // The index is in memory and never throws.
+        let plan = try! MergePlanner.plan([entry], into: index)
+        if plan.duplicates > 0 {
+            findings.append(AuditFinding(.error, "duplicate", entry: name, "stored twice"))
+            return
+        }
+        if let refused = plan.refused.first {
+            let code = refused.reason.isNotReady ? "not_causal" : "bad_clock"
+            findings.append(AuditFinding(.error, code, entry: name, "stored at \(at) although \(refused.reason)"))
+            // Keep it in the index so that later entries are judged on their own.
+        }
+        if plan.forks.contains(entry.id) {
+            let others = index.positions(origin: entry.origin, seq: entry.seq).map(\.id.short).joined(separator: ", ")
+            findings.append(AuditFinding(.error, "fork", entry: name, "\(entry.origin) signed two different entries with seq \(entry.seq) (also \(others)); both are kept as evidence"))
+        }
+        index.add(entry)
+    }
+
+    /// Heads and forks recomputed from the bytes.
+    public var heads: [Head] { index.heads }
+    public var forks: [Head] { index.forks }
+    public var digest: NetworkDigest { NetworkDigest(heads: heads, forks: forks) }
+
+    /// Compares the recomputed heads and forks with the store's derived tables.
+    public mutating func compare(storedHeads: [Head], storedForks: [Head]) {
+        if storedHeads.sorted() != heads {
+            findings.append(AuditFinding(.error, "heads_mismatch", entry: nil, "the store's head table disagrees with the entries (derived state is damaged)"))
+        }
+        if storedForks.sorted() != forks {
+            findings.append(AuditFinding(.error, "forks_mismatch", entry: nil, "the store's fork table disagrees with the entries (derived state is damaged)"))
+        }
+    }
+
+    /// Applies the practice rules to one practice's entries and records their problems
+    /// (errors) and conflicts (warnings).
+    public mutating func checkPractice(publish: Entry?, related: [Entry]) {
+        let (record, problems) = PracticeRules.project(publish: publish, related: related)
+        for p in problems {
+            findings.append(AuditFinding(.error, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message))
+        }
+        if let record, record.conflict {
+            let heads = record.heads.map(\.short).joined(separator: ", ")
+            findings.append(AuditFinding(
+                .warning, "conflict", entry: "\(record.publisher) practice \(record.id.short)",
+                "concurrent revisions: \(record.heads.count) current versions (\(heads)); \(record.publisher) can resolve with `c4csr revise`"))
+        }
+    }
+
+    public mutating func add(_ finding: AuditFinding) { findings.append(finding) }
+}
+
+/// The positions the auditor has seen, compactly: per origin, per seq, ids and clocks.
+struct AuditIndex: LogIndex {
+    private var chains: [CityID: [[LogPosition]]] = [:]
+
+    func maxSeq(of origin: CityID) -> Int64 { Int64(chains[origin]?.count ?? 0) }
+
+    func positions(origin: CityID, seq: Int64) -> [LogPosition] {
+        guard let chain = chains[origin], seq >= 1, seq <= chain.count else { return [] }
+        return chain[Int(seq - 1)]
+    }
+
+    func contains(_ id: EntryID) -> Bool { false }  // duplicates are caught by the store's UNIQUE id
+
+    mutating func add(_ e: Entry) {
+        var chain = chains[e.origin] ?? []
+        chains[e.origin] = nil  // keep the array uniquely referenced while it grows
+        while chain.count < e.seq { chain.append([]) }
+        chain[Int(e.seq - 1)].append(LogPosition(id: e.id, clock: e.clock))
+        chains[e.origin] = chain
+    }
+
+    var heads: [Head] {
+        chains.flatMap { origin, chain -> [Head] in
+            guard let top = chain.lastIndex(where: { !$0.isEmpty }) else { return [] }
+            return chain[top].map { Head(origin: origin, seq: Int64(top + 1), id: $0.id) }
+        }.sorted()
+    }
+
+    var forks: [Head] {
+        chains.flatMap { origin, chain in
+            chain.enumerated().filter { $0.element.count > 1 }.flatMap { seq, ps in
+                ps.map { Head(origin: origin, seq: Int64(seq + 1), id: $0.id) }
+            }
+        }.sorted()
+    }
+}

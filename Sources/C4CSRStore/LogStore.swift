@@ -1,0 +1,366 @@
+import C4CSRCore
+import Foundation
+import GRDB
+
+/// A city's append-only log in SQLite (WAL, `synchronous = FULL`).
+///
+/// The narrow API is sequence-based — `append`, `merge`, `heads`, `forEachStored`,
+/// `forEachMerged` — so callers never see SQL. Several processes may open the same
+/// file at once (the daemon and the CLI): every write is one `BEGIN IMMEDIATE`
+/// transaction, waits for the lock up to `busyTimeout`, and is retried on `SQLITE_BUSY`.
+///
+/// Ordering rule: a write returns only after its transaction has committed with
+/// `synchronous = FULL`, so an entry that a caller acknowledged survives a crash
+/// or a power loss.
+public final class LogStore: Sendable {
+    private let pool: DatabasePool
+    private let now: @Sendable () -> Int64
+    public let path: String
+
+    /// How long a write waits for another process's transaction before failing.
+    public static let busyTimeout: TimeInterval = 15
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// - Throws: `StoreError` if the file cannot be opened or was written by a newer c4csr.
+    public init(path: String, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) throws {
+        self.path = path
+        self.now = now
+        var config = Configuration()
+        config.busyMode = .timeout(LogStore.busyTimeout)
+        config.label = "c4csr"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            // DatabasePool sets synchronous = NORMAL when it enables WAL; acknowledged
+            // entries must survive power loss, so switch the writer to FULL and check.
+            let mode = try pool.writeWithoutTransaction { db -> Int in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            }
+            guard mode == 2 else { throw StoreError.openFailed(path, "could not set synchronous = FULL (got \(mode))") }
+            let migrator = Schema.migrator
+            let known = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let unknown = known.subtracting(migrator.migrations)
+            if !unknown.isEmpty {
+                throw StoreError.newerSchema(path, unknown.sorted())
+            }
+            try migrator.migrate(pool)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.openFailed(path, "\(error)")
+        }
+    }
+
+    // MARK: Writing
+
+    /// Appends one local entry. `build` runs inside the write transaction with the
+    /// log's current state, so two processes adding at once get consecutive seqs.
+    /// The entry goes through the same merge rules as entries from peers.
+    ///
+    /// - Returns: the entry, after its transaction has committed durably.
+    public func append(_ build: (LocalContext) throws -> Entry) throws -> Entry {
+        try write { db in
+            let entry = try build(LocalContext(db: db))
+            let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db))
+            if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
+            guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
+            try insert(plan.accepted, forks: plan.forks, db: db)
+            return entry
+        }
+    }
+
+    /// Merges a batch of entries whose signatures the caller has verified: all that
+    /// are valid and causally ready go in, in one transaction; none half.
+    ///
+    /// - Returns: what was inserted, what was already there, what was refused and why.
+    public func merge(_ batch: [Entry]) throws -> MergeOutcome {
+        if batch.isEmpty { return MergeOutcome(inserted: [], forks: [], duplicates: 0, refused: []) }
+        return try write { db in
+            let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db))
+            try insert(plan.accepted, forks: plan.forks, db: db)
+            return MergeOutcome(
+                inserted: plan.accepted, forks: plan.accepted.filter { plan.forks.contains($0.id) },
+                duplicates: plan.duplicates, refused: plan.refused.map { ($0.entry, $0.reason) })
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try pool.writeWithoutTransaction { db in
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result!
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 3 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            } catch let error as DatabaseError {
+                throw StoreError.database(path, error)
+            }
+        }
+    }
+
+    private func insert(_ entries: [Entry], forks: Set<EntryID>, db: Database) throws {
+        guard !entries.isEmpty else { return }
+        let received = now()
+        var subjects = [EntryID]()
+        var seenSubjects = Set<EntryID>()
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in entries {
+            let subject = PracticeAction.subject(of: e)
+            try statement.execute(arguments: [
+                Data(e.id.bytes), e.origin.rawValue, e.seq, e.prev.map { Data($0.bytes) }, e.clock.sum,
+                CanonicalJSON.string(e.clock.json), e.kind.rawValue, subject.map { Data($0.bytes) }, Data(e.body),
+                Data(e.signature), received,
+            ])
+            let top = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM head WHERE origin = ?", arguments: [e.origin.rawValue]) ?? 0
+            if e.seq > top {
+                try db.execute(sql: "DELETE FROM head WHERE origin = ?", arguments: [e.origin.rawValue])
+            }
+            if e.seq >= top {
+                try db.execute(sql: "INSERT INTO head (origin, seq, id) VALUES (?, ?, ?)", arguments: [e.origin.rawValue, e.seq, Data(e.id.bytes)])
+            }
+            if forks.contains(e.id) {
+                try db.execute(sql: "INSERT OR IGNORE INTO fork (origin, seq) VALUES (?, ?)", arguments: [e.origin.rawValue, e.seq])
+            }
+            if let subject, seenSubjects.insert(subject).inserted { subjects.append(subject) }
+        }
+        for s in subjects { try PracticeView.refresh(subject: s, db: db) }
+    }
+
+    // MARK: Reading
+
+    /// Heads (invariant 6): for each origin, the entries at its highest seq.
+    public func heads() throws -> [Head] { try read { db in try Self.heads(db) } }
+
+    /// Every entry at a forked position.
+    public func forks() throws -> [Head] { try read { db in try Self.forks(db) } }
+
+    /// Heads, forks, digest and entry count, read in one snapshot.
+    public func summary() throws -> LogSummary {
+        try read { db in
+            let heads = try Self.heads(db)
+            let forks = try Self.forks(db)
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0
+            return LogSummary(heads: heads, forks: forks, digest: NetworkDigest(heads: heads, forks: forks), entries: count)
+        }
+    }
+
+    static func heads(_ db: Database) throws -> [Head] {
+        try Row.fetchAll(db, sql: "SELECT origin, seq, id FROM head").map(Self.head).sorted()
+    }
+
+    static func forks(_ db: Database) throws -> [Head] {
+        try Row.fetchAll(db, sql: """
+            SELECT e.origin, e.seq, e.id FROM fork f JOIN entry e ON e.origin = f.origin AND e.seq = f.seq
+            """).map(Self.head).sorted()
+    }
+
+    private static func head(_ row: Row) throws -> Head {
+        guard let origin = CityID(row[0]), let id = EntryID(bytes: Array(row[2] as Data)) else {
+            throw StoreError.corrupt("head table holds an invalid row")
+        }
+        return Head(origin: origin, seq: row[1], id: id)
+    }
+
+    /// The number of entries in the log.
+    public func count() throws -> Int { try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0 } }
+
+    /// Streams every stored row in arrival order (a causal order), in chunks, without
+    /// decoding: what `audit` and `export` need. Memory stays bounded by `chunk`.
+    public func forEachStored(chunk: Int = 2048, _ body: ([StoredEntry]) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let rows = try read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig
+                    FROM entry WHERE position > ? ORDER BY position LIMIT ?
+                    """, arguments: [after, chunk]).map(StoredEntry.init(row:))
+            }
+            guard let last = rows.last else { return }
+            try body(rows)
+            after = last.position
+        }
+    }
+
+    /// Streams the log in merged network order (invariant 5), decoded.
+    /// - Throws: `StoreError.corrupt` naming an entry whose stored bytes no longer decode.
+    public func forEachMerged(chunk: Int = 2048, _ body: (Entry) throws -> Void) throws {
+        var after: (Int64, String, Int64, Data)? = nil
+        while true {
+            let rows = try read { db -> [Row] in
+                if let a = after {
+                    return try Row.fetchAll(db, sql: """
+                        SELECT rank, origin, seq, id, body, sig FROM entry
+                        WHERE (rank, origin, seq, id) > (?, ?, ?, ?) ORDER BY rank, origin, seq, id LIMIT ?
+                        """, arguments: [a.0, a.1, a.2, a.3, chunk])
+                }
+                return try Row.fetchAll(db, sql: "SELECT rank, origin, seq, id, body, sig FROM entry ORDER BY rank, origin, seq, id LIMIT ?", arguments: [chunk])
+            }
+            guard let last = rows.last else { return }
+            for row in rows { try body(try Self.decode(row, bodyColumn: 4)) }
+            after = (last[0], last[1], last[2], last[3])
+        }
+    }
+
+    static func decode(_ row: Row, bodyColumn: Int) throws -> Entry {
+        let body = Array(row[bodyColumn] as Data)
+        let sig = Array(row[bodyColumn + 1] as Data)
+        do {
+            return try Entry.decode(body: body, signature: sig)
+        } catch {
+            throw StoreError.corrupt("stored entry \(EntryID.of(body: body).short) no longer decodes (\(error)); run `c4csr audit`")
+        }
+    }
+
+    /// The entry with `id`, if held.
+    public func entry(_ id: EntryID) throws -> Entry? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT body, sig FROM entry WHERE id = ?", arguments: [Data(id.bytes)])
+                .map { try Self.decode($0, bodyColumn: 0) }
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as DatabaseError {
+            throw StoreError.database(path, error)
+        }
+    }
+
+    /// Runs a consistent read of several queries (one snapshot).
+    func snapshot<T>(_ body: (Database) throws -> T) throws -> T { try read(body) }
+}
+
+/// Heads, forks and digest of a log at one moment.
+public struct LogSummary: Sendable, Hashable {
+    public let heads: [Head]
+    public let forks: [Head]
+    public let digest: NetworkDigest
+    public let entries: Int
+}
+
+/// What `LogStore.merge` did with a batch.
+public struct MergeOutcome: Sendable {
+    public let inserted: [Entry]
+    public let forks: [Entry]
+    public let duplicates: Int
+    public let refused: [(entry: Entry, reason: MergeRejection)]
+}
+
+/// One stored row, undecoded: the signed bytes and the columns derived from them.
+public typealias StoredEntry = StoredRow
+
+extension StoredRow {
+    init(row: Row) {
+        self.init(
+            position: row[0], id: Array(row[1] as Data), origin: row[2], seq: row[3], prev: (row[4] as Data?).map { Array($0) },
+            rank: row[5], clock: row[6], kind: row[7], subject: (row[8] as Data?).map { Array($0) }, body: Array(row[9] as Data),
+            signature: Array(row[10] as Data))
+    }
+}
+
+/// The state a local entry is built from, read inside the write transaction.
+public struct LocalContext {
+    let db: Database
+
+    /// The highest seq held for each origin: the clock a new entry extends.
+    public func clock() throws -> VectorClock {
+        var c = [CityID: Int64]()
+        for row in try Row.fetchAll(db, sql: "SELECT origin, max(seq) FROM head GROUP BY origin") {
+            if let city = CityID(row[0]) { c[city] = row[1] }
+        }
+        return VectorClock(c)
+    }
+
+    /// The entry at the top of `origin`'s chain (the first by id after a fork at the top).
+    public func top(of origin: CityID) throws -> (seq: Int64, id: EntryID)? {
+        try Row.fetchOne(db, sql: "SELECT seq, id FROM head WHERE origin = ? ORDER BY id LIMIT 1", arguments: [origin.rawValue])
+            .map { ($0[0], EntryID(bytes: Array($0[1] as Data))!) }
+    }
+
+    /// The current record of a practice, recomputed from its entries.
+    public func practice(_ id: EntryID) throws -> PracticeRecord? {
+        try PracticeView.record(id, db: db)
+    }
+}
+
+/// `LogIndex` over the store, read inside the current transaction.
+struct SQLIndex: LogIndex {
+    let db: Database
+
+    func maxSeq(of origin: CityID) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM head WHERE origin = ?", arguments: [origin.rawValue]) ?? 0
+    }
+
+    func positions(origin: CityID, seq: Int64) throws -> [LogPosition] {
+        try Row.fetchAll(
+            db, sql: "SELECT id, clock FROM entry WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, seq]
+        ).map { row in
+            let clockText: String = row[1]
+            guard let id = EntryID(bytes: Array(row[0] as Data)), let clock = Self.clock(clockText) else {
+                throw StoreError.corrupt("entry \(origin)#\(seq) has an unreadable clock column")
+            }
+            return LogPosition(id: id, clock: clock)
+        }
+    }
+
+    func contains(_ id: EntryID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE id = ?)", arguments: [Data(id.bytes)]) ?? false
+    }
+
+    static func clock(_ text: String) -> VectorClock? {
+        guard case .object(let o)? = try? JSONParser.parse(text) else { return nil }
+        var c = [CityID: Int64]()
+        for (k, v) in o {
+            guard let city = CityID(k), let n = v.intValue else { return nil }
+            c[city] = n
+        }
+        return VectorClock(c)
+    }
+}
+
+/// Why the store could not do what was asked.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable {
+        case openFailed, newerSchema, database, busy, corrupt, refused, notFound, ambiguous
+    }
+    private let code: Code
+    public let message: String
+    public var description: String { message }
+
+    public var isNotFound: Bool { code == .notFound || code == .ambiguous }
+
+    static func openFailed(_ path: String, _ why: String) -> StoreError {
+        StoreError(code: .openFailed, message: "cannot open the store \(path): \(why)")
+    }
+    static func newerSchema(_ path: String, _ ids: [String]) -> StoreError {
+        StoreError(code: .newerSchema, message: "the store \(path) was written by a newer c4csr (schema \(ids.joined(separator: ", "))); upgrade c4csr")
+    }
+    static func database(_ path: String, _ e: DatabaseError) -> StoreError {
+        if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+            return StoreError(code: .busy, message: "the store \(path) stayed locked by another process for more than \(Int(LogStore.busyTimeout)) s; try again")
+        }
+        if e.resultCode == .SQLITE_FULL { return StoreError(code: .database, message: "the disk holding \(path) is full; nothing was written") }
+        if e.resultCode == .SQLITE_READONLY { return StoreError(code: .database, message: "the store \(path) is read-only; nothing was written") }
+        return StoreError(code: .database, message: "store \(path): \(e.message ?? "\(e.resultCode)")")
+    }
+    public static func corrupt(_ why: String) -> StoreError { StoreError(code: .corrupt, message: why) }
+    static func refused(_ e: Entry, _ why: String) -> StoreError {
+        StoreError(code: .refused, message: "entry \(e) refused: \(why)")
+    }
+    public static func notFound(_ what: String) -> StoreError { StoreError(code: .notFound, message: what) }
+    public static func ambiguous(_ what: String) -> StoreError { StoreError(code: .ambiguous, message: what) }
+}

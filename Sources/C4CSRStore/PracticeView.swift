@@ -1,0 +1,181 @@
+import C4CSRCore
+import Foundation
+import GRDB
+
+/// One line of `list` and `search`.
+public struct PracticeSummary: Sendable, Hashable {
+    public let id: EntryID
+    public let publisher: CityID
+    /// The practice's status, or "retracted".
+    public let status: String
+    public let language: String
+    public let titleLocal: String
+    public let titleEnglish: String
+    public let themes: [String]
+    public let sdgs: [Int]
+    public let versions: Int
+    public let adoptions: Int
+    public let conflict: Bool
+    public let problems: Int
+    public let publishedAt: Int64
+}
+
+/// Filters for `list`. Empty means no filter.
+public struct PracticeFilter: Sendable {
+    public var cities: [CityID] = []
+    public var theme: String?
+    public var sdg: Int?
+    public var status: String?
+    public var conflictsOnly = false
+    public var limit: Int?
+    public init() {}
+}
+
+/// The derived practices view: rebuilt per practice from the log, never the source of truth.
+enum PracticeView {
+    /// Recomputes one practice from its entries and writes its row and FTS row.
+    static func refresh(subject: EntryID, db: Database) throws {
+        guard let record = try record(subject, db: db) else { return }
+        let p = record.current
+        let status = record.retracted ? "retracted" : p.status.rawValue
+        let themes = CanonicalJSON.string(.array(p.themes.map { .string($0) }))
+        let sdgs = CanonicalJSON.string(.array(p.sdgs.map { .int(Int64($0)) }))
+        let publishedAt = record.versions.first?.time ?? 0
+        try db.execute(sql: """
+            INSERT INTO practice (id, hex, publisher, status, language, title_local, title_en, themes, sdgs,
+                                  versions, adoptions, conflict, problems, published_at, changed_rank)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                status = excluded.status, language = excluded.language, title_local = excluded.title_local,
+                title_en = excluded.title_en, themes = excluded.themes, sdgs = excluded.sdgs,
+                versions = excluded.versions, adoptions = excluded.adoptions, conflict = excluded.conflict,
+                problems = excluded.problems, changed_rank = excluded.changed_rank
+            """, arguments: [
+                Data(record.id.bytes), record.id.hex, record.publisher.rawValue, status, p.language, p.title.local,
+                p.title.en, themes, sdgs, record.versions.count, record.adoptions.count, record.conflict,
+                record.problems.count, publishedAt, record.lastChange.rank,
+            ])
+        let pid = try Int64.fetchOne(db, sql: "SELECT pid FROM practice WHERE id = ?", arguments: [Data(record.id.bytes)])!
+        try db.execute(sql: "DELETE FROM practice_fts WHERE rowid = ?", arguments: [pid])
+        try db.execute(sql: """
+            INSERT INTO practice_fts (rowid, title_local, title_en, summary_local, summary_en, challenge, themes,
+                                      companies, partners, area, outcomes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                pid, p.title.local, p.title.en, p.summary.local, p.summary.en, p.challenge, p.themes.joined(separator: " "),
+                p.companies.joined(separator: " "), p.partners.joined(separator: " "), p.area, p.outcomes,
+            ])
+    }
+
+    /// The practice `id`, folded from its entries by `PracticeRules`.
+    static func record(_ id: EntryID, db: Database) throws -> PracticeRecord? {
+        let (publish, related) = try entries(of: id, db: db)
+        guard let publish, publish.kind == .publish else { return nil }
+        return PracticeRules.project(publish: publish, related: related).0
+    }
+
+    /// The publish entry of practice `id` and every entry that names it.
+    static func entries(of id: EntryID, db: Database) throws -> (Entry?, [Entry]) {
+        let publish = try Row.fetchOne(db, sql: "SELECT body, sig FROM entry WHERE id = ? AND kind = 'publish'", arguments: [Data(id.bytes)])
+            .map { try LogStore.decode($0, bodyColumn: 0) }
+        let related = try Row.fetchAll(db, sql: "SELECT body, sig FROM entry WHERE subject = ? AND id != ?", arguments: [Data(id.bytes), Data(id.bytes)])
+            .map { try LogStore.decode($0, bodyColumn: 0) }
+        return (publish, related)
+    }
+
+    static func summary(_ row: Row) throws -> PracticeSummary {
+        func strings(_ json: String) -> [String] { (try? JSONParser.parse(json))?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        func ints(_ json: String) -> [Int] { (try? JSONParser.parse(json))?.arrayValue?.compactMap { $0.intValue.map(Int.init) } ?? [] }
+        guard let id = EntryID(bytes: Array(row["id"] as Data)), let publisher = CityID(row["publisher"]) else {
+            throw StoreError.corrupt("practice table holds an invalid row")
+        }
+        return PracticeSummary(
+            id: id, publisher: publisher, status: row["status"], language: row["language"], titleLocal: row["title_local"],
+            titleEnglish: row["title_en"], themes: strings(row["themes"]), sdgs: ints(row["sdgs"]), versions: row["versions"],
+            adoptions: row["adoptions"], conflict: row["conflict"], problems: row["problems"], publishedAt: row["published_at"])
+    }
+}
+
+extension LogStore {
+    /// Practices matching `filter`, newest publication first.
+    public func practices(_ filter: PracticeFilter = PracticeFilter()) throws -> [PracticeSummary] {
+        var clauses = [String]()
+        var args = StatementArguments()
+        if !filter.cities.isEmpty {
+            clauses.append("publisher IN (\(filter.cities.map { _ in "?" }.joined(separator: ",")))")
+            for c in filter.cities { _ = args.append(contentsOf: [c.rawValue]) }
+        }
+        if let theme = filter.theme {
+            clauses.append("EXISTS (SELECT 1 FROM json_each(practice.themes) WHERE value = ?)")
+            _ = args.append(contentsOf: [theme.lowercased()])
+        }
+        if let sdg = filter.sdg {
+            clauses.append("EXISTS (SELECT 1 FROM json_each(practice.sdgs) WHERE value = ?)")
+            _ = args.append(contentsOf: [sdg])
+        }
+        if let status = filter.status {
+            clauses.append("status = ?")
+            _ = args.append(contentsOf: [status])
+        }
+        if filter.conflictsOnly { clauses.append("conflict = 1") }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let limitSQL = filter.limit.map { " LIMIT \($0)" } ?? ""
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
+                .map(PracticeView.summary)
+        }
+    }
+
+    /// Full-text search over the current version of every practice, best match first.
+    /// Each word of `text` must match (as a word prefix), in any language and script.
+    public func search(_ text: String, limit: Int = 50) throws -> [PracticeSummary] {
+        let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+        guard !words.isEmpty else { return [] }
+        // Quote every word so that FTS5 syntax in user text is taken literally.
+        let query = words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
+        return try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT practice.* FROM practice_fts JOIN practice ON practice.pid = practice_fts.rowid
+                WHERE practice_fts MATCH ? ORDER BY bm25(practice_fts), practice.hex LIMIT ?
+                """, arguments: [query, limit]).map(PracticeView.summary)
+        }
+    }
+
+    /// The practice whose id is `idOrPrefix` (at least 6 hex digits).
+    /// - Throws: `StoreError` when none or several practices match.
+    public func practice(_ idOrPrefix: String) throws -> (PracticeRecord, publish: Entry, related: [Entry]) {
+        let prefix = idOrPrefix.lowercased()
+        guard prefix.count >= 6, prefix.count <= 64, Hex.decode(prefix.count % 2 == 0 ? prefix : prefix + "0") != nil else {
+            throw StoreError.notFound("\"\(idOrPrefix)\" is not a practice id (give at least 6 hex digits)")
+        }
+        return try read { db in
+            let ids = try Data.fetchAll(db, sql: "SELECT id FROM practice WHERE hex >= ? AND hex < ? ORDER BY hex LIMIT 2",
+                                        arguments: [prefix, prefix + "g"])
+            guard let first = ids.first else { throw StoreError.notFound("no practice has an id starting with \(prefix)") }
+            guard ids.count == 1 else { throw StoreError.ambiguous("several practices have ids starting with \(prefix); give more digits") }
+            let id = EntryID(bytes: Array(first))!
+            let (publish, related) = try PracticeView.entries(of: id, db: db)
+            guard let publish, let record = PracticeRules.project(publish: publish, related: related).0 else {
+                throw StoreError.corrupt("practice \(id.short) is listed but its entries do not form a practice; run `c4csr audit`")
+            }
+            return (record, publish, related)
+        }
+    }
+
+    /// The publish entry and related entries of every practice, one practice at a time,
+    /// plus the entries that name a practice that is not in the log. For `audit`.
+    public func forEachSubject(_ body: (_ publish: Entry?, _ related: [Entry]) throws -> Void) throws {
+        let subjects = try read { db in try Data.fetchAll(db, sql: "SELECT DISTINCT subject FROM entry WHERE subject IS NOT NULL ORDER BY subject") }
+        for s in subjects {
+            let (publish, related) = try read { db in try PracticeView.entries(of: EntryID(bytes: Array(s))!, db: db) }
+            try body(publish, related)
+        }
+    }
+
+    /// Entries whose subject could not be read from their payload (for `audit`).
+    public func entriesWithoutSubject() throws -> [Entry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body, sig FROM entry WHERE subject IS NULL").map { try LogStore.decode($0, bodyColumn: 0) }
+        }
+    }
+}

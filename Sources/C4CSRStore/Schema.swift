@@ -1,0 +1,96 @@
+import GRDB
+
+/// The store's schema, as named, append-only migrations. A migration is never edited
+/// once released: later versions add new ones. Migrations reference no app types.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        // Never `eraseDatabaseOnSchemaChange`: the log is a city's institutional memory.
+        m.registerMigration("v1: append-only log, heads, practices view") { db in
+            try db.execute(sql: """
+                -- The log. One row per signed entry, in local arrival order (`position`),
+                -- which is always a causal order. Columns other than body and sig are
+                -- read from body when the entry is inserted; `audit` re-derives and
+                -- compares them.
+                CREATE TABLE entry (
+                    position    INTEGER PRIMARY KEY,
+                    id          BLOB    NOT NULL UNIQUE CHECK (length(id) = 32),
+                    origin      TEXT    NOT NULL CHECK (length(origin) BETWEEN 2 AND 32),
+                    seq         INTEGER NOT NULL CHECK (seq >= 1),
+                    prev        BLOB    CHECK ((seq = 1 AND prev IS NULL) OR (seq > 1 AND length(prev) = 32)),
+                    rank        INTEGER NOT NULL CHECK (rank >= seq),
+                    clock       TEXT    NOT NULL,
+                    kind        TEXT    NOT NULL CHECK (kind IN ('publish', 'revise', 'retract', 'adopt')),
+                    subject     BLOB    CHECK (subject IS NULL OR length(subject) = 32),
+                    body        BLOB    NOT NULL CHECK (length(body) BETWEEN 2 AND 65536),
+                    sig         BLOB    NOT NULL CHECK (length(sig) = 64),
+                    received_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX entry_chain ON entry(origin, seq);
+                CREATE INDEX entry_merged ON entry(rank, origin, seq, id);
+                CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+
+                -- Insert-only, enforced by the database for every client, sqlite3 included.
+                CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be updated'); END;
+                CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be deleted'); END;
+                -- Invariant 2 in the schema: an entry's predecessor must already be there.
+                CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry
+                WHEN NEW.seq > 1 AND NOT EXISTS (
+                    SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
+                BEGIN SELECT RAISE(ABORT, 'c4csr: entry inserted before its chain predecessor'); END;
+
+                -- Derived state, kept in the same transaction as each insert.
+                -- head: per origin, the entries at its highest seq (two only after a fork).
+                CREATE TABLE head (
+                    origin TEXT    NOT NULL,
+                    seq    INTEGER NOT NULL,
+                    id     BLOB    NOT NULL,
+                    PRIMARY KEY (origin, id)
+                ) STRICT;
+                -- fork: positions (origin, seq) that hold more than one entry.
+                CREATE TABLE fork (
+                    origin TEXT    NOT NULL,
+                    seq    INTEGER NOT NULL,
+                    PRIMARY KEY (origin, seq)
+                ) STRICT;
+
+                -- practice: the current state of each practice (PracticeRules), rebuilt
+                -- from its entries whenever one of them arrives.
+                CREATE TABLE practice (
+                    pid           INTEGER PRIMARY KEY,
+                    id            BLOB    NOT NULL UNIQUE CHECK (length(id) = 32),
+                    hex           TEXT    NOT NULL UNIQUE,
+                    publisher     TEXT    NOT NULL,
+                    status        TEXT    NOT NULL,
+                    language      TEXT    NOT NULL,
+                    title_local   TEXT    NOT NULL,
+                    title_en      TEXT    NOT NULL,
+                    themes        TEXT    NOT NULL,   -- JSON array of strings
+                    sdgs          TEXT    NOT NULL,   -- JSON array of integers
+                    versions      INTEGER NOT NULL,
+                    adoptions     INTEGER NOT NULL,
+                    conflict      INTEGER NOT NULL,
+                    problems      INTEGER NOT NULL,
+                    published_at  INTEGER NOT NULL,
+                    changed_rank  INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX practice_publisher ON practice(publisher);
+
+                -- Full-text search over every text of the current version. unicode61 folds
+                -- case in every script (Cyrillic included) and, with remove_diacritics 2,
+                -- matches "Budaors" to "Budaörs".
+                CREATE VIRTUAL TABLE practice_fts USING fts5(
+                    title_local, title_en, summary_local, summary_en, challenge, themes,
+                    companies, partners, area, outcomes,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                );
+                """)
+        }
+        return m
+    }
+
+    /// The newest migration this build knows.
+    static let latest = "v1: append-only log, heads, practices view"
+}
