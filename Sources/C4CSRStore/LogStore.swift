@@ -194,23 +194,37 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Streams the stored rows in merged network order (invariant 5), undecoded.
+    /// Keyset pagination on the `entry_merged` index: memory stays bounded by `chunk`.
+    public func forEachMergedRow(chunk: Int = 2048, _ body: (StoredRow) throws -> Void) throws {
+        let columns = "position, id, origin, seq, prev, rank, clock, kind, subject, body, sig"
+        var after: StoredRow?
+        while true {
+            let rows = try read { db -> [StoredRow] in
+                if let a = after {
+                    return try Row.fetchAll(db, sql: """
+                        SELECT \(columns) FROM entry WHERE (rank, origin, seq, id) > (?, ?, ?, ?)
+                        ORDER BY rank, origin, seq, id LIMIT ?
+                        """, arguments: [a.rank, a.origin, a.seq, Data(a.id), chunk]).map(StoredRow.init(row:))
+                }
+                return try Row.fetchAll(db, sql: "SELECT \(columns) FROM entry ORDER BY rank, origin, seq, id LIMIT ?", arguments: [chunk])
+                    .map(StoredRow.init(row:))
+            }
+            guard let last = rows.last else { return }
+            for row in rows { try body(row) }
+            after = last
+        }
+    }
+
     /// Streams the log in merged network order (invariant 5), decoded.
     /// - Throws: `StoreError.corrupt` naming an entry whose stored bytes no longer decode.
     public func forEachMerged(chunk: Int = 2048, _ body: (Entry) throws -> Void) throws {
-        var after: (Int64, String, Int64, Data)? = nil
-        while true {
-            let rows = try read { db -> [Row] in
-                if let a = after {
-                    return try Row.fetchAll(db, sql: """
-                        SELECT rank, origin, seq, id, body, sig FROM entry
-                        WHERE (rank, origin, seq, id) > (?, ?, ?, ?) ORDER BY rank, origin, seq, id LIMIT ?
-                        """, arguments: [a.0, a.1, a.2, a.3, chunk])
-                }
-                return try Row.fetchAll(db, sql: "SELECT rank, origin, seq, id, body, sig FROM entry ORDER BY rank, origin, seq, id LIMIT ?", arguments: [chunk])
+        try forEachMergedRow(chunk: chunk) { row in
+            do {
+                try body(try Entry.decode(body: row.body, signature: row.signature))
+            } catch let error as EntryError {
+                throw StoreError.corrupt("stored entry \(row.origin)#\(row.seq) no longer decodes (\(error)); run `c4csr audit`")
             }
-            guard let last = rows.last else { return }
-            for row in rows { try body(try Self.decode(row, bodyColumn: 4)) }
-            after = (last[0], last[1], last[2], last[3])
         }
     }
 

@@ -1,1 +1,3 @@
-print("c4csr")
+import C4CSRCommands
+
+await C4CSR.start()

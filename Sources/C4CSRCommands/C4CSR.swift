@@ -1,0 +1,39 @@
+import ArgumentParser
+
+/// The `c4csr` command. It holds only its configuration; each subcommand is a file.
+public struct C4CSR: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "c4csr",
+        abstract: "Exchange signed CSR practices between the CITIES4CSR cities.",
+        discussion: """
+            Each city keeps a signed, append-only log of CSR practices. Officers add
+            practices with the CLI; cities exchange entries; anyone can audit the
+            merged network log.
+
+            Start with `c4csr init`, then `c4csr add`. Read with `list`, `show`,
+            `search` and `log`; check with `audit`; exchange with `export` and `import`.
+
+            Exit codes: 0 success; 1 an operation failed; 2 audit or import found
+            problems; 64 invalid arguments; 65 invalid input data (nothing changed);
+            66 not found; 77 not allowed by the network's rules.
+            """,
+        version: C4CSRVersion.string,
+        subcommands: [
+            InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
+            ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
+            AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
+        ]
+    )
+    public init() {}
+}
+
+public enum C4CSRVersion {
+    public static let string = "0.1.0"
+}
+
+extension C4CSR {
+    /// Parses the process arguments, runs the command and exits (the executable's entry point).
+    public static func start() async {
+        await main()
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+struct ExportCommand: AsyncParsableCommand {
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, csv
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the signed entries as JSON Lines, or current practices as CSV.",
+        discussion: """
+            jsonl: every entry exactly as signed, one per line, in merged order:
+              {"body":"<base64 of the signed bytes>","id":"<sha-256 hex>","sig":"<base64>"}
+            Anyone can verify it with an Ed25519 library and docs/PROTOCOL.md, and another
+            city merges it with `c4csr import`.
+            csv: one row per practice (current version), for spreadsheets.
+
+            Example:
+              c4csr export --output sofia.jsonl
+              c4csr export --format csv --output practices.csv
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "jsonl (signed entries) or csv (current practices).")
+    var format: ExportFormat = .jsonl
+    @Option(help: ArgumentHelp("Write to this file instead of standard output (replaced atomically).", valueName: "file"))
+    var output: String?
+
+    func run() async throws {
+        try Console.run {
+            let city = try global.openCity()
+            var chunks = [Data]()
+            var sink: (String) throws -> Void = { Console.write($0) }
+            if output != nil { sink = { chunks.append(Data($0.utf8)) } }
+            var count: Int?
+            switch format {
+            case .jsonl: count = try city.exportJSONL(sink)
+            case .csv: try city.exportCSV(sink)
+            }
+            if let output {
+                var all = Data()
+                for c in chunks { all.append(c) }
+                do { try all.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+                    throw NodeError.io("cannot write \(output): \(error.localizedDescription)")
+                }
+                Console.err("wrote \(count.map { "\(Format.count($0)) entries" } ?? "practices") to \(output)")
+            }
+        }
+    }
+}

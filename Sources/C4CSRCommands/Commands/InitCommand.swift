@@ -1,0 +1,75 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a city's data directory, signing key and peer card.",
+        discussion: """
+            Creates the data directory with a new Ed25519 signing key (keys/entry-signing.key,
+            mode 0600), an empty log, and the city's peer card (city.toml), which it prints.
+            Send the card to the other cities; they add it with `c4csr peers add`.
+
+            Take the names from the city's card in the repository's Peers/ folder:
+              c4csr init --data-dir /var/lib/c4csr --from-card Peers/sofia.toml
+            or give them as flags:
+              c4csr init --city sofia --name Sofia --local-name София --country BG --language bg
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Read the city's id and names from this peer card (its key, if any, is ignored).", valueName: "card"))
+    var fromCard: String?
+    @Option(help: ArgumentHelp("The city's id: \(CityID.rule).", valueName: "id"))
+    var city: String?
+    @Option(help: "The city's name in English.")
+    var name: String?
+    @Option(help: "The city's name in its own language (default: --name).")
+    var localName: String?
+    @Option(help: ArgumentHelp("ISO 3166-1 alpha-2 country code, such as BG.", valueName: "code"))
+    var country: String?
+    @Option(help: ArgumentHelp("BCP 47 language of the city's practices, such as bg.", valueName: "tag"))
+    var language: String?
+
+    func validate() throws {
+        if fromCard == nil, city == nil || name == nil || country == nil || language == nil {
+            throw ValidationError("give --from-card CARD, or all of --city, --name, --country and --language")
+        }
+    }
+
+    func run() async throws {
+        try Console.run {
+            var json: [String: JSONValue] = [:]
+            if let fromCard {
+                guard let data = FileManager.default.contents(atPath: fromCard), let text = String(data: data, encoding: .utf8) else {
+                    throw NodeError.notFound("cannot read \(fromCard)")
+                }
+                var card: PeerCard
+                do { card = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(fromCard): \(error)") }
+                card.publicKey = nil
+                card.tlsPin = nil
+                json = card.json.objectValue ?? [:]
+            }
+            if let city { json["city"] = .string(city) }
+            if let name { json["name"] = .string(name) }
+            if let localName { json["local_name"] = .string(localName) } else if name != nil, fromCard == nil { json["local_name"] = .string(name!) }
+            if let country { json["country"] = .string(country) }
+            if let language { json["language"] = .string(language) }
+            json["public_key"] = nil
+            let card: PeerCard
+            do { card = try PeerCard(json: .object(json)) } catch { throw NodeError.invalidInput("\(error)") }
+            let city = try City.create(at: global.dataDirectory, card: card)
+            if output.json {
+                Console.json(.object(["data_dir": .string(city.directory.root.path), "card": city.card.json]))
+            } else {
+                Console.err("Created city \(city.id) in \(city.directory.root.path)")
+                Console.err("Its peer card (also in \(city.directory.cardFile.path)); send it to the other cities:\n")
+                Console.write(city.card.toml)
+            }
+        }
+    }
+}

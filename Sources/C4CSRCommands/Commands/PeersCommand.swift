@@ -1,0 +1,112 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+struct PeersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers",
+        abstract: "Manage the peer cards of the cities this city knows.",
+        subcommands: [PeersListCommand.self, PeersAddCommand.self, PeersRemoveCommand.self],
+        defaultSubcommand: PeersListCommand.self)
+}
+
+struct PeersListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List known cities, with whether their key is known.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try Console.run {
+            let city = try global.openCity(warnings: !output.json)
+            let all = [city.card] + city.peers.cards
+            if output.json {
+                Console.json(.array(all.map { c in
+                    var o = c.json.objectValue!
+                    o["self"] = .bool(c.city == city.id)
+                    return .object(o)
+                }))
+            } else {
+                for c in all {
+                    let key = c.publicKey.map { "key \(String($0.base64.prefix(12)))…" } ?? "no key yet"
+                    Console.out("\(Format.pad(c.city.rawValue, 18)) \(Format.pad(c.country, 3)) \(Format.pad(c.localName, 20)) \(key)\(c.city == city.id ? "  (this city)" : "")")
+                }
+            }
+        }
+    }
+}
+
+struct PeersAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add (or update) another city's peer card.",
+        discussion: """
+            Validates the card and copies it to <data-dir>/peers/<city>.toml. From then on
+            that city's entries verify with its key. Replacing a card with a different key
+            needs --replace: a changed key is how an impostor would appear.
+
+            Example:
+              c4csr peers add sofia.toml
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The card file (TOML or JSON).", valueName: "card"))
+    var card: String
+    @Flag(help: "Allow replacing a known card whose key differs.")
+    var replace = false
+
+    func run() async throws {
+        try Console.run {
+            let city = try global.openCity()
+            guard let data = FileManager.default.contents(atPath: card), let text = String(data: data, encoding: .utf8) else {
+                throw NodeError.notFound("cannot read \(card)")
+            }
+            let parsed: PeerCard
+            do { parsed = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(card): \(error)") }
+            guard parsed.city != city.id else { throw NodeError.invalidInput("\(card) is this city's own card") }
+            guard parsed.publicKey != nil else {
+                throw NodeError.invalidInput("\(card): \(parsed.city) has no public_key; ask the city for the card `c4csr init` printed")
+            }
+            if let known = city.peers.cards.first(where: { $0.city == parsed.city }), let k = known.publicKey,
+               k != parsed.publicKey, !replace {
+                throw NodeError.forbidden("\(parsed.city) is already known with another key; check with the city, then use --replace")
+            }
+            let target = city.directory.peersDirectory.appendingPathComponent("\(parsed.city).toml")
+            try? FileManager.default.createDirectory(at: city.directory.peersDirectory, withIntermediateDirectories: true)
+            do { try Data(parsed.toml.utf8).write(to: target, options: .atomic) } catch {
+                throw NodeError.io("cannot write \(target.path): \(error.localizedDescription)")
+            }
+            Console.out("added \(parsed.city) (\(parsed.localName), \(parsed.country)) → \(target.path)")
+        }
+    }
+}
+
+struct PeersRemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Forget a city's peer card.",
+        discussion: """
+            Removes <data-dir>/peers/<city>.toml. Its entries already in the log stay (the
+            log is append-only), but new ones are no longer accepted and `audit` reports
+            its entries as unverifiable until the card is added again.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("The city id.", valueName: "city"))
+    var cityID: String
+
+    func run() async throws {
+        try Console.run {
+            let city = try global.openCity()
+            let target = city.directory.peersDirectory.appendingPathComponent("\(cityID).toml")
+            guard CityID(cityID) != nil, FileManager.default.fileExists(atPath: target.path) else {
+                throw NodeError.notFound("no card for \(cityID) in \(city.directory.peersDirectory.path)")
+            }
+            do { try FileManager.default.removeItem(at: target) } catch { throw NodeError.io("cannot remove \(target.path): \(error.localizedDescription)") }
+            Console.out("removed \(cityID)")
+        }
+    }
+}

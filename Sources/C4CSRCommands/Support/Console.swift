@@ -1,0 +1,92 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+/// Named exit codes (also listed in `c4csr --help` and docs/CLI.md).
+enum Exit {
+    static let failure = ExitCode(1)
+    /// `audit` found problems, or `import` could not merge some entries.
+    static let problems = ExitCode(2)
+    /// Invalid input data (a file, a card, a field value); nothing was changed.
+    static let invalidInput = ExitCode(65)
+    /// No such city, practice or file.
+    static let notFound = ExitCode(66)
+    /// The network's rules forbid it (changing another city's practice).
+    static let forbidden = ExitCode(77)
+}
+
+enum Console {
+    static func out(_ s: String) {
+        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+    static func write(_ s: String) {
+        FileHandle.standardOutput.write(Data(s.utf8))
+    }
+    static func err(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+    static func warn(_ s: String) { err("c4csr: warning: \(s)") }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    static func json(_ v: JSONValue) { out(PrettyJSON.string(v)) }
+
+    /// Runs a command body; turns errors into one line on standard error and a named exit code.
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as NodeError {
+            err("c4csr: error: \(e.message)")
+            switch e.kind {
+            case .invalidInput: throw Exit.invalidInput
+            case .notFound: throw Exit.notFound
+            case .forbidden: throw Exit.forbidden
+            case .io: throw Exit.failure
+            }
+        } catch let e as StoreError {
+            err("c4csr: error: \(e.description)")
+            throw e.isNotFound ? Exit.notFound : Exit.failure
+        } catch let e as ValidationErrors {
+            err("c4csr: error: invalid input:\n" + e.errors.map { "  - \($0)" }.joined(separator: "\n") + "\nnothing was changed")
+            throw Exit.invalidInput
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            err("c4csr: error: \(error)")
+            throw Exit.failure
+        }
+    }
+}
+
+enum Format {
+    /// "2026-11-25 09:30 UTC" from milliseconds since the epoch (the same on every node).
+    static func time(_ ms: Int64) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) + " UTC"
+    }
+
+    static func day(_ ms: Int64) -> String { String(time(ms).prefix(10)) }
+
+    /// Pads to `width` columns (by characters: good enough for Latin, Cyrillic and Greek).
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func truncate(_ s: String, _ width: Int) -> String {
+        s.count <= width ? s : String(s.prefix(width - 1)) + "…"
+    }
+
+    static func count(_ n: Int) -> String {
+        let f = NumberFormatter()
+        f.numberStyle = .decimal
+        f.locale = Locale(identifier: "en_US")
+        return f.string(from: NSNumber(value: n)) ?? String(n)
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+/// Text and JSON renderings shared by the read commands.
+enum Render {
+    static func summaryJSON(_ s: PracticeSummary) -> JSONValue {
+        .object([
+            "id": .string(s.id.hex), "city": .string(s.publisher.rawValue), "status": .string(s.status),
+            "language": .string(s.language), "title": .object(["local": .string(s.titleLocal), "en": .string(s.titleEnglish)]),
+            "themes": .array(s.themes.map { .string($0) }), "sdgs": .array(s.sdgs.map { .int(Int64($0)) }),
+            "versions": .int(Int64(s.versions)), "adoptions": .int(Int64(s.adoptions)), "conflict": .bool(s.conflict),
+            "problems": .int(Int64(s.problems)), "published": .int(s.publishedAt),
+        ])
+    }
+
+    static func summaryLines(_ list: [PracticeSummary]) -> [String] {
+        list.map { s in
+            var flags = ""
+            if s.conflict { flags += " [conflict]" }
+            if s.adoptions > 0 { flags += " [adopted ×\(s.adoptions)]" }
+            let title = s.titleLocal == s.titleEnglish ? s.titleEnglish : "\(s.titleLocal) / \(s.titleEnglish)"
+            return "\(s.id.short)  \(Format.pad(s.publisher.rawValue, 16)) \(Format.pad(s.status, 12)) \(Format.truncate(title, 90))\(flags)"
+        }
+    }
+
+    static func recordJSON(_ r: PracticeRecord) -> JSONValue {
+        .object([
+            "id": .string(r.id.hex),
+            "city": .string(r.publisher.rawValue),
+            "status": .string(r.retracted ? "retracted" : r.current.status.rawValue),
+            "version": .string(r.currentVersion.hex),
+            "fields": r.current.json,
+            "retract_reason": r.retractReason.map { .string($0) } ?? .null,
+            "conflict": .bool(r.conflict),
+            "heads": .array(r.heads.map { .string($0.hex) }),
+            "history": .array(r.versions.map { v in
+                .object([
+                    "entry": .string(v.entry.hex), "kind": .string(v.kind.rawValue), "origin": .string(v.origin.rawValue),
+                    "seq": .int(v.seq), "time": .int(v.time), "base": .array(v.base.map { .string($0.hex) }),
+                ])
+            }),
+            "adoptions": .array(r.adoptions.map { a in
+                .object([
+                    "entry": .string(a.entry.hex), "city": .string(a.city.rawValue), "version": .string(a.version.hex),
+                    "mode": .string(a.mode.rawValue), "notes": a.notes.map { .string($0) } ?? .null, "time": .int(a.time),
+                    "current": .bool(a.version == r.currentVersion),
+                ])
+            }),
+            "problems": .array(r.problems.map { p in
+                .object(["entry": .string(p.entry.hex), "code": .string(p.kind.rawValue), "message": .string(p.message)])
+            }),
+        ])
+    }
+
+    static func recordText(_ r: PracticeRecord) -> String {
+        let p = r.current
+        var out = [String]()
+        let status = r.retracted ? "retracted" : p.status.rawValue
+        out.append(p.title.local == p.title.en ? "\(p.title.en)  [\(status)]" : "\(p.title.local)\n\(p.title.en)  [\(status)]")
+        out.append("practice \(r.id.hex)")
+        out.append("published by \(r.publisher) on \(Format.day(r.versions[0].time)) · language \(p.language) · version \(r.currentVersion.short)")
+        var facts = [String]()
+        if !p.themes.isEmpty { facts.append("themes: \(p.themes.joined(separator: ", "))") }
+        if !p.sdgs.isEmpty { facts.append("SDGs: \(p.sdgs.map(String.init).joined(separator: ", "))") }
+        if let a = p.area { facts.append("area: \(a)") }
+        if let period = p.period { facts.append(period.end.map { "period: \(period.start) – \($0)" } ?? "since \(period.start)") }
+        if !facts.isEmpty { out.append(facts.joined(separator: " · ")) }
+        if !p.companies.isEmpty { out.append("companies: \(p.companies.joined(separator: ", "))") }
+        if !p.partners.isEmpty { out.append("partners: \(p.partners.joined(separator: ", "))") }
+        out.append("")
+        if p.summary.local != p.summary.en { out.append("Summary (\(p.language)): \(p.summary.local)") }
+        out.append("Summary (en): \(p.summary.en)")
+        out.append("Challenge: \(p.challenge)")
+        if let o = p.outcomes { out.append("Outcomes: \(o)") }
+        for l in p.links { out.append("Link: \(l)") }
+        if let c = p.contact { out.append("Contact: \(c)") }
+        if r.retracted, let reason = r.retractReason { out.append("Retracted: \(reason)") }
+        if r.conflict {
+            out.append("")
+            out.append("CONFLICT: \(r.heads.count) concurrent current versions (\(r.heads.map(\.short).joined(separator: ", "))).")
+            out.append("  Shown: \(r.currentVersion.short), the latest in the merged order. \(r.publisher) resolves it with `c4csr revise \(r.id.short)`.")
+        }
+        out.append("")
+        out.append("History:")
+        for v in r.versions {
+            let base = v.base.isEmpty ? "" : "  (from \(v.base.map(\.short).joined(separator: ", ")))"
+            let head = r.heads.contains(v.entry) ? (r.conflict ? "  ← current (conflict)" : "  ← current") : ""
+            out.append("  \(Format.time(v.time))  \(Format.pad("\(v.origin)#\(v.seq)", 16)) \(Format.pad(v.kind.rawValue, 8)) \(v.entry.short)\(base)\(head)")
+        }
+        if !r.adoptions.isEmpty {
+            out.append("")
+            out.append("Adopted by:")
+            for a in r.adoptions {
+                let note = a.version == r.currentVersion ? "current version" : "version \(a.version.short), revised since"
+                out.append("  \(Format.time(a.time))  \(Format.pad(a.city.rawValue, 16)) \(a.mode.rawValue) (\(note))" + (a.notes.map { ": \($0)" } ?? ""))
+            }
+        }
+        if !r.problems.isEmpty {
+            out.append("")
+            out.append("Ignored entries (reported by audit):")
+            for pr in r.problems { out.append("  \(pr)") }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// One line of `log`: everything in it comes from the entry, so every node prints the same.
+    static func logLine(_ n: Int, _ e: Entry) -> String {
+        var what = ""
+        switch e.kind {
+        case .publish, .revise:
+            if let t = e.payload["fields"]?["title"]?["en"]?.stringValue { what = t }
+        case .retract, .adopt:
+            break
+        }
+        if let target = e.payload["practice"]?.stringValue { what = "→ \(target.prefix(12))" + (what.isEmpty ? "" : " \(what)") }
+        if e.kind == .adopt, let mode = e.payload["mode"]?.stringValue { what += " (\(mode))" }
+        return "\(Format.pad(String(n), 6)) \(Format.time(e.time))  \(Format.pad("\(e.origin)#\(e.seq)", 18)) \(Format.pad(e.kind.rawValue, 8)) \(e.id.short)  \(Format.truncate(what, 80))"
+    }
+
+    static func entryJSON(_ e: Entry) -> JSONValue {
+        .object([
+            "id": .string(e.id.hex), "origin": .string(e.origin.rawValue), "seq": .int(e.seq),
+            "prev": e.prev.map { .string($0.hex) } ?? .null, "clock": e.clock.json, "time": .int(e.time),
+            "kind": .string(e.kind.rawValue), "payload": e.payload,
+        ])
+    }
+
+    static func headsJSON(_ heads: [Head]) -> JSONValue {
+        .array(heads.map { .object(["origin": .string($0.origin.rawValue), "seq": .int($0.seq), "id": .string($0.id.hex)]) })
+    }
+
+    static func headsText(_ heads: [Head], forks: [Head], digest: NetworkDigest, entries: Int?) -> [String] {
+        var out = heads.map { "  \(Format.pad($0.origin.rawValue, 18)) seq \(Format.pad(String($0.seq), 8)) \($0.id.short)" }
+        if !forks.isEmpty { out.append("  forks at: " + Set(forks.map { "\($0.origin)#\($0.seq)" }).sorted().joined(separator: ", ")) }
+        out.append("network digest: \(digest.short)" + (entries.map { "  (\(Format.count($0)) entries, \(heads.count) cities)" } ?? ""))
+        return out
+    }
+}

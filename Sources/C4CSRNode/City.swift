@@ -1,0 +1,273 @@
+import C4CSRCore
+import C4CSRStore
+import Dispatch
+import Foundation
+
+/// One city's node: its identity, signing key, known peers and log. The CLI and the
+/// daemon both work through it, so every write follows the same rules.
+public final class City: Sendable {
+    public let directory: DataDirectory
+    /// This city's own peer card.
+    public let card: PeerCard
+    public let store: LogStore
+    public let peers: PeerDirectory
+    /// Verifies entries from this city and every peer with a key.
+    public let verifier: EntryVerifier
+    private let signingKey: CitySigningKey
+    private let now: @Sendable () -> Int64
+
+    public var id: CityID { card.city }
+
+    /// Milliseconds since the Unix epoch: the only place the wall clock is read.
+    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private init(directory: DataDirectory, card: PeerCard, key: CitySigningKey, store: LogStore, peers: PeerDirectory, now: @escaping @Sendable () -> Int64) {
+        self.directory = directory
+        self.card = card
+        self.signingKey = key
+        self.store = store
+        self.peers = peers
+        self.now = now
+        var keys = peers.keys
+        keys[card.city] = key.publicKey
+        verifier = EntryVerifier(keys: keys)
+    }
+
+    // MARK: Creating and opening
+
+    /// Creates a city's data directory: a new Ed25519 key (mode 0600), its peer card,
+    /// an empty peers directory and an empty store.
+    ///
+    /// - Parameter card: the city's card; its `publicKey` is replaced by the new key's.
+    /// - Throws: `NodeError.invalidInput` if the directory already holds a city.
+    public static func create(at directory: DataDirectory, card: PeerCard, now: @escaping @Sendable () -> Int64 = City.systemClock) throws -> City {
+        let fm = FileManager.default
+        if directory.exists || fm.fileExists(atPath: directory.signingKeyFile.path) {
+            throw NodeError.invalidInput("\(directory.root.path) already holds a city (\(directory.cardFile.lastPathComponent) exists); nothing was changed")
+        }
+        do {
+            try fm.createDirectory(at: directory.root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            try fm.createDirectory(at: directory.keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(at: directory.peersDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw NodeError.io("cannot create \(directory.root.path): \(error.localizedDescription)")
+        }
+        let key = CitySigningKey()
+        try writeSecret(Array((Data(key.rawRepresentation).base64EncodedString() + "\n").utf8), to: directory.signingKeyFile)
+        var card = card
+        card.publicKey = key.publicKey
+        _ = try LogStore(path: directory.storeFile.path, now: now)
+        // The card is written last: its presence marks a complete data directory.
+        try writeAtomically(card.toml, to: directory.cardFile)
+        return try open(directory, now: now)
+    }
+
+    /// Opens an existing city.
+    /// - Parameter extraPeerDirectories: more directories of peer cards (such as the
+    ///   repository's `Peers/`), read after `<data-dir>/peers`.
+    /// - Throws: `NodeError` when the directory, card or key is missing or unusable.
+    public static func open(_ directory: DataDirectory, extraPeerDirectories: [URL] = [], now: @escaping @Sendable () -> Int64 = City.systemClock) throws -> City {
+        guard directory.exists else {
+            throw NodeError.notFound("no city in \(directory.root.path) (run `c4csr init`, or pass --data-dir / set C4CSR_DATA_DIR)")
+        }
+        guard let cardData = FileManager.default.contents(atPath: directory.cardFile.path),
+              let cardText = String(data: cardData, encoding: .utf8) else {
+            throw NodeError.io("cannot read \(directory.cardFile.path)")
+        }
+        let card: PeerCard
+        do { card = try PeerCard.parse(cardText) } catch {
+            throw NodeError.invalidInput("\(directory.cardFile.path): \(error)")
+        }
+        let key = try loadKey(directory.signingKeyFile)
+        guard card.publicKey == key.publicKey else {
+            throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
+        }
+        let peers = PeerDirectory.load([directory.peersDirectory] + extraPeerDirectories, ownCity: card.city)
+        let store: LogStore
+        do { store = try LogStore(path: directory.storeFile.path, now: now) } catch {
+            throw NodeError.io("\(error)")
+        }
+        return City(directory: directory, card: card, key: key, store: store, peers: peers, now: now)
+    }
+
+    static func loadKey(_ url: URL) throws -> CitySigningKey {
+        var st = stat()
+        guard stat(url.path, &st) == 0 else { throw NodeError.notFound("signing key \(url.path) is missing") }
+        if st.st_mode & 0o007 != 0 {
+            throw NodeError.forbidden("signing key \(url.path) is readable by other users; run: chmod 600 \(url.path)")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let text = String(data: data, encoding: .utf8),
+              let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let key = CitySigningKey(rawRepresentation: Array(raw)) else {
+            throw NodeError.invalidInput("signing key \(url.path) is unreadable (expected base64 of a 32-byte Ed25519 seed)")
+        }
+        return key
+    }
+
+    // MARK: Writing local entries
+
+    /// Publishes a new practice. The practice id is the returned entry's id.
+    public func publish(_ practice: Practice) throws -> Entry {
+        try append { _ in .publish(practice) }
+    }
+
+    /// Replaces the fields of one of this city's practices.
+    /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
+    ///   every current version, which also resolves a conflict.
+    public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> Entry {
+        let id = try resolve(practiceID)
+        return try append { ctx in
+            let record = try self.ownPractice(id, ctx, verb: "revise")
+            return .revise(practice: id, base: try self.base(base, of: record), fields: practice)
+        }
+    }
+
+    /// Withdraws one of this city's practices.
+    public func retract(_ practiceID: String, reason: String?, base: [String] = []) throws -> Entry {
+        let id = try resolve(practiceID)
+        return try append { ctx in
+            let record = try self.ownPractice(id, ctx, verb: "retract")
+            if record.retracted, base.isEmpty, !record.conflict {
+                throw NodeError.invalidInput("practice \(id.short) is already retracted")
+            }
+            return .retract(practice: id, base: try self.base(base, of: record), reason: reason)
+        }
+    }
+
+    /// Records that this city adopted (or adapted) another city's practice.
+    /// - Parameter version: the version adopted (hex prefix); by default the current one.
+    public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil) throws -> Entry {
+        let id = try resolve(practiceID)
+        return try append { ctx in
+            guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
+            guard record.publisher != self.id else {
+                throw NodeError.forbidden("practice \(id.short) was published by \(self.id) itself; adopt records another city's practice")
+            }
+            let v = try version.map { try self.version($0, of: record) } ?? record.currentVersion
+            return .adopt(practice: id, version: v, mode: mode, notes: notes)
+        }
+    }
+
+    private func append(_ action: @escaping (LocalContext) throws -> PracticeAction) throws -> Entry {
+        let me = id
+        let key = signingKey
+        let time = now()
+        do {
+            return try store.append { ctx in
+                let act = try action(ctx)
+                let top = try ctx.top(of: me)
+                let seq = (top?.seq ?? 0) + 1
+                var clock = try ctx.clock()
+                clock[me] = seq
+                return try EntryDraft(origin: me, seq: seq, prev: top?.id, clock: clock, time: time, kind: act.kind, payload: act.payload)
+                    .sign(with: key)
+            }
+        } catch let e as NodeError {
+            throw e
+        } catch let e as StoreError {
+            throw NodeError.io(e.description)
+        }
+    }
+
+    private func resolve(_ prefix: String) throws -> EntryID {
+        do { return try store.practice(prefix).0.id } catch let e as StoreError where e.isNotFound {
+            throw NodeError.notFound(e.description)
+        }
+    }
+
+    private func ownPractice(_ id: EntryID, _ ctx: LocalContext, verb: String) throws -> PracticeRecord {
+        guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
+        guard record.publisher == self.id else {
+            throw NodeError.forbidden("practice \(id.short) was published by \(record.publisher); only \(record.publisher) may \(verb) it")
+        }
+        return record
+    }
+
+    private func base(_ prefixes: [String], of record: PracticeRecord) throws -> [EntryID] {
+        if prefixes.isEmpty { return record.heads }
+        return try prefixes.map { try version($0, of: record) }
+    }
+
+    private func version(_ prefix: String, of record: PracticeRecord) throws -> EntryID {
+        let p = prefix.lowercased()
+        let matches = record.versions.filter { $0.entry.hex.hasPrefix(p) }
+        guard p.count >= 6, matches.count == 1 else {
+            throw NodeError.invalidInput("\"\(prefix)\" names no single version of practice \(record.id.short) (versions: \(record.versions.map(\.entry.short).joined(separator: ", ")))")
+        }
+        return matches[0].entry
+    }
+
+    // MARK: Receiving entries (import now, sync later: the same path)
+
+    /// Verifies signed entries (in parallel, on every core) and merges the valid ones
+    /// in one transaction.
+    ///
+    /// - Returns: per entry, what happened: inserted, already held, refused with a reason.
+    public func receive(_ signed: [(body: [UInt8], signature: [UInt8])]) throws -> ReceiveReport {
+        let results = verifyAll(signed.map { ($0.body, $0.signature) })
+        var valid = [Entry]()
+        var invalid = [(index: Int, error: EntryError)]()
+        for (i, r) in results.enumerated() {
+            switch r {
+            case .success(let e): valid.append(e)
+            case .failure(let err): invalid.append((i, err))
+            }
+        }
+        let outcome: MergeOutcome
+        do { outcome = try store.merge(valid) } catch { throw NodeError.io("\(error)") }
+        return ReceiveReport(outcome: outcome, invalid: invalid)
+    }
+
+    /// Verifies many entries on every core. Order of results matches the input.
+    public func verifyAll(_ items: [([UInt8], [UInt8])]) -> [Result<Entry, EntryError>] {
+        Self.verifyAll(items, verifier: verifier)
+    }
+
+    static func verifyAll(_ items: [([UInt8], [UInt8])], verifier: EntryVerifier) -> [Result<Entry, EntryError>] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 64))
+        if workers == 1 {
+            return items.map { item in Result { () throws(EntryError) in try verifier.verify(body: item.0, signature: item.1) } }
+        }
+        let results = ResultBuffer(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < items.count {
+                results.set(i, Result { () throws(EntryError) in try verifier.verify(body: items[i].0, signature: items[i].1) })
+                i += workers
+            }
+        }
+        return results.values
+    }
+}
+
+/// A fixed-size buffer that concurrent workers fill at distinct indices.
+private final class ResultBuffer: @unchecked Sendable {
+    // Each index is written by exactly one worker and read only after
+    // `concurrentPerform` returns. A raw buffer (not an Array property) avoids
+    // Swift's exclusivity checks treating distinct-element writes as one access.
+    private let storage: UnsafeMutablePointer<Result<Entry, EntryError>?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+    func set(_ i: Int, _ r: Result<Entry, EntryError>) { storage[i] = r }
+    var values: [Result<Entry, EntryError>] { (0..<count).map { storage[$0]! } }
+}
+
+/// What happened to each entry `City.receive` was given.
+public struct ReceiveReport: Sendable {
+    public let outcome: MergeOutcome
+    /// Entries whose envelope or signature was bad, by their index in the input.
+    public let invalid: [(index: Int, error: EntryError)]
+
+    public var inserted: Int { outcome.inserted.count }
+    /// `true` when every entry was inserted or already held.
+    public var isClean: Bool { invalid.isEmpty && outcome.refused.isEmpty }
+}

@@ -1,0 +1,80 @@
+import C4CSRCore
+import Foundation
+
+/// The files of one city's data directory:
+///
+///     <data-dir>/
+///       city.toml                 this city's peer card (public; give it to the others)
+///       keys/entry-signing.key    Ed25519 seed, base64, mode 0600 (secret)
+///       peers/*.toml              peer cards of the cities this city knows
+///       store.sqlite (+ -wal, -shm)  the log
+public struct DataDirectory: Sendable {
+    public let root: URL
+
+    public init(_ path: String) { root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL }
+
+    public var cardFile: URL { root.appendingPathComponent("city.toml") }
+    public var keysDirectory: URL { root.appendingPathComponent("keys", isDirectory: true) }
+    public var signingKeyFile: URL { keysDirectory.appendingPathComponent("entry-signing.key") }
+    public var peersDirectory: URL { root.appendingPathComponent("peers", isDirectory: true) }
+    public var storeFile: URL { root.appendingPathComponent("store.sqlite") }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: cardFile.path) }
+
+    /// Where the data directory is when no flag names it: `C4CSR_DATA_DIR`, else
+    /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else
+    /// `$XDG_DATA_HOME/c4csr`, else `~/.local/share/c4csr`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let p = environment["C4CSR_DATA_DIR"], !p.isEmpty { return p }
+        if let p = environment["STATE_DIRECTORY"], !p.isEmpty { return p.split(separator: ":").first.map(String.init) ?? p }
+        if let p = environment["XDG_DATA_HOME"], !p.isEmpty { return p + "/c4csr" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/share/c4csr"
+    }
+}
+
+/// Writes a secret file atomically-exclusively with mode 0600 from the start (no
+/// window in which it is readable by others), refusing to overwrite.
+func writeSecret(_ bytes: [UInt8], to url: URL) throws {
+    let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw NodeError.io("cannot create \(url.path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { throw NodeError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        offset += n
+    }
+    guard fsync(fd) == 0 else { throw NodeError.io("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
+}
+
+/// Writes a file by a temporary file and rename, so readers never see half of it.
+func writeAtomically(_ text: String, to url: URL) throws {
+    do {
+        try Data(text.utf8).write(to: url, options: .atomic)
+    } catch {
+        throw NodeError.io("cannot write \(url.path): \(error.localizedDescription)")
+    }
+}
+
+/// Why an operation of a city failed, as one sentence for a person.
+public struct NodeError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The input (a flag, a file, a card) is wrong: nothing was changed.
+        case invalidInput
+        /// Something that must exist does not (data directory, practice).
+        case notFound
+        /// A rule of the network forbids it (revising another city's practice).
+        case forbidden
+        /// A file or the store could not be read or written.
+        case io
+    }
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+
+    public static func invalidInput(_ m: String) -> NodeError { NodeError(kind: .invalidInput, message: m) }
+    public static func notFound(_ m: String) -> NodeError { NodeError(kind: .notFound, message: m) }
+    public static func forbidden(_ m: String) -> NodeError { NodeError(kind: .forbidden, message: m) }
+    public static func io(_ m: String) -> NodeError { NodeError(kind: .io, message: m) }
+}

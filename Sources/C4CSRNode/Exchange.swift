@@ -1,0 +1,172 @@
+import C4CSRCore
+import C4CSRStore
+import Foundation
+
+/// The JSON Lines exchange format (docs/PROTOCOL.md §5): one entry per line,
+/// `{"body":"<base64>","id":"<hex>","sig":"<base64>"}` in canonical JSON.
+public enum ExportLine {
+    public static func encode(body: [UInt8], signature: [UInt8], id: [UInt8]) -> String {
+        CanonicalJSON.string(.object([
+            "body": .string(Data(body).base64EncodedString()),
+            "id": .string(Hex.encode(id)),
+            "sig": .string(Data(signature).base64EncodedString()),
+        ]))
+    }
+
+    /// Reads one line. - Throws: a sentence saying what is wrong with it.
+    public static func decode(_ line: [UInt8]) throws(NodeError) -> (body: [UInt8], signature: [UInt8]) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(line, limits: JSONLimits(maxDepth: 4, maxBytes: 4 * Entry.maxBodyBytes)) } catch {
+            throw .invalidInput("not a JSON object (\(error))")
+        }
+        guard case .object(let o) = value else { throw .invalidInput("not a JSON object") }
+        for key in o.keys where !["body", "id", "sig"].contains(key) { throw .invalidInput("unknown field \"\(key)\"") }
+        guard let b = o["body"]?.stringValue, let body = Data(base64Encoded: b) else {
+            throw .invalidInput("\"body\" must be the base64 of the entry's signed bytes")
+        }
+        guard let s = o["sig"]?.stringValue, let sig = Data(base64Encoded: s), sig.count == 64 else {
+            throw .invalidInput("\"sig\" must be the base64 of a 64-byte Ed25519 signature")
+        }
+        if let idValue = o["id"] {
+            guard let idText = idValue.stringValue, let id = EntryID(hex: idText) else { throw .invalidInput("\"id\" must be 64 hex digits") }
+            guard id == EntryID.of(body: Array(body)) else {
+                throw .invalidInput("\"id\" \(id.short) is not the SHA-256 of the body (\(EntryID.of(body: Array(body)).short))")
+            }
+        }
+        return (Array(body), Array(sig))
+    }
+}
+
+/// What `import` did, line by line.
+public struct ImportReport: Sendable {
+    public let lines: Int
+    public let inserted: Int
+    public let duplicates: Int
+    public let forks: [String]
+    /// Entries not merged: "line N (origin#seq id): why".
+    public let problems: [String]
+    public let summary: LogSummary
+    public var isClean: Bool { problems.isEmpty }
+}
+
+extension City {
+    /// Exports every entry as JSON Lines, in merged network order, exactly as stored.
+    /// Two cities that hold the same entries produce byte-identical exports.
+    /// - Returns: the number of entries written.
+    @discardableResult
+    public func exportJSONL(_ write: (String) throws -> Void) throws -> Int {
+        var n = 0
+        var buffer = ""
+        try store.forEachMergedRow { row in
+            buffer += ExportLine.encode(body: row.body, signature: row.signature, id: row.id) + "\n"
+            n += 1
+            if buffer.utf8.count > 1 << 20 {
+                try write(buffer)
+                buffer = ""
+            }
+        }
+        if !buffer.isEmpty { try write(buffer) }
+        return n
+    }
+
+    /// Imports a JSON Lines export. A file that is not an export (a malformed line)
+    /// is refused whole: nothing changes. Otherwise every valid, causally ready entry
+    /// is merged in one transaction, and each other entry is reported by line.
+    public func importJSONL(_ data: [UInt8], name: String) throws -> ImportReport {
+        var items = [(body: [UInt8], signature: [UInt8])]()
+        var lineNumbers = [Int]()
+        var lineNo = 0
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNo += 1
+            var bytes = Array(line)
+            if bytes.last == 0x0D { bytes.removeLast() }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do { items.append(try ExportLine.decode(bytes)) } catch {
+                throw NodeError.invalidInput("\(name), line \(lineNo): \(error.message); nothing was imported")
+            }
+            lineNumbers.append(lineNo)
+        }
+        if items.isEmpty { throw NodeError.invalidInput("\(name) holds no entries; nothing was imported") }
+        let report = try receive(items)
+        var problems = [String]()
+        for (index, error) in report.invalid {
+            problems.append("line \(lineNumbers[index]): \(error.message)")
+        }
+        var lineOf = [EntryID: Int]()
+        for (i, item) in items.enumerated() { lineOf[EntryID.of(body: item.body)] = lineNumbers[i] }
+        for (entry, reason) in report.outcome.refused {
+            problems.append("line \(lineOf[entry.id] ?? 0) (\(entry)): not merged: \(reason)")
+        }
+        problems.sort { $0.localizedStandardCompare($1) == .orderedAscending }
+        return ImportReport(
+            lines: items.count, inserted: report.inserted, duplicates: report.outcome.duplicates,
+            forks: report.outcome.forks.map { "\($0)" }, problems: problems, summary: try store.summary())
+    }
+
+    /// Exports current practices as CSV (RFC 4180), one row per practice.
+    public func exportCSV(_ write: (String) throws -> Void) throws {
+        let header = ["id", "city", "status", "language", "title_local", "title_en", "summary_en", "challenge", "themes", "sdgs",
+                      "companies", "partners", "area", "start", "end", "links", "contact", "versions", "adoptions", "conflict"]
+        try write(header.joined(separator: ",") + "\r\n")
+        for s in try store.practices() {
+            let (r, _, _) = try store.practice(s.id.hex)
+            let p = r.current
+            let fields: [String] = [
+                r.id.hex, r.publisher.rawValue, r.retracted ? "retracted" : p.status.rawValue, p.language, p.title.local, p.title.en,
+                p.summary.en, p.challenge, p.themes.joined(separator: "; "), p.sdgs.map(String.init).joined(separator: "; "),
+                p.companies.joined(separator: "; "), p.partners.joined(separator: "; "), p.area ?? "", p.period?.start ?? "",
+                p.period?.end ?? "", p.links.joined(separator: " "), p.contact ?? "", String(r.versions.count),
+                String(r.adoptions.count), r.conflict ? "yes" : "no",
+            ]
+            try write(fields.map(csvField).joined(separator: ",") + "\r\n")
+        }
+    }
+}
+
+func csvField(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// The result of `audit`.
+public struct AuditReport: Sendable {
+    public let checked: Int
+    public let findings: [AuditFinding]
+    /// Heads, forks and digest recomputed from the entries' bytes.
+    public let heads: [Head]
+    public let forks: [Head]
+    public let digest: NetworkDigest
+    public let practices: Int
+
+    public var errors: [AuditFinding] { findings.filter { $0.severity == .error } }
+    public var warnings: [AuditFinding] { findings.filter { $0.severity == .warning } }
+}
+
+extension City {
+    /// Re-verifies the whole log from the stored bytes: ids, envelopes, signatures (on
+    /// every core), derived columns, chains, causal order, forks, then the practice
+    /// rules (unauthorised changes, invalid references, conflicts).
+    ///
+    /// - Parameter progress: called after each chunk with (entries checked, total).
+    public func audit(progress: ((Int, Int) -> Void)? = nil) throws -> AuditReport {
+        let total = try store.count()
+        var auditor = LogAuditor()
+        try store.forEachStored(chunk: 4096) { rows in
+            let results = verifyAll(rows.map { ($0.body, $0.signature) })
+            for (row, result) in zip(rows, results) { auditor.check(row, signature: result) }
+            progress?(auditor.checked, total)
+        }
+        auditor.compare(storedHeads: try store.heads(), storedForks: try store.forks())
+        var practices = 0
+        try store.forEachSubject { publish, related in
+            if publish != nil { practices += 1 }
+            auditor.checkPractice(publish: publish, related: related)
+        }
+        for e in try store.entriesWithoutSubject() where e.kind != .publish {
+            auditor.add(AuditFinding(.error, "invalid_payload", entry: "\(e)", "payload names no practice"))
+        }
+        return AuditReport(
+            checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,
+            digest: auditor.digest, practices: practices)
+    }
+}
