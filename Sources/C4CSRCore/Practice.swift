@@ -232,6 +232,10 @@ struct FieldReader {
             fail(key, "is required (an object with \"local\" and \"en\")")
             return .init(local: "", en: "")
         }
+        guard case .object = v else {
+            fail(key, "must be an object with \"local\" and \"en\", found \(v.typeName)")
+            return .init(local: "", en: "")
+        }
         var inner = FieldReader(json: v, path: name(key))
         let local = inner.string("local", required: true, max: max) ?? ""
         let en = inner.string("en", required: true, max: max) ?? ""

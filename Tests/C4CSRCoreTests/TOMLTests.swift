@@ -1,0 +1,80 @@
+import Testing
+@testable import C4CSRCore
+
+@Suite struct TOMLTests {
+    @Test func readsTheSubsetC4CSRUses() throws {
+        let doc = try TOMLParser.parse("""
+            # a practice
+            language = "bg"
+            sdgs = [4, 13,]   # trailing comma
+            themes = [
+              "environment",  # comment inside
+              'education',
+            ]
+            period = { start = "2024-03", end = "2025" }
+
+            [title]
+            local = "Зелени \\"дворове\\""
+            en = 'Green C:\\path'
+
+            [summary]
+            local = \"\"\"
+            Line one
+            line two\"\"\"
+            en = "x"
+
+            [[links]]
+            url = "https://a"
+            [[links]]
+            url = "https://b"
+            """)
+        let v = doc.value
+        #expect(v["language"] == .string("bg"))
+        #expect(v["sdgs"] == .array([.int(4), .int(13)]))
+        #expect(v["themes"] == .array([.string("environment"), .string("education")]))
+        #expect(v["period"]?["end"] == .string("2025"))
+        #expect(v["title"]?["local"] == .string("Зелени \"дворове\""))
+        #expect(v["title"]?["en"] == .string("Green C:\\path"))
+        #expect(v["summary"]?["local"] == .string("Line one\nline two"))
+        #expect(v["links"]?.arrayValue?.count == 2)
+        #expect(doc.line(of: "title.en") == 12)
+        #expect(doc.line(of: "sdgs") == 3)
+    }
+
+    @Test(arguments: [
+        ("a = 1\na = 2", 2, "defined twice"),
+        ("a = 1.5", 1, "only integers"),
+        ("d = 2024-01-01", 1, "dates"),
+        ("a = \"x", 1, "unterminated"),
+        ("[t]\nx=1\n[t]", 3, "defined twice"),
+        ("a = 1 b = 2", 1, "unexpected text"),
+        ("= 1", 1, "expected a key"),
+        ("a = [1, 2", 1, "unterminated array"),
+        ("a = 99999999999999999999", 1, "invalid integer"),
+    ])
+    func errorsNameTheLine(_ text: String, _ line: Int, _ message: String) {
+        do {
+            _ = try TOMLParser.parse(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+        }
+    }
+
+    @Test func peerCardRoundTripsAndNamesBadKeys() throws {
+        let key = TestKeys.key("sofia").publicKey
+        let card = PeerCard(city: CityID("sofia")!, name: "Sofia", localName: "София", country: "BG", language: "bg", publicKey: key)
+        #expect(try PeerCard.parse(card.toml) == card)
+        #expect(try PeerCard.parse(CanonicalJSON.string(card.json)) == card)
+        do {
+            _ = try PeerCard.parse("city = \"Sofia!\"\nname = \"S\"\ncountry = \"Bulgaria\"\nlanguage = \"bg\"\npublic_key = \"abc\"\n")
+            Issue.record("bad card accepted")
+        } catch {
+            let text = error.description
+            #expect(text.contains("line 1: city"))
+            #expect(text.contains("line 3: country"))
+            #expect(text.contains("line 5: public_key"))
+        }
+    }
+}
