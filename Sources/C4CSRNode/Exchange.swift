@@ -151,6 +151,9 @@ extension City {
     public func audit(progress: ((Int, Int) -> Void)? = nil) throws -> AuditReport {
         let total = try store.count()
         var auditor = LogAuditor()
+        for problem in try store.integrityProblems() {
+            auditor.add(AuditFinding(.error, "store_integrity", entry: nil, problem))
+        }
         try store.forEachStored(chunk: 4096) { rows in
             let results = verifyAll(rows.map { ($0.body, $0.signature) })
             for (row, result) in zip(rows, results) { auditor.check(row, signature: result) }

@@ -174,6 +174,21 @@ public final class LogStore: Sendable {
         return Head(origin: origin, seq: row[1], id: id)
     }
 
+    /// Problems with the database itself: SQLite's own consistency check, and the
+    /// triggers that make the log append-only (someone may have dropped them).
+    public func integrityProblems() throws -> [String] {
+        try read { db in
+            var problems = [String]()
+            let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+            if check != ["ok"] { problems.append("SQLite integrity check failed: " + check.prefix(5).joined(separator: "; ")) }
+            let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'entry'"))
+            for t in ["entry_no_update", "entry_no_delete", "entry_chain_linked"] where !triggers.contains(t) {
+                problems.append("the trigger \(t) that protects the log has been removed")
+            }
+            return problems
+        }
+    }
+
     /// The number of entries in the log.
     public func count() throws -> Int { try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0 } }
 

@@ -1,0 +1,149 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct StoreTests {
+    /// The log is insert-only in the database itself: any SQL client is refused.
+    @Test func updateAndDeleteAreRefusedBySQLite() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            _ = try city.publish(practice("Green schoolyards"))
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            for sql in ["UPDATE entry SET seq = 7", "UPDATE entry SET body = x'7b7d'", "DELETE FROM entry"] {
+                do {
+                    try db.write { try $0.execute(sql: sql) }
+                    Issue.record("\(sql) succeeded")
+                } catch let error as DatabaseError {
+                    #expect(error.message?.contains("append-only") == true, "\(error)")
+                }
+            }
+            // Inserting an entry whose predecessor is absent is refused too.
+            do {
+                try db.write {
+                    try $0.execute(sql: """
+                        INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, body, sig, received_at)
+                        VALUES (zeroblob(32), 'sofia', 5, zeroblob(32), 5, '{}', 'publish', x'7b7d', zeroblob(64), 0)
+                        """)
+                }
+                Issue.record("insert before predecessor succeeded")
+            } catch let error as DatabaseError {
+                #expect(error.message?.contains("predecessor") == true)
+            }
+            #expect(try city.store.count() == 1)
+            #expect(try city.audit().errors.isEmpty)
+        }
+    }
+
+    /// One transaction per batch: the valid, causally ready entries go in; the bad one
+    /// is reported; an entry depending on the bad one waits; nothing is half-written.
+    @Test func batchWithOneBadEntryKeepsTheGoodOnes() throws {
+        try withTemporaryDirectory { root in
+            let a = try makeCity("sofia", in: root)
+            let c = try makeCity("vratsa", in: root)
+            let b = try makeCity("milano", in: root, peers: [a, c])
+            let a1 = try a.publish(practice("one"))
+            let a2 = try a.publish(practice("two"))
+            let a3 = try a.publish(practice("three"))
+            let c1 = try c.publish(practice("four"))
+            var forged = a2.signature
+            forged[10] ^= 0xFF
+            let report = try b.receive([
+                (a1.body, a1.signature), (a2.body, forged), (a3.body, a3.signature), (c1.body, c1.signature),
+            ])
+            #expect(report.inserted == 2)
+            #expect(report.invalid.map(\.index) == [1])
+            #expect(report.invalid.first?.error.isBadSignature == true)
+            #expect(report.outcome.refused.map(\.entry.id) == [a3.id])
+            #expect(report.outcome.refused.first?.reason == .missingPredecessor(origin: a.id, seq: 2))
+            #expect(try b.store.count() == 2)
+            #expect(try b.store.entry(a1.id) != nil && b.store.entry(c1.id) != nil && b.store.entry(a3.id) == nil)
+            #expect(try b.audit().errors.isEmpty)
+            // The good a2 later completes the chain.
+            #expect(try b.receive([(a2.body, a2.signature), (a3.body, a3.signature)]).inserted == 2)
+            #expect(try b.store.heads().filter { $0.origin == a.id } == a.store.heads())
+        }
+    }
+
+    /// Two connections (as the CLI and the daemon) adding at once get consecutive seqs.
+    @Test func concurrentWritersShareOneStore() throws {
+        try withTemporaryDirectory { root in
+            let first = try makeCity("sofia", in: root)
+            let second = try City.open(first.directory)
+            let errors = ErrorBox()
+            DispatchQueue.concurrentPerform(iterations: 2) { w in
+                let city = w == 0 ? first : second
+                for i in 0..<40 {
+                    do { _ = try city.publish(practice("writer \(w) #\(i)")) } catch { errors.add("\(error)") }
+                }
+            }
+            #expect(errors.all.isEmpty)
+            #expect(try first.store.count() == 80)
+            #expect(try first.store.heads().map(\.seq) == [80])
+            #expect(try first.audit().errors.isEmpty)
+        }
+    }
+
+    @Test func searchFoldsCaseAndDiacriticsInEveryScript() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            let bg = try city.publish(practice("Green schoolyards", local: "Зелени училищни дворове", summary: "Фирми осиновяват дворове"))
+            let hu = try city.publish(practice("Budaörs employers' forum", local: "Budaörsi munkáltatói fórum", language: "hu", themes: ["employment"], sdgs: [8]))
+            let lv = try city.publish(practice("Ķekava river clean-up", local: "Ķekavas upes tīrīšana", language: "lv", themes: ["environment"], sdgs: [6, 13], status: .completed))
+            func ids(_ q: String) throws -> Set<EntryID> { Set(try city.store.search(q).map(\.id)) }
+            #expect(try ids("зелени") == [bg.id])
+            #expect(try ids("ДВОРОВЕ") == [bg.id])
+            #expect(try ids("учил") == [bg.id])  // word prefix
+            #expect(try ids("budaors") == [hu.id])
+            #expect(try ids("MUNKÁLTATÓI") == [hu.id])
+            #expect(try ids("kekavas tirisana") == [lv.id])
+            #expect(try ids("green") == [bg.id])
+            #expect(try ids("\" OR * NEAR(") == [])  // FTS syntax in user text is taken literally
+            var filter = PracticeFilter()
+            filter.theme = "environment"
+            #expect(Set(try city.store.practices(filter).map(\.id)) == [bg.id, lv.id])
+            filter.sdg = 6
+            #expect(try city.store.practices(filter).map(\.id) == [lv.id])
+            filter = PracticeFilter()
+            filter.status = "completed"
+            #expect(try city.store.practices(filter).map(\.id) == [lv.id])
+        }
+    }
+
+    /// Two cities that exchange exports hold the same log: equal digests, identical
+    /// merged order, identical export bytes.
+    @Test func exchangeConverges() throws {
+        try withTemporaryDirectory { root in
+            var cities = try introduce([try makeCity("sofia", in: root), try makeCity("milano", in: root), try makeCity("nantes", in: root)])
+            let p = try cities[0].publish(practice("Green schoolyards"))
+            _ = try cities[1].publish(practice("CSR platform"))
+            _ = try cities[1].receive(try exportLines(cities[0]))
+            _ = try cities[1].adopt(p.id.hex, mode: .adapted, notes: "in Milano")
+            _ = try cities[2].publish(practice("Co-designed plan"))
+            for _ in 0..<2 {
+                for a in cities { for b in cities where a.id != b.id { _ = try b.receive(try exportLines(a)) } }
+            }
+            cities = try cities.map(reopen)
+            let digests = Set(try cities.map { try $0.store.summary().digest })
+            #expect(digests.count == 1)
+            var exports = Set<String>()
+            for c in cities {
+                var text = ""
+                try c.exportJSONL { text += $0 }
+                exports.insert(text)
+                #expect(try c.audit().errors.isEmpty)
+            }
+            #expect(exports.count == 1)
+            #expect(try cities[0].store.practice(p.id.hex).0.adoptions.map(\.city.rawValue) == ["milano"])
+        }
+    }
+}
+
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors = [String]()
+    func add(_ e: String) { lock.lock(); errors.append(e); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return errors }
+}
