@@ -61,7 +61,8 @@ let package = Package(
         ),
         .testTarget(
             name: "C4CSRCommandsTests",
-            dependencies: ["C4CSRCommands", "C4CSRNode", "C4CSRStore", "C4CSRCore"]
+            dependencies: ["C4CSRCommands", "C4CSRNode", "C4CSRStore", "C4CSRCore", "c4csr", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

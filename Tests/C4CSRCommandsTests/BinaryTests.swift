@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import Testing
+
+/// The built binary, run as a subprocess: what an officer and an auditor actually type.
+@Suite(.serialized) struct BinaryTests {
+    func initCity(_ root: URL, _ id: String, _ name: String, _ local: String, _ country: String, _ lang: String) throws -> String {
+        let dir = root.appendingPathComponent(id).path
+        let r = try run(["init", "--data-dir", dir, "--city", id, "--name", name, "--local-name", local, "--country", country, "--language", lang])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("public_key = "))
+        return dir
+    }
+
+    @Test func twoCitiesExchangeAndAuditClean() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia", "Sofia", "София", "BG", "bg")
+            let nantes = try initCity(root, "nantes", "Nantes Métropole", "Nantes Métropole", "FR", "fr")
+            #expect(try run(["peers", "add", "--data-dir", sofia, nantes + "/city.toml"]).status == 0)
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Зелени училищни дворове", "--title-en", "Green schoolyards",
+                             "--summary", "Фирми осиновяват и озеленяват училищни дворове.", "--summary-en", "Companies adopt and green schoolyards.",
+                             "--challenge", "Малко зелени площи", "--theme", "environment", "--sdg", "13", "--sdg", "4"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let practice = try #require(try jsonObject(r.stdout)["practice"] as? String)
+            let toml = root.appendingPathComponent("p.toml")
+            try """
+                language = "fr"
+                status = "planned"
+                challenge = "Relier entreprises et quartiers prioritaires"
+                themes = ["inclusion"]
+                sdgs = [8, 10]
+                [title]
+                local = "Plateforme RSE métropolitaine"
+                en = "Metropolitan CSR platform"
+                [summary]
+                local = "Une plateforme où les entreprises proposent du mécénat de compétences."
+                en = "A platform where firms offer skills-based volunteering."
+                """.write(to: toml, atomically: true, encoding: .utf8)
+            r = try run(["add", "--data-dir", nantes, "--file", toml.path])
+            #expect(r.status == 0, "\(r.stderr)")
+
+            r = try run(["list", "--data-dir", sofia])
+            #expect(r.stdout.contains("Зелени училищни дворове / Green schoolyards"))
+            r = try run(["search", "--data-dir", sofia, "ЗЕЛЕНИ", "двор"])
+            #expect(r.status == 0 && r.stdout.contains(String(practice.prefix(12))), "\(r)")
+            r = try run(["show", "--data-dir", sofia, String(practice.prefix(8))])
+            #expect(r.status == 0 && r.stdout.contains("Summary (bg): Фирми осиновяват"))
+
+            // Sofia → Nantes by export/import; Nantes adopts; Nantes → Sofia.
+            let sofiaExport = root.appendingPathComponent("sofia.jsonl").path
+            #expect(try run(["export", "--data-dir", sofia, "--output", sofiaExport]).status == 0)
+            r = try run(["import", "--data-dir", nantes, sofiaExport])
+            #expect(r.status == 0 && r.stdout.contains("imported 1 new entries"), "\(r)")
+            r = try run(["adopt", "--data-dir", nantes, String(practice.prefix(10)), "--mode", "adapted", "--notes", "Dans les écoles de Nantes"])
+            #expect(r.status == 0, "\(r.stderr)")
+            r = try run(["export", "--data-dir", nantes])
+            r = try run(["import", "--data-dir", sofia, "-"], stdin: r.stdout)
+            #expect(r.status == 0, "\(r)")
+
+            for city in [sofia, nantes] {
+                r = try run(["audit", "--data-dir", city])
+                #expect(r.status == 0 && r.stdout.contains("OK:"), "\(r.stdout)\(r.stderr)")
+            }
+            let digests = try [sofia, nantes].map { try jsonObject(try run(["heads", "--data-dir", $0, "--json"]).stdout)["digest"] as? String }
+            #expect(digests[0] != nil && digests[0] == digests[1])
+            let logs = try [sofia, nantes].map { try run(["log", "--data-dir", $0]).stdout }
+            #expect(logs[0] == logs[1] && logs[0].split(separator: "\n").count == 3)
+            // Causal order: each entry's predecessor and dependencies precede it.
+            let lines = try run(["log", "--data-dir", sofia, "--json"]).stdout.split(separator: "\n").map { try jsonObject(String($0)) }
+            var seen = Set<String>()
+            for e in lines {
+                if let prev = e["prev"] as? String { #expect(seen.contains(prev)) }
+                if e["kind"] as? String == "adopt" { #expect(seen.contains(practice)) }
+                seen.insert(e["id"] as! String)
+            }
+            r = try run(["show", "--data-dir", sofia, practice])
+            #expect(r.stdout.contains("nantes") && r.stdout.contains("adapted"))
+        }
+    }
+
+    @Test func malformedInputGivesAClearErrorAndChangesNothing() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "rijeka", "Rijeka", "Rijeka", "HR", "hr")
+            func count() throws -> Int { try jsonObject(try run(["heads", "--data-dir", dir, "--json"]).stdout)["entries"] as! Int }
+            let badJSON = root.appendingPathComponent("bad.json")
+            try "{\n  \"title\": {\"local\": \"x\", \"en\": \"y\"},\n  \"sdgs\": [1, 2,]\n}".write(to: badJSON, atomically: true, encoding: .utf8)
+            var r = try run(["add", "--data-dir", dir, "--file", badJSON.path])
+            #expect(r.status == 65)
+            #expect(r.stderr.contains("bad.json: not valid JSON: line 3"), "\(r.stderr)")
+
+            let badTOML = root.appendingPathComponent("bad.toml")
+            try "language = \"hr\"\nstatus = \"finished\"\nchallenge = \"c\"\n[title]\nlocal = \"x\"\nen = \"\"\n[summary]\nlocal = \"s\"\nen = \"s\"\n"
+                .write(to: badTOML, atomically: true, encoding: .utf8)
+            r = try run(["add", "--data-dir", dir, "--file", badTOML.path])
+            #expect(r.status == 65)
+            #expect(r.stderr.contains("line 2: status"), "\(r.stderr)")
+            #expect(r.stderr.contains("line 6: title.en: must not be empty"), "\(r.stderr)")
+
+            let garbage = root.appendingPathComponent("garbage.jsonl")
+            try "{\"body\":\"e30=\",\"sig\":\"AAAA\"}\nnot json\n".write(to: garbage, atomically: true, encoding: .utf8)
+            r = try run(["import", "--data-dir", dir, garbage.path])
+            #expect(r.status == 65 && r.stderr.contains("line 1"), "\(r.stderr)")
+
+            r = try run(["add", "--data-dir", dir, "--title", "t", "--sdg", "42"])
+            #expect(r.status == 65 && r.stderr.contains("sdgs[0]"))
+            r = try run(["add", "--data-dir", dir])
+            #expect(r.status == 64)
+            r = try run(["show", "--data-dir", dir, "abcdef12"])
+            #expect(r.status == 66)
+            r = try run(["list", "--data-dir", root.appendingPathComponent("nowhere").path])
+            #expect(r.status == 66 && r.stderr.contains("c4csr init"))
+            #expect(try count() == 0)
+        }
+    }
+
+    @Test func onlyThePublisherMayRevise() throws {
+        try withTemporaryDirectory { root in
+            let a = try initCity(root, "milano", "Milano", "Milano", "IT", "it")
+            let b = try initCity(root, "vratsa", "Vratsa", "Враца", "BG", "bg")
+            _ = try run(["peers", "add", "--data-dir", b, a + "/city.toml"])
+            let r = try run(["add", "--data-dir", a, "--json", "--title", "Piattaforma RSE", "--title-en", "CSR platform", "--summary", "s", "--summary-en", "s", "--challenge", "c"])
+            let id = try jsonObject(r.stdout)["practice"] as! String
+            _ = try run(["import", "--data-dir", b, "-"], stdin: try run(["export", "--data-dir", a]).stdout)
+            let revise = try run(["revise", "--data-dir", b, id, "--status", "completed"])
+            #expect(revise.status == 77 && revise.stderr.contains("only milano may revise"), "\(revise)")
+            let adoptOwn = try run(["adopt", "--data-dir", a, id])
+            #expect(adoptOwn.status == 77)
+        }
+    }
+
+    /// Tampering with one stored byte makes audit name the entry and fail.
+    @Test func auditNamesATamperedEntry() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "budaors", "Budaörs", "Budaörs", "HU", "hu")
+            for t in ["Zöld udvarok", "Munkáltatói fórum", "Helyi partnerség"] {
+                #expect(try run(["add", "--data-dir", dir, "--title", t, "--title-en", t, "--summary", "s", "--summary-en", "s", "--challenge", "c"]).status == 0)
+            }
+            #expect(try run(["audit", "--data-dir", dir]).status == 0)
+            let db = try DatabaseQueue(path: dir + "/store.sqlite")
+            let (origin, seq): (String, Int) = try db.write { db in
+                try db.execute(sql: "DROP TRIGGER entry_no_update")
+                let row = try Row.fetchOne(db, sql: "SELECT position, origin, seq, body FROM entry WHERE seq = 2")!
+                var body = Array(row["body"] as Data)
+                let i = body.firstIndex(of: UInt8(ascii: "M"))!  // "Munkáltatói" → "Nunkáltatói"
+                body[i] = UInt8(ascii: "N")
+                try db.execute(sql: "UPDATE entry SET body = ? WHERE position = ?", arguments: [Data(body), row["position"] as Int64])
+                return (row["origin"], row["seq"])
+            }
+            let r = try run(["audit", "--data-dir", dir])
+            #expect(r.status == 2)
+            #expect(r.stdout.contains("\(origin)#\(seq)"), "\(r.stdout)")
+            #expect(r.stdout.contains("id_mismatch") || r.stdout.contains("bad_signature"))
+            #expect(r.stdout.contains("entry_no_update"), "the dropped trigger is reported")
+            let json = try jsonObject(try run(["audit", "--data-dir", dir, "--json"]).stdout)
+            #expect(json["ok"] as? Bool == false)
+        }
+    }
+}

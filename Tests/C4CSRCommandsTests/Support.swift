@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// The built `c4csr` binary (next to the test bundle), or `$C4CSR_BINARY`.
+let c4csrBinary: String = {
+    if let p = ProcessInfo.processInfo.environment["C4CSR_BINARY"] { return p }
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // On Linux the test binary is <build>/debug/c4csrPackageTests.xctest; on macOS it is inside a bundle.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("c4csr").path), dir.path != "/" {
+        dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent("c4csr").path
+}()
+
+struct RunResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the binary with `arguments`, bounded by `timeout` seconds; output goes through
+/// files so that large outputs cannot dead-lock on a full pipe.
+@discardableResult
+func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> RunResult {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err"), inp = dir.appendingPathComponent("in")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    FileManager.default.createFile(atPath: inp.path, contents: Data((stdin ?? "").utf8))
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: c4csrBinary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["C4CSR_DATA_DIR"] = nil
+    env["C4CSR_PEERS_DIR"] = nil
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    p.standardInput = try FileHandle(forReadingFrom: inp)
+    try p.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        Issue.record("c4csr \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+    }
+    p.waitUntilExit()
+    return RunResult(
+        status: p.terminationStatus, stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+        stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+}
+
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
+}
+
+func jsonObject(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+func jsonArray(_ text: String) throws -> [[String: Any]] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+}
