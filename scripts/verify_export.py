@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Verify a `c4csr export` using only docs/PROTOCOL.md, independently of the Swift code.
+
+    scripts/verify_export.py EXPORT.jsonl --cards DIR [--cards DIR ...] [--expect-digest HEX]
+
+Checks, for every line: the id is the SHA-256 of the body; the body is canonical JSON
+with the fields of format c4csr/1; the Ed25519 signature verifies with the origin's
+public key from its peer card; the chain (seq, prev) and the vector clock are
+consistent; every entry's causal past precedes it; the file is in merged order.
+Then recomputes heads and the network digest. Exit status 0 only if all holds.
+Needs Python 3.11+ (tomllib) and the `cryptography` package.
+"""
+import argparse
+import base64
+import hashlib
+import json
+import pathlib
+import sys
+import tomllib
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
+KINDS = {"publish", "revise", "retract", "adopt"}
+
+
+def no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key in object")
+    return dict(pairs)
+
+
+def canonical(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def only_safe_integers(value):
+    """c4csr/1 bodies hold no floating point, and integers within +-(2^53 - 1)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53 - 1
+    if isinstance(value, list):
+        return all(only_safe_integers(v) for v in value)
+    if isinstance(value, dict):
+        return all(only_safe_integers(v) for v in value.values())
+    return False  # float, NaN, Infinity
+
+
+def load_keys(dirs):
+    keys = {}
+    for d in dirs:
+        for path in sorted(pathlib.Path(d).glob("*.toml")):
+            card = tomllib.loads(path.read_text("utf-8"))
+            if "public_key" in card and card["city"] not in keys:
+                keys[card["city"]] = Ed25519PublicKey.from_public_bytes(base64.b64decode(card["public_key"], validate=True))
+    return keys
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("export")
+    ap.add_argument("--cards", action="append", default=[], help="a directory of peer cards (*.toml)")
+    ap.add_argument("--expect-digest", help="fail unless the recomputed digest (full or 16-digit prefix) equals this")
+    args = ap.parse_args()
+    keys = load_keys(args.cards)
+
+    problems = []
+    positions = {}   # (origin, seq) -> {id: clock}
+    top = {}         # origin -> highest seq
+    last_key = None
+    count = 0
+    with open(args.export, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            count += 1
+            where = f"line {n}"
+            try:
+                line = json.loads(raw, object_pairs_hook=no_duplicates)
+                body = base64.b64decode(line["body"], validate=True)
+                sig = base64.b64decode(line["sig"], validate=True)
+                entry_id = hashlib.sha256(body).hexdigest()
+                if line.get("id", entry_id) != entry_id:
+                    raise ValueError(f"id {line['id'][:12]} is not SHA-256(body) {entry_id[:12]}")
+                e = json.loads(body.decode("utf-8"), object_pairs_hook=no_duplicates)
+                if not only_safe_integers(e):
+                    raise ValueError("body holds a non-integer or out-of-range number")
+                if canonical(e) != body:
+                    raise ValueError("body is not canonical JSON")
+                if set(e) != FIELDS or e["format"] != "c4csr/1" or e["kind"] not in KINDS:
+                    raise ValueError("body does not have the fields of format c4csr/1")
+                origin, seq, prev, clock = e["origin"], e["seq"], e["prev"], e["clock"]
+                where = f"line {n} ({origin}#{seq} {entry_id[:12]})"
+                if origin not in keys:
+                    raise ValueError(f"no public key for {origin} in the cards")
+                try:
+                    keys[origin].verify(sig, body)
+                except InvalidSignature:
+                    raise ValueError("signature does not verify")
+                if clock.get(origin) != seq or any(v < 1 for v in clock.values()):
+                    raise ValueError("clock[origin] must equal seq and components must be >= 1")
+                if (seq == 1) != (prev is None):
+                    raise ValueError("prev must be null exactly when seq is 1")
+                if seq > 1:
+                    before = positions.get((origin, seq - 1), {})
+                    if prev not in before:
+                        raise ValueError("its predecessor is not earlier in the file")
+                    if any(before[prev].get(c, 0) > clock.get(c, 0) for c in before[prev]):
+                        raise ValueError("its clock does not cover its predecessor's")
+                for city, k in clock.items():
+                    if city != origin and top.get(city, 0) < k:
+                        raise ValueError(f"its clock depends on {city}#{k}, which is not earlier in the file")
+                key = (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))
+                if last_key is not None and key <= last_key:
+                    raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")
+                last_key = key
+                positions.setdefault((origin, seq), {})[entry_id] = clock
+                top[origin] = max(top.get(origin, 0), seq)
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
+                problems.append(f"{where}: {err}")
+
+    heads = sorted((o, s, i) for o, s in top.items() for i in positions[(o, s)])
+    forks = sorted((o, s, i) for (o, s), ids in positions.items() if len(ids) > 1 for i in ids)
+    text = "".join(f"head {o} {s} {i}\n" for o, s, i in heads) + "".join(f"fork {o} {s} {i}\n" for o, s, i in forks)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    for o, s, i in forks:
+        problems.append(f"fork: {o}#{s} has more than one entry ({i[:12]})")
+    if args.expect_digest and not digest.startswith(args.expect_digest):
+        problems.append(f"digest {digest[:16]} differs from the expected {args.expect_digest[:16]}")
+    for p in problems:
+        print(f"verify_export: {p}", file=sys.stderr)
+    print(f"{count} entries, {len(heads)} cities, network digest {digest[:16]} ({digest})")
+    print("OK: verified independently of c4csr" if not problems else f"FAILED: {len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
