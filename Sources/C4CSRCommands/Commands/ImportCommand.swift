@@ -9,11 +9,12 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Verify and merge another city's JSON Lines export.",
         discussion: """
-            The offline path between cities, through the same merge code as sync. Every
-            entry's signature is checked against its city's peer card; entries whose causal
-            past is present are merged in one transaction; entries already held are skipped.
-            A file that is not an export is refused whole and nothing changes; an entry that
-            fails verification is reported with its line and the others still merge (exit 2).
+            The offline path between cities, through the same merge code as sync.
+            Every entry's signature is checked against its city's peer card; entries
+            whose causal past is present are merged in one transaction; entries
+            already held are skipped. A file that is not an export is refused whole
+            and nothing changes; an entry that fails verification is reported with
+            its line and the others still merge (exit 2).
 
             Example:
               c4csr import sofia.jsonl
@@ -45,7 +46,7 @@ struct ImportCommand: AsyncParsableCommand {
             } else {
                 for p in report.problems { Console.err("c4csr: \(p)") }
                 for f in report.forks { Console.err("c4csr: warning: fork kept as evidence: \(f)") }
-                Console.out("imported \(Format.count(report.inserted)) new entries of \(Format.count(report.lines)) (\(Format.count(report.duplicates)) already held, \(report.problems.count) not merged)")
+                Console.out("imported \(Format.count(report.inserted)) new \(report.inserted == 1 ? "entry" : "entries") of \(Format.count(report.lines)) (\(Format.count(report.duplicates)) already held, \(report.problems.count) not merged)")
                 Console.out("network digest now \(report.summary.digest.short) (\(Format.count(report.summary.entries)) entries)")
             }
             if !report.isClean { throw Exit.problems }

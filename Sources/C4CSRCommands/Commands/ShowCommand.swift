@@ -11,7 +11,8 @@ struct ShowCommand: AsyncParsableCommand {
         discussion: """
             Example:
               c4csr show 3f2a9c
-              c4csr show 3f2a9c --json | jq .fields > practice.json   # edit, then revise --file
+              c4csr show 3f2a9c --json | jq .fields > practice.json
+              # edit practice.json, then: c4csr revise 3f2a9c --file practice.json
             """)
 
     @OptionGroup var global: GlobalOptions
