@@ -7,13 +7,19 @@ import PackageDescription
 //                  order, the merge planner, the practice rules, the auditor.
 //                  No IO, no SQLite, no networking.
 //   C4CSRStore     the append-only log in SQLite (GRDB, WAL).
-//   C4CSRNode      a city's data directory: identity, keys, peer cards, and the
-//                  operations the CLI and the daemon share (add, import, audit…).
+//   C4CSRNode      a city's data directory: identity, keys, TLS identity, peer cards,
+//                  and the operations the CLI and the daemon share (add, import,
+//                  audit, the sync round over an abstract transport…).
+//   CCurl          libcurl, seen from Swift (fixed-arity setopt/getinfo wrappers).
+//   C4CSRCurl      the HTTPS client: a small Swift type over libcurl, and the sync
+//                  transport that speaks the HTTP API through it.
+//   C4CSRDaemon    `c4csr serve`: the Hummingbird TLS server, the anti-entropy
+//                  service, and their ServiceGroup.
 //   C4CSRCommands  the command-line interface (swift-argument-parser).
 //   c4csr          the executable: calls C4CSRCommands.
 let package = Package(
     name: "c4csr",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "c4csr", targets: ["c4csr"]),
         .library(name: "C4CSRCore", targets: ["C4CSRCore"]),
@@ -23,6 +29,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -38,13 +50,38 @@ let package = Package(
             dependencies: [
                 "C4CSRCore", "C4CSRStore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "C4CSRCurl",
+            dependencies: ["CCurl", "C4CSRCore", "C4CSRNode", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "C4CSRDaemon",
+            dependencies: [
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
             name: "C4CSRCommands",
             dependencies: [
-                "C4CSRCore", "C4CSRStore", "C4CSRNode",
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +100,14 @@ let package = Package(
             name: "C4CSRCommandsTests",
             dependencies: ["C4CSRCommands", "C4CSRNode", "C4CSRStore", "C4CSRCore", "c4csr", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "C4CSRSyncTests",
+            dependencies: [
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "c4csr",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

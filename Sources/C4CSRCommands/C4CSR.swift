@@ -11,17 +11,21 @@ public struct C4CSR: AsyncParsableCommand {
             merged network log.
 
             Start with `c4csr init`, then `c4csr add`. Read with `list`, `show`,
-            `search` and `log`; check with `audit`; exchange with `export` and `import`.
+            `search` and `log`; check with `audit`. Cities sync with `c4csr serve`
+            (the daemon) or `c4csr sync` (one round now); `status` shows who is in
+            sync; `export` and `import` exchange entries offline.
 
             Exit codes: 0 success; 1 an operation failed; 2 audit or import found
             problems; 64 invalid arguments; 65 invalid input data (nothing changed);
-            66 not found; 77 not allowed by the network's rules.
+            66 not found; 69 a peer could not be reached; 77 not allowed by the
+            network's rules.
             """,
         version: C4CSRVersion.string,
         subcommands: [
             InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
             AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
+            ServeCommand.self, SyncCommand.self, StatusCommand.self,
         ]
     )
     public init() {}

@@ -133,6 +133,12 @@ public struct EntryDraft: Sendable {
     /// Serialises the draft once, in canonical form, and signs those bytes.
     /// - Throws: `EntryError` if the draft is not a valid entry (the same checks a receiver makes).
     public func sign(with key: CitySigningKey) throws(EntryError) -> Entry {
+        let body = self.body
+        return try Entry.decode(body: body, signature: key.signature(for: body))
+    }
+
+    /// The canonical bytes this draft serialises to: what `sign` signs.
+    public var body: [UInt8] {
         let value: JSONValue = .object([
             "clock": clock.json,
             "format": .string(Entry.format),
@@ -143,8 +149,7 @@ public struct EntryDraft: Sendable {
             "seq": .int(seq),
             "time": .int(time),
         ])
-        let body = CanonicalJSON.encode(value)
-        return try Entry.decode(body: body, signature: key.signature(for: body))
+        return CanonicalJSON.encode(value)
     }
 }
 

@@ -2,6 +2,7 @@ import C4CSRCore
 import C4CSRStore
 import Dispatch
 import Foundation
+import Synchronization
 
 /// One city's node: its identity, signing key, known peers and log. The CLI and the
 /// daemon both work through it, so every write follows the same rules.
@@ -10,27 +11,60 @@ public final class City: Sendable {
     /// This city's own peer card.
     public let card: PeerCard
     public let store: LogStore
-    public let peers: PeerDirectory
-    /// Verifies entries from this city and every peer with a key.
-    public let verifier: EntryVerifier
     private let signingKey: CitySigningKey
     private let now: @Sendable () -> Int64
+    /// Where peer cards are read from: `<data-dir>/peers`, then any extra directories.
+    public let peerDirectories: [URL]
+    private let peerState: Mutex<PeerState>
+
+    private struct PeerState: Sendable {
+        var peers: PeerDirectory
+        var verifier: EntryVerifier
+    }
+
+    /// The peer cards this city knows (re-read by `reloadPeers`).
+    public var peers: PeerDirectory { peerState.withLock { $0.peers } }
+    /// Verifies entries from this city and every peer with a key.
+    public var verifier: EntryVerifier { peerState.withLock { $0.verifier } }
 
     public var id: CityID { card.city }
 
     /// Milliseconds since the Unix epoch: the only place the wall clock is read.
     public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    private init(directory: DataDirectory, card: PeerCard, key: CitySigningKey, store: LogStore, peers: PeerDirectory, now: @escaping @Sendable () -> Int64) {
+    private init(
+        directory: DataDirectory, card: PeerCard, key: CitySigningKey, store: LogStore, peerDirectories: [URL],
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.directory = directory
         self.card = card
         self.signingKey = key
         self.store = store
-        self.peers = peers
+        self.peerDirectories = peerDirectories
         self.now = now
+        peerState = Mutex(Self.readPeers(peerDirectories, card: card))
+    }
+
+    private static func readPeers(_ directories: [URL], card: PeerCard) -> PeerState {
+        let peers = PeerDirectory.load(directories, ownCity: card.city)
         var keys = peers.keys
-        keys[card.city] = key.publicKey
-        verifier = EntryVerifier(keys: keys)
+        keys[card.city] = card.publicKey
+        return PeerState(peers: peers, verifier: EntryVerifier(keys: keys))
+    }
+
+    /// Re-reads the peer cards (after `peers add`, or on SIGHUP in the daemon). Entries
+    /// verified from now on use the new keys; the store is untouched.
+    /// - Returns: the cards now known, with any warnings about skipped cards.
+    @discardableResult
+    public func reloadPeers() -> PeerDirectory {
+        let state = Self.readPeers(peerDirectories, card: card)
+        peerState.withLock { $0 = state }
+        return state.peers
+    }
+
+    /// The city's TLS identity (key and self-signed certificate), read from the data directory.
+    public func tlsIdentity() throws -> TLSIdentity {
+        try TLSIdentity.load(certificate: directory.tlsCertificateFile, privateKey: directory.tlsKeyFile)
     }
 
     // MARK: Creating and opening
@@ -54,8 +88,15 @@ public final class City: Sendable {
         }
         let key = CitySigningKey()
         try writeSecret(Array((Data(key.rawRepresentation).base64EncodedString() + "\n").utf8), to: directory.signingKeyFile)
+        let tls: TLSIdentity
+        do { tls = try TLSIdentity.generate(city: card.city) } catch {
+            throw NodeError.io("cannot create the TLS certificate: \(error)")
+        }
+        try writeSecret(Array(tls.privateKeyPEM.utf8), to: directory.tlsKeyFile)
+        try writeAtomically(tls.certificatePEM, to: directory.tlsCertificateFile)
         var card = card
         card.publicKey = key.publicKey
+        card.tlsPin = tls.pin
         _ = try LogStore(path: directory.storeFile.path, now: now)
         // The card is written last: its presence marks a complete data directory.
         try writeAtomically(card.toml, to: directory.cardFile)
@@ -82,18 +123,21 @@ public final class City: Sendable {
         guard card.publicKey == key.publicKey else {
             throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
         }
-        let peers = PeerDirectory.load([directory.peersDirectory] + extraPeerDirectories, ownCity: card.city)
         let store: LogStore
         do { store = try LogStore(path: directory.storeFile.path, now: now) } catch {
             throw NodeError.io("\(error)")
         }
-        return City(directory: directory, card: card, key: key, store: store, peers: peers, now: now)
+        return City(
+            directory: directory, card: card, key: key, store: store,
+            peerDirectories: [directory.peersDirectory] + extraPeerDirectories, now: now)
     }
 
     static func loadKey(_ url: URL) throws -> CitySigningKey {
-        var st = stat()
-        guard stat(url.path, &st) == 0 else { throw NodeError.notFound("signing key \(url.path) is missing") }
-        if st.st_mode & 0o007 != 0 {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+              let mode = attributes[.posixPermissions] as? Int else {
+            throw NodeError.notFound("signing key \(url.path) is missing")
+        }
+        if mode & 0o007 != 0 {
             throw NodeError.forbidden("signing key \(url.path) is readable by other users; run: chmod 600 \(url.path)")
         }
         guard let data = FileManager.default.contents(atPath: url.path),

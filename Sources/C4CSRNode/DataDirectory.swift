@@ -6,8 +6,11 @@ import Foundation
 ///     <data-dir>/
 ///       city.toml                 this city's peer card (public; give it to the others)
 ///       keys/entry-signing.key    Ed25519 seed, base64, mode 0600 (secret)
+///       keys/tls.key              P-256 TLS key, PEM, mode 0600 (secret)
+///       tls.crt                   self-signed TLS certificate, PEM (its pin is in city.toml)
 ///       peers/*.toml              peer cards of the cities this city knows
 ///       store.sqlite (+ -wal, -shm)  the log
+///       serve.json                while `c4csr serve` runs: its pid and bound address
 public struct DataDirectory: Sendable {
     public let root: URL
 
@@ -18,6 +21,9 @@ public struct DataDirectory: Sendable {
     public var signingKeyFile: URL { keysDirectory.appendingPathComponent("entry-signing.key") }
     public var peersDirectory: URL { root.appendingPathComponent("peers", isDirectory: true) }
     public var storeFile: URL { root.appendingPathComponent("store.sqlite") }
+    public var tlsKeyFile: URL { keysDirectory.appendingPathComponent("tls.key") }
+    public var tlsCertificateFile: URL { root.appendingPathComponent("tls.crt") }
+    public var serveFile: URL { root.appendingPathComponent("serve.json") }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: cardFile.path) }
 

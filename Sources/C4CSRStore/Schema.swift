@@ -88,9 +88,35 @@ enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v2: sync index and peer status") { db in
+            try db.execute(sql: """
+                -- Sync reads one origin's entries above a seq in merged order (LogStore.lacking).
+                CREATE INDEX entry_origin_rank ON entry(origin, rank, seq, id);
+
+                -- What the daemon last learned about each peer (c4csr status). Not part of
+                -- the log: rows are replaced after every round.
+                CREATE TABLE peer_status (
+                    city           TEXT    PRIMARY KEY,
+                    endpoint       TEXT    NOT NULL,
+                    last_attempt   INTEGER,
+                    last_success   INTEGER,
+                    last_error     TEXT,
+                    failures       INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+                    remote_digest  TEXT,
+                    remote_entries INTEGER,
+                    we_lack        INTEGER,
+                    they_lack      INTEGER,
+                    in_sync        INTEGER NOT NULL DEFAULT 0,
+                    received       INTEGER NOT NULL DEFAULT 0,
+                    sent           INTEGER NOT NULL DEFAULT 0,
+                    refused        INTEGER NOT NULL DEFAULT 0,
+                    last_refusal   TEXT
+                ) STRICT;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v1: append-only log, heads, practices view"
+    static let latest = "v2: sync index and peer status"
 }

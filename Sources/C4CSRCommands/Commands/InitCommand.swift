@@ -7,14 +7,17 @@ import Foundation
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a city's data directory, signing key and peer card.",
+        abstract: "Create a city's data directory, keys, TLS certificate and peer card.",
         discussion: """
             Creates the data directory with a new Ed25519 signing key (keys/entry-signing.key,
-            mode 0600), an empty log, and the city's peer card (city.toml), which it prints.
-            Send the card to the other cities; they add it with `c4csr peers add`.
+            mode 0600), a P-256 TLS key (keys/tls.key, 0600) and self-signed certificate
+            (tls.crt), an empty log, and the city's peer card (city.toml), which it prints:
+            names, public key, endpoint and the TLS pin. Send the card to the other cities;
+            they add it with `c4csr peers add`.
 
             Take the names from the city's card in the repository's Peers/ folder:
-              c4csr init --data-dir /var/lib/c4csr --from-card Peers/sofia.toml
+              c4csr init --data-dir /var/lib/c4csr --from-card Peers/sofia.toml \\
+                --endpoint https://c4csr.sofia.bg:7443
             or give them as flags:
               c4csr init --city sofia --name Sofia --local-name София --country BG --language bg
             """)
@@ -34,6 +37,8 @@ struct InitCommand: AsyncParsableCommand {
     var country: String?
     @Option(help: ArgumentHelp("BCP 47 language of the city's practices, such as bg.", valueName: "tag"))
     var language: String?
+    @Option(help: ArgumentHelp("The https://host:port where peers reach this city's daemon (goes into the card).", valueName: "url"))
+    var endpoint: String?
 
     func validate() throws {
         if fromCard == nil, city == nil || name == nil || country == nil || language == nil {
@@ -59,6 +64,7 @@ struct InitCommand: AsyncParsableCommand {
             if let localName { json["local_name"] = .string(localName) } else if name != nil, fromCard == nil { json["local_name"] = .string(name!) }
             if let country { json["country"] = .string(country) }
             if let language { json["language"] = .string(language) }
+            if let endpoint { json["endpoint"] = .string(endpoint) }
             json["public_key"] = nil
             let card: PeerCard
             do { card = try PeerCard(json: .object(json)) } catch { throw NodeError.invalidInput("\(error)") }

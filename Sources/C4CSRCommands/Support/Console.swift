@@ -13,6 +13,8 @@ enum Exit {
     static let invalidInput = ExitCode(65)
     /// No such city, practice or file.
     static let notFound = ExitCode(66)
+    /// A peer could not be reached or refused the request (`sync`, `status --probe`, `audit --peers`).
+    static let unreachable = ExitCode(69)
     /// The network's rules forbid it (changing another city's practice).
     static let forbidden = ExitCode(77)
 }
@@ -37,6 +39,23 @@ enum Console {
     static func run(_ body: () throws -> Void) throws {
         do {
             try body()
+        } catch {
+            try report(error)
+        }
+    }
+
+    /// `run` for commands that await (network, the daemon).
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            try report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) throws -> Never {
+        do {
+            throw error
         } catch let e as ExitCode {
             throw e
         } catch let e as NodeError {

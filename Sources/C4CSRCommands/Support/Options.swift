@@ -31,6 +31,11 @@ struct GlobalOptions: ParsableArguments {
         return dirs.map { URL(fileURLWithPath: $0, isDirectory: true) }
     }
 
+    /// The log level: the flag, else `C4CSR_LOG_LEVEL`, else `fallback`.
+    func level(default fallback: Logger.Level) -> Logger.Level {
+        (logLevel ?? environment["C4CSR_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? fallback
+    }
+
     func validate() throws {
         if let l = logLevel ?? environment["C4CSR_LOG_LEVEL"], Logger.Level(rawValue: l) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \"\(l)\")")

@@ -1,0 +1,62 @@
+import C4CSRCore
+import C4CSRNode
+import Synchronization
+
+/// The daemon's view of its peers, reloadable at run time (SIGHUP): which TLS pins
+/// may connect (and as which city), and which cities to sync with.
+///
+/// A card with a `tls_pin` lets that city connect to us; a card with `endpoint`,
+/// `tls_pin` and `public_key` is a peer we sync with, unless `only` restricts the set.
+public final class PeerBook: Sendable {
+    public struct Snapshot: Sendable {
+        /// TLS pin → city, for every card that has a pin.
+        public var pins: [String: CityID] = [:]
+        /// The cards we run rounds with.
+        public var syncPeers: [PeerCard] = []
+        /// Cards skipped, one sentence each.
+        public var warnings: [String] = []
+    }
+
+    private let state: Mutex<Snapshot>
+    /// If set, only these cities are synced with (a partial mesh, or a firewall).
+    public let only: Set<CityID>?
+
+    public init(city: City, only: Set<CityID>? = nil) {
+        self.only = only
+        state = Mutex(Self.snapshot(city.peers, only: only))
+    }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    /// Re-reads the cards through the city (its verifier keys change with them).
+    /// - Returns: the new snapshot.
+    @discardableResult
+    public func reload(_ city: City) -> Snapshot {
+        let s = Self.snapshot(city.reloadPeers(), only: only)
+        state.withLock { $0 = s }
+        return s
+    }
+
+    /// The city whose card carries this pin, if any.
+    public func city(forPin pin: String) -> CityID? { state.withLock { $0.pins[pin] } }
+
+    static func snapshot(_ directory: PeerDirectory, only: Set<CityID>?) -> Snapshot {
+        var s = Snapshot()
+        s.warnings = directory.warnings
+        for card in directory.cards {
+            if let pin = card.tlsPin { s.pins[pin] = card.city }
+            if let only, !only.contains(card.city) { continue }
+            if card.endpoint != nil, card.tlsPin != nil, card.publicKey != nil {
+                s.syncPeers.append(card)
+            } else if only != nil || card.endpoint != nil {
+                s.warnings.append("\(card.city): its card lacks endpoint, tls_pin or public_key; not synced with")
+            }
+        }
+        if let only {
+            for id in only.sorted() where !directory.cards.contains(where: { $0.city == id }) {
+                s.warnings.append("\(id): no peer card; not synced with")
+            }
+        }
+        return s
+    }
+}

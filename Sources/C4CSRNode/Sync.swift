@@ -1,0 +1,287 @@
+import C4CSRCore
+import C4CSRStore
+import Foundation
+
+/// How a city talks to one peer: the five operations of the sync API
+/// (docs/PROTOCOL.md §10). The HTTPS implementation lives in `C4CSRCurl`; tests and
+/// simulations use an in-memory one that calls the peer's `SyncResponder` directly.
+///
+/// Errors thrown should describe themselves as one sentence (`CustomStringConvertible`):
+/// they reach the log and `c4csr status` as they are.
+public protocol PeerTransport: Sendable {
+    func heads() async throws -> PeerHeads
+    func pull(_ request: PullRequest) async throws -> (entries: [SignedEntry], more: Bool)
+    func push(_ entries: [SignedEntry]) async throws -> PushResult
+    func forks() async throws -> ForkList
+    func entries(_ request: IDsRequest) async throws -> [SignedEntry]
+}
+
+extension City {
+    /// This node's heads, digest and counts, as a peer would see them.
+    public func localHeads() throws -> PeerHeads {
+        let s = try store.summary()
+        return PeerHeads(city: id, heads: s.heads, digest: s.digest.hex, entries: Int64(s.entries), forks: Int64(s.forks.count))
+    }
+}
+
+/// The server side of the sync API, over a city's store: what each endpoint does,
+/// without HTTP. The HTTPS server and the in-memory transport both call it, so a
+/// pushed entry takes exactly the path of an imported one (`City.receive`).
+public struct SyncResponder: Sendable {
+    public let city: City
+
+    public init(city: City) { self.city = city }
+
+    public func heads() throws -> PeerHeads { try city.localHeads() }
+
+    public func pull(_ request: PullRequest) throws -> (entries: [SignedEntry], more: Bool) {
+        try city.store.lacking(request.have, limit: request.limit, maxBytes: request.maxBytes)
+    }
+
+    /// Verifies and merges what a peer offers, in one transaction.
+    /// - Returns: counts, each refused entry with a stable code, and the heads after.
+    public func push(_ entries: [SignedEntry]) throws -> PushResult {
+        let report = try city.receive(entries.map { ($0.body, $0.signature) })
+        var refused = report.invalid.map { PushResult.Refusal(index: $0.index, code: $0.error.codeName, message: $0.error.message) }
+        if !report.outcome.refused.isEmpty {
+            var index = [EntryID: Int]()
+            for (i, e) in entries.enumerated() { index[EntryID.of(body: e.body)] = i }
+            for (entry, reason) in report.outcome.refused {
+                refused.append(PushResult.Refusal(index: index[entry.id] ?? -1, code: reason.code, message: "\(entry): \(reason)"))
+            }
+        }
+        refused.sort { $0.index < $1.index }
+        return PushResult(
+            inserted: report.inserted, duplicates: report.outcome.duplicates, forks: report.outcome.forks.count,
+            refused: refused, heads: try city.localHeads())
+    }
+
+    public func forks() throws -> ForkList { ForkList(entries: try city.store.forks()) }
+
+    public func entries(_ request: IDsRequest) throws -> [SignedEntry] { try city.store.entries(ids: request.ids) }
+}
+
+/// How a sync round is going, for a progress display.
+public struct SyncProgress: Sendable {
+    public enum Phase: String, Sendable { case heads, pulling, pushing, forks }
+    public let peer: CityID
+    public let phase: Phase
+    /// Entries moved so far in this phase, and the estimate from the heads.
+    public let done: Int64
+    public let total: Int64
+}
+
+/// What one round with one peer did.
+public struct RoundReport: Sendable {
+    public let peer: CityID
+    /// The peer's heads as last seen (after our push, if any).
+    public var remote: PeerHeads?
+    /// Entries we merged from the peer, and entries the peer merged from us.
+    public var received = 0
+    public var sent = 0
+    /// Entries from the peer we did not store, with why (bad signature, broken chain…).
+    public var refusedFromPeer: [String] = []
+    /// Entries the peer did not store from us.
+    public var refusedByPeer: [String] = []
+    /// After the round: who lacks how much, and whether digests agree.
+    public var comparison: HeadsComparison?
+    /// Requests made, and the round's failure as one sentence (`nil`: the round completed).
+    public var requests = 0
+    public var error: String?
+
+    public init(peer: CityID) { self.peer = peer }
+
+    public var succeeded: Bool { error == nil }
+    public var inSync: Bool { comparison?.digestsAgree ?? false }
+}
+
+/// One anti-entropy round with one peer (invariant 7): exchange heads; pull what we
+/// lack, in causal order and bounded pages, merging each page in one transaction;
+/// push what the peer lacks the same way; then, if the logs still differ, exchange
+/// fork evidence. A round with nothing new is one request whose size does not
+/// depend on the log's.
+public struct SyncRound: Sendable {
+    public let city: City
+    public let peer: CityID
+    public let transport: any PeerTransport
+    public var pageLimit = PullRequest.defaultLimit
+    public var pageBytes = PullRequest.defaultMaxBytes
+    /// The most pages one round moves in each direction; the rest waits for the next round.
+    public var maxPages = 10_000
+    /// How many chain links a round may walk back to fetch a fork's evidence.
+    public var maxWalkBack = 256
+
+    public init(city: City, peer: CityID, transport: any PeerTransport) {
+        self.city = city
+        self.peer = peer
+        self.transport = transport
+    }
+
+    /// Runs the round. Never throws: a failure is the report's `error`, and whatever
+    /// was merged before it stays merged (each page is its own transaction).
+    public func run(progress: (@Sendable (SyncProgress) -> Void)? = nil) async -> RoundReport {
+        var report = RoundReport(peer: peer)
+        do {
+            try await exchange(&report, progress: progress)
+        } catch {
+            report.error = "\(error)"
+        }
+        return report
+    }
+
+    private func exchange(_ report: inout RoundReport, progress: (@Sendable (SyncProgress) -> Void)?) async throws {
+        let city = self.city
+        var local = try await Blocking.run { try city.localHeads() }
+        report.requests += 1
+        var remote = try await transport.heads()
+        guard remote.city == peer else {
+            throw SyncRoundError("the endpoint of \(peer) answered as \(remote.city); check its peer card")
+        }
+        report.remote = remote
+        var comparison = HeadsComparison(local: local, remote: remote)
+        defer { report.comparison = HeadsComparison(local: (try? city.localHeads()) ?? local, remote: report.remote ?? remote) }
+        if comparison.digestsAgree { return }
+
+        // Pull: pages of what we lack, each merged in one transaction.
+        let toPull = comparison.weLack
+        var pages = 0
+        while comparison.weLack > 0, pages < maxPages {
+            pages += 1
+            report.requests += 1
+            let page = try await transport.pull(PullRequest(have: local.vector, limit: pageLimit, maxBytes: pageBytes))
+            if page.entries.isEmpty { break }
+            let entries = page.entries
+            var received = try await Blocking.run { try city.receive(entries.map { ($0.body, $0.signature) }) }
+            if received.inserted == 0 || !received.outcome.refused.isEmpty {
+                // Entries whose predecessor is another entry at a seq we hold: a fork.
+                // Fetch the peer's side of the chain back to where it joins ours.
+                if let walked = try await walkBack(received, &report), walked.inserted > 0 { received = walked }
+            }
+            report.received += received.inserted
+            record(received, into: &report.refusedFromPeer)
+            local = try await Blocking.run { try city.localHeads() }
+            comparison = HeadsComparison(local: local, remote: remote)
+            progress?(SyncProgress(peer: peer, phase: .pulling, done: Int64(report.received), total: toPull))
+            if received.inserted == 0 || !page.more { break }
+        }
+
+        // Push: pages of what the peer lacks, from its heads as it reports them back.
+        let toPush = comparison.theyLack
+        pages = 0
+        while comparison.theyLack > 0, pages < maxPages {
+            pages += 1
+            let (vector, limit, bytes) = (remote.vector, pageLimit, pageBytes)
+            let page = try await Blocking.run { try city.store.lacking(vector, limit: limit, maxBytes: bytes) }
+            if page.entries.isEmpty { break }
+            report.requests += 1
+            let result = try await transport.push(page.entries)
+            report.sent += result.inserted
+            report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+            remote = result.heads
+            report.remote = remote
+            comparison = HeadsComparison(local: local, remote: remote)
+            progress?(SyncProgress(peer: peer, phase: .pushing, done: Int64(report.sent), total: toPush))
+            if result.inserted == 0 || !page.more { break }
+        }
+
+        // Forks: entries at forked positions are evidence every node must hold.
+        if !comparison.digestsAgree && (local.forks > 0 || remote.forks > 0 || comparison.needsForkExchange || !comparison.divergent.isEmpty) {
+            try await exchangeForks(&report, remote: &remote)
+        }
+    }
+
+    private func exchangeForks(_ report: inout RoundReport, remote: inout PeerHeads) async throws {
+        report.requests += 1
+        let theirs = try await transport.forks()
+        let ours = try city.store.forks()
+        let plan = try ForkExchange(local: ours, remote: theirs.entries, holds: city.store.contains)
+        if !plan.fetch.isEmpty {
+            report.requests += 1
+            let fetched = try await transport.entries(IDsRequest(ids: Array(plan.fetch.prefix(SyncAPI.maxIDs))))
+            let received = try city.receive(fetched.map { ($0.body, $0.signature) })
+            report.received += received.inserted
+            record(received, into: &report.refusedFromPeer)
+        }
+        if !plan.send.isEmpty {
+            report.requests += 1
+            let result = try await transport.push(try city.store.entries(ids: Array(plan.send.prefix(SyncAPI.maxIDs))))
+            report.sent += result.inserted
+            report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+            remote = result.heads
+            report.remote = remote
+        }
+    }
+
+    /// For entries refused because their predecessor is not the entry we hold at that
+    /// seq, fetches predecessors from the peer until the chain joins ours, then merges
+    /// everything fetched together with the refused entries.
+    private func walkBack(_ received: ReceiveReport, _ report: inout RoundReport) async throws -> ReceiveReport? {
+        var wanted = [EntryID]()
+        var pending = [SignedEntry]()
+        for (entry, reason) in received.outcome.refused {
+            guard case .missingPredecessor(let o, let s) = reason, let prev = entry.prev,
+                  try city.store.entryID(origin: o, seq: s) != nil, try !city.store.contains(prev) else { continue }
+            wanted.append(prev)
+            pending.append(SignedEntry(body: entry.body, signature: entry.signature))
+        }
+        if wanted.isEmpty { return nil }
+        var steps = 0
+        while !wanted.isEmpty, steps < maxWalkBack {
+            steps += 1
+            report.requests += 1
+            let fetched = try await transport.entries(IDsRequest(ids: wanted))
+            if fetched.isEmpty { break }
+            pending += fetched
+            wanted = []
+            for f in fetched {
+                guard let e = try? Entry.decode(body: f.body, signature: f.signature), let prev = e.prev else { continue }
+                if try !city.store.contains(prev), !pending.contains(where: { EntryID.of(body: $0.body) == prev }) { wanted.append(prev) }
+            }
+        }
+        return try city.receive(pending.map { ($0.body, $0.signature) })
+    }
+
+    private func record(_ r: ReceiveReport, into list: inout [String]) {
+        for (_, error) in r.invalid.prefix(20) { list.append("\(error.codeName): \(error.message)") }
+        for (entry, reason) in r.outcome.refused.prefix(20) where !reason.isNotReady {
+            list.append("\(reason.code): \(entry): \(reason)")
+        }
+    }
+}
+
+/// A round that cannot go on, as one sentence.
+public struct SyncRoundError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension PeerStatus {
+    /// Folds a round's report into the peer's recorded status.
+    public mutating func apply(_ report: RoundReport, started: Int64, finished: Int64) {
+        lastAttempt = started
+        received += Int64(report.received)
+        sent += Int64(report.sent)
+        if !report.refusedFromPeer.isEmpty {
+            refused += Int64(report.refusedFromPeer.count)
+            lastRefusal = report.refusedFromPeer.first
+        }
+        if let remote = report.remote {
+            remoteDigest = remote.digest
+            remoteEntries = remote.entries
+        }
+        if let c = report.comparison {
+            weLack = c.weLack
+            theyLack = c.theyLack
+            inSync = c.digestsAgree
+        }
+        if let error = report.error {
+            lastError = error
+            failures += 1
+            inSync = false
+        } else {
+            lastError = nil
+            failures = 0
+            lastSuccess = finished
+        }
+    }
+}
