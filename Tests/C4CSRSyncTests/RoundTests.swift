@@ -112,4 +112,36 @@ func round(_ a: City, _ b: City) async -> RoundReport {
             for city in c { #expect(try city.audit().errors.isEmpty) }
         }
     }
+
+    /// `audit --peers`: a city that showed different chains to different cities is
+    /// caught by comparing heads, whichever node is ahead.
+    @Test func comparingHeadsRevealsAForkShownToDifferentCities() async throws {
+        try await withCities(["aa", "bb", "xx"]) { c in
+            let (a, b, x) = (c[0], c[1], c[2])
+            let first = try x.publish(practice("x1"))
+            for city in [a, b] { _ = try city.receive([(first.body, first.signature)]) }
+            let key = try signingKey(of: x)
+            func entry(_ seq: Int64, prev: EntryID, _ title: String) throws -> Entry {
+                try EntryDraft(
+                    origin: x.id, seq: seq, prev: prev, clock: VectorClock([x.id: seq]), time: 1, kind: .publish,
+                    payload: PracticeAction.publish(practice(title)).payload
+                ).sign(with: key)
+            }
+            let left = try entry(2, prev: first.id, "left"), right = try entry(2, prev: first.id, "right")
+            _ = try a.receive([(left.body, left.signature)])
+            // Honest lag is not divergence: B's chain is a prefix of A's.
+            let lag = await b.compare(with: a.id, transport: MemoryTransport(responder: SyncResponder(city: a)))
+            #expect(lag.error == nil && lag.divergences.isEmpty && lag.comparison?.weLack == 1, "\(lag)")
+            _ = try b.receive([(right.body, right.signature)])
+            let same = await a.compare(with: b.id, transport: MemoryTransport(responder: SyncResponder(city: b)))
+            #expect(same.divergences.map(\.origin) == [x.id] && same.divergences[0].seq == 2, "\(same.divergences)")
+            // B goes further on its branch: A is now behind, and still sees the divergence.
+            let right3 = try entry(3, prev: right.id, "right 3")
+            _ = try b.receive([(right3.body, right3.signature)])
+            let behind = await a.compare(with: b.id, transport: MemoryTransport(responder: SyncResponder(city: b)))
+            #expect(behind.divergences.map(\.origin) == [x.id], "\(behind.divergences)")
+            let ahead = await b.compare(with: a.id, transport: MemoryTransport(responder: SyncResponder(city: a)))
+            #expect(ahead.divergences.map(\.origin) == [x.id], "\(ahead.divergences)")
+        }
+    }
 }

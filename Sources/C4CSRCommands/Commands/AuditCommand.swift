@@ -1,5 +1,6 @@
 import ArgumentParser
 import C4CSRCore
+import C4CSRCurl
 import C4CSRNode
 import C4CSRStore
 import Foundation
@@ -16,20 +17,29 @@ struct AuditCommand: AsyncParsableCommand {
             and revision conflicts. Prints per-city heads and the network digest, which two
             cities compare to know that they hold the same log.
 
+            With --peers, also asks every peer for its heads and reports whether its log
+            agrees with this one, and any city whose chain two nodes see differently (a
+            fork shown to different cities: an error). Peers that cannot be reached are
+            reported and do not fail the audit.
+
             Errors exit with status 2; conflicts are warnings (exit 0) unless --strict.
             Progress goes to standard error on a terminal.
 
             Example:
               c4csr audit --peers-dir Peers
+              c4csr audit --peers
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
     @Flag(help: "Exit with status 2 on warnings (conflicts) too.")
     var strict = false
+    @Flag(name: .customLong("peers"), help: "Also compare heads with every reachable peer.")
+    var comparePeers = false
+    @OptionGroup var network: NetworkOptions
 
     func run() async throws {
-        try Console.run {
+        try await Console.run {
             let city = try global.openCity(warnings: !output.json)
             let showProgress = Console.stderrIsTerminal && !output.json
             let started = Date()
@@ -38,7 +48,19 @@ struct AuditCommand: AsyncParsableCommand {
             }
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Date().timeIntervalSince(started)
-            let failed = !report.errors.isEmpty || (strict && !report.warnings.isEmpty)
+            var agreements = [PeerAgreement]()
+            if comparePeers {
+                let network = self.network
+                agreements = await Network.each(try network.cards(of: city)) { card in
+                    do { return await city.compare(with: card.city, transport: try network.transport(card, city)) } catch {
+                        var a = PeerAgreement(peer: card.city)
+                        a.error = "\(error)"
+                        return a
+                    }
+                }
+            }
+            let divergent = agreements.contains { !$0.divergences.isEmpty }
+            let failed = !report.errors.isEmpty || (strict && !report.warnings.isEmpty) || divergent
             if output.json {
                 Console.json(.object([
                     "ok": .bool(!failed), "city": .string(city.id.rawValue), "entries": .int(Int64(report.checked)),
@@ -46,6 +68,7 @@ struct AuditCommand: AsyncParsableCommand {
                     "warnings": .int(Int64(report.warnings.count)), "findings": .array(report.findings.map(\.json)),
                     "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
                     "digest": .string(report.digest.hex),
+                    "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
                 ]))
             } else {
                 for f in report.findings { Console.out(f.description) }
@@ -53,10 +76,42 @@ struct AuditCommand: AsyncParsableCommand {
                 Console.out("audit of \(city.id): \(Format.count(report.checked)) entries, \(Format.count(report.practices)) practices, \(String(format: "%.2f", seconds)) s")
                 Console.out("heads:")
                 for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
+                if comparePeers {
+                    Console.out("peers:")
+                    if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
+                    for a in agreements { Console.out(Self.line(a)) }
+                }
                 Console.out(failed ? "FAILED: \(report.errors.count) error(s), \(report.warnings.count) warning(s)"
                                    : "OK: every signature, chain and causal link verifies" + (report.warnings.isEmpty ? "" : " (\(report.warnings.count) warning(s))"))
             }
             if failed { throw Exit.problems }
         }
+    }
+
+    static func line(_ a: PeerAgreement) -> String {
+        let name = "  " + Format.pad(a.peer.rawValue, 18)
+        if let e = a.error { return "\(name) not reachable: \(e)" }
+        var line = name
+        if a.agrees {
+            line += "agrees (digest \(a.remote?.digest.prefix(16) ?? ""))"
+        } else if let c = a.comparison {
+            line += "differs: it lacks \(c.theyLack), this city lacks \(c.weLack) (digest \(a.remote?.digest.prefix(16) ?? ""))"
+        }
+        for d in a.divergences { line += "\n    error: [chain_divergence] \(d)" }
+        return line
+    }
+
+    static func json(_ a: PeerAgreement) -> JSONValue {
+        var o: [String: JSONValue] = ["city": .string(a.peer.rawValue), "agrees": .bool(a.agrees), "reachable": .bool(a.error == nil)]
+        if let e = a.error { o["error"] = .string(e) }
+        if let r = a.remote { o["digest"] = .string(r.digest); o["entries"] = .int(r.entries) }
+        if let c = a.comparison { o["they_lack"] = .int(c.theyLack); o["we_lack"] = .int(c.weLack) }
+        o["divergences"] = .array(a.divergences.map { d in
+            .object([
+                "origin": .string(d.origin.rawValue), "seq": .int(d.seq), "ours": d.ours.map { .string($0.hex) } ?? .null,
+                "theirs": d.theirs.map { .string($0.hex) } ?? .null, "message": .string(d.description),
+            ])
+        })
+        return .object(o)
     }
 }
