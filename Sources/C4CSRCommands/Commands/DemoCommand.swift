@@ -1,0 +1,256 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the ten CITIES4CSR cities on this machine and watch them converge.",
+        discussion: """
+            Creates the ten partner cities (keys, TLS certificates, peer cards) in a
+            temporary directory and starts one `c4csr serve` daemon per city on loopback,
+            peered as a partial mesh (each city talks to three others, so most entries
+            are relayed). Each city publishes practices from its own CSR challenge in its
+            own language; cities adopt each other's practices; Sofia's two officers revise
+            the same practice at once (a conflict). The demo waits until every city holds
+            the same log, measures how fast a new entry reaches all ten, prints the
+            digests, the head of the merged log and the audits, then stops every daemon.
+
+            Example:
+              c4csr demo
+              c4csr demo --keep --dir /tmp/c4csr-demo    # keep the data directories
+            """)
+
+    @Option(help: ArgumentHelp("Where to create the cities (default: a new temporary directory).", valueName: "dir"))
+    var dir: String?
+    @Flag(help: "Keep the cities' data directories afterwards.")
+    var keep = false
+    @Option(help: ArgumentHelp("Seconds to wait for convergence before giving up.", valueName: "seconds"))
+    var timeout: Double = 45
+
+    func run() async throws {
+        try await Console.run {
+            let runner = try DemoRunner(directory: dir, keep: keep, timeout: timeout)
+            try await runner.run()
+        }
+    }
+}
+
+/// The demo: processes it starts are always stopped, whatever happens.
+final class DemoRunner: @unchecked Sendable {
+    // @unchecked: used from the command's task only.
+    let root: URL
+    let keep: Bool
+    let timeout: Double
+    let binary: String
+    var cities: [City] = []
+    var daemons: [Process] = []
+    var ports: [Int] = []
+    let started = Date()
+
+    init(directory: String?, keep: Bool, timeout: Double) throws {
+        if let directory {
+            root = URL(fileURLWithPath: directory, isDirectory: true)
+            if FileManager.default.fileExists(atPath: root.path),
+               !((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).isEmpty {
+                throw NodeError.invalidInput("\(root.path) is not empty; give an empty or new directory")
+            }
+        } else {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-demo-\(getpid())-\(Int(Date().timeIntervalSince1970))")
+        }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        self.keep = keep || directory != nil
+        self.timeout = timeout
+        binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    func say(_ s: String) { Console.out("\n== \(s)") }
+    func elapsed() -> String { String(format: "%.1f s", Date().timeIntervalSince(started)) }
+
+    func run() async throws {
+        defer { stopAll() }
+        say("Ten cities create their keys, TLS certificates and peer cards (in \(root.path))")
+        for c in DemoData.cities {
+            let card = PeerCard(city: CityID(c.id)!, name: c.name, localName: c.localName, country: c.country, language: c.language)
+            let city = try City.create(at: DataDirectory(root.appendingPathComponent(c.id).path), card: card)
+            cities.append(city)
+            Console.out("  \(Format.pad(c.id, 17)) \(Format.pad(c.localName, 17)) \(c.country)  key \(city.card.publicKey!.base64.prefix(12))…  pin \(city.card.tlsPin!.dropFirst(8).prefix(12))…")
+        }
+
+        say("Each city starts its daemon on loopback, peered with three others")
+        for (i, city) in cities.enumerated() {
+            let peers = DemoData.neighbours(of: i).map { DemoData.cities[$0].id }
+            try spawn(city, peers: peers)
+        }
+        try await waitForPorts()
+        for (i, city) in cities.enumerated() {
+            Console.out("  \(Format.pad(city.id.rawValue, 17)) https://127.0.0.1:\(ports[i])  ↔ \(DemoData.neighbours(of: i).map { DemoData.cities[$0].id }.joined(separator: ", "))")
+        }
+        // Every city knows every card (keys to verify relayed entries; pins to connect).
+        for (i, city) in cities.enumerated() {
+            for (j, other) in cities.enumerated() where i != j {
+                var card = other.card
+                card.endpoint = "https://127.0.0.1:\(ports[j])"
+                try Data(card.toml.utf8).write(to: city.directory.peersDirectory.appendingPathComponent("\(other.id).toml"))
+            }
+            city.reloadPeers()
+        }
+        for d in daemons { kill(d.processIdentifier, SIGHUP) }
+
+        say("Each city's officer publishes practices (the daemons push them at once)")
+        var published = [String: [Entry]]()
+        for (i, c) in DemoData.cities.enumerated() {
+            for p in c.practices {
+                let e = try cities[i].publish(p)
+                published[c.id, default: []].append(e)
+                Console.out("  \(Format.pad(c.id, 17)) \(e.id.short)  \(Format.truncate(p.title.local, 48)) / \(Format.truncate(p.title.en, 40))")
+            }
+        }
+        let firstWave = published.values.reduce(0) { $0 + $1.count }
+        try await waitForConvergence(entries: firstWave, what: "all practices reach every city")
+
+        say("Cities adopt each other's practices")
+        for (adopter, publisher, index, mode, notes) in DemoData.adoptions {
+            let city = cities.first { $0.id.rawValue == adopter }!
+            let practice = published[publisher]![index]
+            _ = try city.adopt(practice.id.hex, mode: mode, notes: notes)
+            Console.out("  \(Format.pad(adopter, 17)) \(mode.rawValue) \(publisher)'s \(practice.id.short): \(notes)")
+        }
+
+        say("Two of Sofia's officers revise the same practice at once: a conflict")
+        let sofia = cities.first { $0.id.rawValue == "sofia" }!
+        let schoolyards = published["sofia"]![0]
+        var v1 = DemoData.cities[1].practices[0]
+        v1.status = .completed
+        v1.outcomes = "12 училищни двора озеленени"
+        var v2 = DemoData.cities[1].practices[0]
+        v2.outcomes = "15 двора, 9 фирми"
+        _ = try sofia.revise(schoolyards.id.hex, with: v1, base: [schoolyards.id.hex])
+        _ = try sofia.revise(schoolyards.id.hex, with: v2, base: [schoolyards.id.hex])
+        Console.out("  sofia revised \(schoolyards.id.short) twice from the same version")
+        let total = firstWave + DemoData.adoptions.count + 2
+        try await waitForConvergence(entries: total, what: "adoptions and revisions reach every city")
+
+        let nantes = cities.first { $0.id.rawValue == "nantes" }!
+        let record = try nantes.store.practice(schoolyards.id.hex).0
+        Console.out("  as Nantes sees it: \(record.versions.count) versions, \(record.adoptions.count) adoption(s), conflict: \(record.conflict ? "yes" : "no")")
+
+        say("Propagation: Rijeka publishes one more practice; how long until all ten hold it?")
+        let rijeka = cities.first { $0.id.rawValue == "rijeka" }!
+        let t0 = Date()
+        let extra = try rijeka.publish(DemoData.practice(
+            "hr", "Zelene krovne terase u luci", "Green roof terraces in the port",
+            "Tvrtke uređuju zelene terase na lučkim zgradama.", "Companies build green terraces on port buildings.",
+            challenge: "Toplinski otoci u lučkom području", themes: ["climate"], sdgs: [13]))
+        var reached = [String: Double]()
+        while reached.count < cities.count {
+            for city in cities where reached[city.id.rawValue] == nil {
+                if try city.store.contains(extra.id) { reached[city.id.rawValue] = Date().timeIntervalSince(t0) }
+            }
+            guard Date().timeIntervalSince(t0) < timeout else { throw NodeError.io("the new entry did not reach every city within \(Int(timeout)) s") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let slowest = reached.max { $0.value < $1.value }!
+        Console.out(String(format: "  every city held it after %.2f s (last: %@); median %.2f s",
+                           slowest.value, slowest.key, reached.values.sorted()[reached.count / 2]))
+        try await waitForConvergence(entries: total + 1, what: "every city agrees")
+
+        say("Network digests (equal means the same log, entry for entry)")
+        var digests = Set<String>()
+        for city in cities {
+            let h = try city.localHeads()
+            digests.insert(h.digest)
+            Console.out("  \(Format.pad(city.id.rawValue, 17)) \(h.entries) entries  digest \(h.digest.prefix(16))")
+        }
+
+        say("The merged network log (identical in every city), last 8 of \(total + 1) entries")
+        var lines = [String]()
+        var n = 0
+        try nantes.store.forEachMerged { e in
+            n += 1
+            lines.append(Render.logLine(n, e))
+        }
+        for l in lines.suffix(8) { Console.out(l) }
+
+        say("Audits")
+        var failures = 0
+        for city in cities {
+            let a = try city.audit()
+            failures += a.errors.count
+            let warn = a.warnings.isEmpty ? "" : ", \(a.warnings.count) warning(s): \(Set(a.warnings.map(\.code)).sorted().joined(separator: ", "))"
+            Console.out("  \(Format.pad(city.id.rawValue, 17)) \(a.checked) entries, \(a.practices) practices, \(a.errors.count) errors\(warn)")
+        }
+        stopAll()
+        Console.out("\n== Stopped \(cities.count) daemons")
+        guard digests.count == 1, failures == 0 else {
+            throw NodeError.io("demo failed: \(digests.count) different digests, \(failures) audit errors (logs in \(root.path))")
+        }
+        Console.out("\nDone in \(elapsed()): ten cities, one log, digest \(digests.first!.prefix(16)), clean audits.")
+        if keep { Console.out("The cities are kept in \(root.path) (each has serve.log).") }
+    }
+
+    private func spawn(_ city: City, peers: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--interval", "10"]
+            + peers.flatMap { ["--peer", $0] }
+        var env = ProcessInfo.processInfo.environment
+        env["C4CSR_LOG_LEVEL"] = env["C4CSR_LOG_LEVEL"] ?? "info"
+        env["C4CSR_PEERS_DIR"] = nil
+        p.environment = env
+        let log = city.directory.root.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: log)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        daemons.append(p)
+    }
+
+    private func waitForPorts() async throws {
+        let deadline = Date().addingTimeInterval(20)
+        ports = []
+        for (i, city) in cities.enumerated() {
+            while true {
+                if let data = FileManager.default.contents(atPath: city.directory.serveFile.path),
+                   case .object(let o)? = try? JSONParser.parse(Array(data)), let port = o["port"]?.intValue {
+                    ports.append(Int(port))
+                    break
+                }
+                guard daemons[i].isRunning else {
+                    throw NodeError.io("the daemon of \(city.id) exited; see \(city.directory.root.path)/serve.log")
+                }
+                guard Date() < deadline else { throw NodeError.io("the daemon of \(city.id) did not start listening within 20 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private func waitForConvergence(entries: Int, what: String) async throws {
+        let t0 = Date()
+        while true {
+            let heads = try cities.map { try $0.localHeads() }
+            if Set(heads.map(\.digest)).count == 1, heads[0].entries == entries {
+                Console.out(String(format: "  %@: %d entries in every city after %.2f s", what, entries, Date().timeIntervalSince(t0)))
+                return
+            }
+            guard Date().timeIntervalSince(t0) < timeout else {
+                throw NodeError.io("cities did not converge within \(Int(timeout)) s (\(heads.map { "\($0.city) \($0.entries)" }.joined(separator: ", "))); logs in \(root.path)")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    func stopAll() {
+        let running = daemons.filter(\.isRunning)
+        for d in running { kill(d.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(25)
+        while running.contains(where: \.isRunning), Date() < deadline { usleep(20_000) }
+        for d in running where d.isRunning { kill(d.processIdentifier, SIGKILL) }
+        for d in daemons { d.waitUntilExit() }
+        daemons = []
+        if !keep { try? FileManager.default.removeItem(at: root) }
+    }
+}
