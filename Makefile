@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test demo exchange-demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -17,8 +17,12 @@ release: deps
 test: deps
 	$(SWIFT) test
 
-## The main job: two or three cities exchange practices and audit clean.
+## The main job: ten cities as daemons on loopback converge; an independent verifier checks the result.
 demo: release
+	scripts/demo.sh
+
+## The offline path: three cities exchange signed exports by file and audit clean.
+exchange-demo: release
 	scripts/exchange-demo.sh
 
 clean:

@@ -102,6 +102,8 @@ public enum SyncServer {
 
 /// Told about what peers push, so that the daemon's log and status show refusals.
 public protocol SyncServerObserver: Sendable {
+    /// An authenticated peer made a request (it is up).
+    func contacted(by peer: CityID)
     func pushed(_ result: PushResult, from peer: CityID, offered: Int)
 }
 
@@ -134,6 +136,7 @@ struct Handler: Sendable {
         } catch {
             return Self.error(.forbidden, "unknown_peer", "this client's certificate matches no peer card")
         }
+        observer?.contacted(by: peer)
         do {
             return try await body(peer).response
         } catch let e as SyncProtocolError {

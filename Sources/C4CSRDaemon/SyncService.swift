@@ -167,6 +167,11 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
 
     // MARK: SyncServerObserver
 
+    public func contacted(by peer: CityID) {
+        let t = now()
+        state.withLock { $0.scheduler.peerContacted(peer, now: t) }
+    }
+
     public func pushed(_ result: PushResult, from peer: CityID, offered: Int) {
         guard !result.refused.isEmpty else { return }
         let endpoint = book.snapshot.syncPeers.first { $0.city == peer }?.endpoint ?? ""

@@ -197,6 +197,18 @@ import Testing
         #expect(s.failures(of: p) == 0)
     }
 
+    @Test func aPeerThatCallsUsIsRetriedAtOnce() {
+        var s = SyncScheduler(configuration: config, seed: 5)
+        s.setPeers([p, q], now: 0)
+        _ = s.tick(now: 0)
+        s.roundFinished(p, success: false, now: 10)
+        s.roundFinished(q, success: true, now: 10)
+        s.roundFinished(p, success: false, now: 20)  // ignored: not in flight
+        s.peerContacted(p, now: 30)
+        s.peerContacted(q, now: 30)
+        #expect(s.tick(now: 30) == [.startRound(p)], "only the peer that was backing off is woken")
+    }
+
     @Test func sameSeedSameSchedule() {
         func run(_ seed: UInt64) -> [Int64] {
             var s = SyncScheduler(configuration: config, seed: seed)

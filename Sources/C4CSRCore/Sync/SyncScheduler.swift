@@ -78,6 +78,15 @@ public struct SyncScheduler: Sendable {
         }
     }
 
+    /// The peer just called us, so it is up: if it was backing off, retry it now
+    /// rather than at the end of its backoff (two daemons started together each fail
+    /// their first round, then find each other at once).
+    public mutating func peerContacted(_ id: CityID, now: Int64) {
+        guard var p = peers[id], p.failures > 0, !p.inFlight else { return }
+        p.due = min(p.due, now)
+        peers[id] = p
+    }
+
     /// The rounds to start now, in peer order; each is marked in flight.
     public mutating func tick(now: Int64) -> [Action] {
         var actions = [Action]()
@@ -92,8 +101,9 @@ public struct SyncScheduler: Sendable {
     }
 
     /// A round ended. - Parameter success: the peer answered and the round completed.
+    /// A report for a peer with no round in flight (removed and re-added meanwhile) is ignored.
     public mutating func roundFinished(_ id: CityID, success: Bool, now: Int64) {
-        guard var p = peers[id] else { return }
+        guard var p = peers[id], p.inFlight else { return }
         p.inFlight = false
         if success {
             p.failures = 0
