@@ -25,6 +25,7 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
         public var bytesReceived = 0
         /// TLS connections opened (1 for many requests means the connection was reused).
         public var connections = 0
+        public init() {}
     }
 
     /// - Parameters:

@@ -33,30 +33,34 @@ struct SyncCommand: AsyncParsableCommand {
             }
             let progress = ProgressLine(enabled: Console.stderrIsTerminal && !output.json)
             let network = self.network
-            let results = await Network.each(cards) { card -> (PeerCard, RoundReport, Int64) in
+            let results = await Network.each(cards) { card -> (PeerCard, RoundReport, Int64, HTTPPeerTransport.Traffic) in
                 let started = City.systemClock()
                 var report: RoundReport
+                var traffic = HTTPPeerTransport.Traffic()
                 do {
-                    report = await SyncRound(city: city, peer: card.city, transport: try network.transport(card, city)).run { p in
+                    let transport = try network.transport(card, city)
+                    report = await SyncRound(city: city, peer: card.city, transport: transport).run { p in
                         progress.update(p)
                     }
+                    traffic = transport.traffic
                 } catch {
                     report = RoundReport(peer: card.city)
                     report.error = "\(error)"
                 }
                 let finished = City.systemClock()
                 Network.record(report, card: card, city: city, started: started, finished: finished)
-                return (card, report, finished - started)
+                return (card, report, finished - started, traffic)
             }
             progress.clear()
             let summary = try city.localHeads()
             if output.json {
                 Console.json(.object([
                     "city": .string(city.id.rawValue), "digest": .string(summary.digest), "entries": .int(summary.entries),
-                    "peers": .array(results.map { card, r, ms in
+                    "peers": .array(results.map { card, r, ms, traffic in
                         var o: [String: JSONValue] = [
                             "city": .string(card.city.rawValue), "ok": .bool(r.succeeded), "received": .int(Int64(r.received)),
-                            "sent": .int(Int64(r.sent)), "in_sync": .bool(r.inSync), "ms": .int(ms), "requests": .int(Int64(r.requests)),
+                            "sent": .int(Int64(r.sent)), "in_sync": .bool(r.inSync), "ms": .int(ms), "requests": .int(Int64(traffic.requests)),
+                            "bytes_sent": .int(Int64(traffic.bytesSent)), "bytes_received": .int(Int64(traffic.bytesReceived)),
                         ]
                         if let e = r.error { o["error"] = .string(e) }
                         if let c = r.comparison { o["we_lack"] = .int(c.weLack); o["they_lack"] = .int(c.theyLack) }
@@ -65,13 +69,14 @@ struct SyncCommand: AsyncParsableCommand {
                     }),
                 ]))
             } else {
-                for (card, r, ms) in results {
+                for (card, r, ms, traffic) in results {
                     let name = Format.pad(card.city.rawValue, 18)
                     if let e = r.error {
                         Console.out("\(name) FAILED after \(ms) ms: \(e)")
                         continue
                     }
-                    var line = "\(name) received \(Format.count(r.received)), sent \(Format.count(r.sent)) in \(ms) ms; "
+                    var line = "\(name) received \(Format.count(r.received)), sent \(Format.count(r.sent)) in \(ms) ms"
+                    line += " (\(traffic.requests) request\(traffic.requests == 1 ? "" : "s"), \(Format.bytes(traffic.bytesSent + traffic.bytesReceived))); "
                     if r.inSync {
                         line += "in sync"
                     } else if let c = r.comparison {

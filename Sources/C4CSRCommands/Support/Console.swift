@@ -102,6 +102,13 @@ enum Format {
         s.count <= width ? s : String(s.prefix(width - 1)) + "…"
     }
 
+    /// "812 B", "1.2 KB", "3.4 MB".
+    static func bytes(_ n: Int) -> String {
+        if n < 1000 { return "\(n) B" }
+        if n < 1_000_000 { return String(format: "%.1f KB", Double(n) / 1000) }
+        return String(format: "%.1f MB", Double(n) / 1_000_000)
+    }
+
     static func count(_ n: Int) -> String {
         let f = NumberFormatter()
         f.numberStyle = .decimal
