@@ -1,8 +1,10 @@
 # c4csr — common tasks. Each target installs the system packages it needs first.
 PREFIX ?= /usr/local
+DESTDIR ?=
 SWIFT ?= swift
+export PREFIX DESTDIR
 
-.PHONY: deps build release test demo exchange-demo clean
+.PHONY: deps build release test demo exchange-demo install uninstall check-unit clean
 
 deps:
 	@scripts/install-deps.sh
@@ -24,6 +26,18 @@ demo: release
 ## The offline path: three cities exchange signed exports by file and audit clean.
 exchange-demo: release
 	scripts/exchange-demo.sh
+
+## Install the release binary, systemd unit, sysusers/tmpfiles entries, configuration
+## template and docs (DESTDIR, PREFIX, SYSCONFDIR, UNITDIR… for packagers).
+install: release
+	scripts/install.sh install .build/release/c4csr
+
+uninstall:
+	scripts/install.sh uninstall
+
+## systemd-analyze verify and security on the unit; fails above exposure 1.2.
+check-unit: release
+	scripts/check-unit.sh .build/release/c4csr
 
 clean:
 	rm -rf .build

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// How a `CurlEasy` handle connects: the peer's pin, our client certificate, limits.
 public struct CurlConfiguration: Sendable, Hashable {
@@ -14,6 +15,8 @@ public struct CurlConfiguration: Sendable, Hashable {
     /// Largest response body accepted (after decompression), bytes.
     public var maxResponseBytes: Int = 32 << 20
     public var userAgent = "c4csr"
+    /// When closed, transfers in progress stop at once (a daemon shutting down).
+    public var gate = TransferGate()
 
     public init(pinnedPublicKey: String, clientCertificate: String, clientKey: String) {
         self.pinnedPublicKey = pinnedPublicKey
@@ -104,6 +107,10 @@ public final class CurlEasy {
         try check(CCurl_setopt_string(handle, CURLOPT_USERAGENT, c.userAgent), "USERAGENT")
         try check(CCurl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback), "WRITEFUNCTION")
         try check(CCurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque()), "WRITEDATA")
+        // Progress callback: lets a closed gate abort a transfer without waiting for its timeout.
+        try check(CCurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "NOPROGRESS")
+        try check(CCurl_setopt_xferinfo_callback(handle, CURLOPT_XFERINFOFUNCTION, curlProgressCallback), "XFERINFOFUNCTION")
+        try check(CCurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(c.gate).toOpaque()), "XFERINFODATA")
     }
 
     /// Performs one request on this handle (blocking), reusing its connection if open.
@@ -129,7 +136,9 @@ public final class CurlEasy {
             try check(CCurl_setopt_long(handle, CURLOPT_HTTPGET, 1), "HTTPGET")
             try check(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, getHeaders), "HTTPHEADER")
         }
+        if configuration.gate.isClosed { throw TransportError.aborted(url: url) }
         let code = curl_easy_perform(handle)
+        if code == CURLE_ABORTED_BY_CALLBACK { throw TransportError.aborted(url: url) }
         if code != CURLE_OK {
             if sink.overflowed || code == CURLE_FILESIZE_EXCEEDED {
                 throw TransportError.oversized(url: url, limit: configuration.maxResponseBytes)
@@ -161,6 +170,23 @@ public final class CurlEasy {
         for l in lines { list = curl_slist_append(list, l) }
         return list
     }
+}
+
+/// A switch shared by the transports of a daemon: closing it aborts their transfers
+/// (libcurl's progress callback checks it about once a second, and on every chunk).
+public final class TransferGate: Sendable, Hashable {
+    private let closed = Atomic<Bool>(false)
+    public init() {}
+    public var isClosed: Bool { closed.load(ordering: .relaxed) }
+    public func close() { closed.store(true, ordering: .relaxed) }
+    public static func == (a: TransferGate, b: TransferGate) -> Bool { a === b }
+    public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
+}
+
+/// CURLOPT_XFERINFOFUNCTION: non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+private let curlProgressCallback: CCurl_xferinfo_callback = { clientp, _, _, _, _ in
+    guard let clientp else { return 0 }
+    return Unmanaged<TransferGate>.fromOpaque(clientp).takeUnretainedValue().isClosed ? 1 : 0
 }
 
 /// Where the write callback puts the body, with the size cap.

@@ -38,7 +38,9 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
     }
 
     /// A transport to the peer of `card`, presenting `city`'s TLS identity.
-    public convenience init(card: PeerCard, city: City, connectTimeoutMS: Int = 5_000, requestTimeoutMS: Int = 30_000) throws {
+    public convenience init(
+        card: PeerCard, city: City, connectTimeoutMS: Int = 5_000, requestTimeoutMS: Int = 30_000, gate: TransferGate = TransferGate()
+    ) throws {
         guard let endpoint = card.endpoint, let pin = card.tlsPin else {
             throw TransportError.setup("the peer card of \(card.city) has no endpoint and tls_pin; it cannot be synced with")
         }
@@ -46,6 +48,7 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
             pinnedPublicKey: pin, clientCertificate: city.directory.tlsCertificateFile.path, clientKey: city.directory.tlsKeyFile.path)
         c.connectTimeoutMS = connectTimeoutMS
         c.requestTimeoutMS = requestTimeoutMS
+        c.gate = gate
         try self.init(endpoint: endpoint, configuration: c)
     }
 

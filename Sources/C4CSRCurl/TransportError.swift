@@ -26,6 +26,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case protocolViolation = "protocol"
         /// This side could not set up the request (libcurl options, files).
         case setup
+        /// This side stopped the transfer (shutting down).
+        case aborted
     }
 
     public let kind: Kind
@@ -43,6 +45,10 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     }
 
     static func setup(_ m: String) -> TransportError { TransportError(.setup, m) }
+
+    static func aborted(url: String) -> TransportError {
+        TransportError(.aborted, "the request to \(hostPart(url)) was stopped: c4csr is shutting down")
+    }
 
     static func oversized(url: String, limit: Int) -> TransportError {
         TransportError(.oversized, "\(url) sent an answer larger than the \(limit / (1 << 20)) MiB allowed; the transfer was cut off")

@@ -1,11 +1,13 @@
 import C4CSRCore
 import C4CSRNode
+import C4CSRStore
 import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The daemon's settings. Every one has a `c4csr serve` flag (see `--help`).
@@ -31,6 +33,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var only: Set<CityID>?
     /// Longest graceful shutdown before in-flight work is cancelled (below systemd's TimeoutStopSec).
     public var shutdownGraceSeconds = 20
+    /// Where to serve Prometheus metrics over plain HTTP (`nil`: not at all; the
+    /// configuration template turns it on at 127.0.0.1:9464).
+    public var metrics: ListenAddress?
 
     public init() {}
 }
@@ -44,56 +49,89 @@ public struct Daemon: Sendable {
     public let sync: SyncService
     public let book: PeerBook
     public let configuration: DaemonConfiguration
+    public let notifier: SystemdNotifier
     private let app: any Service
+    private let metricsApp: (any Service)?
     private let logger: Logger
+    /// Re-reads the configuration on SIGHUP; `nil`: only the peer cards are re-read.
+    private let reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)?
 
     /// Builds the services; nothing listens until `run`.
-    /// - Parameter onListening: called once the listener is bound, with its port.
-    public init(city: City, configuration: DaemonConfiguration, logger: Logger, onListening: (@Sendable (Int) -> Void)? = nil) throws {
+    /// - Parameters:
+    ///   - onListening: called once the listener is bound, with its port.
+    ///   - reloadConfiguration: re-reads the configuration (file, environment, flags) on
+    ///     SIGHUP; if it throws, the error is logged and the running configuration kept.
+    public init(
+        city: City, configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(),
+        reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)? = nil,
+        onListening: (@Sendable (Int) -> Void)? = nil
+    ) throws {
         self.city = city
         self.configuration = configuration
         self.logger = logger
+        self.notifier = notifier
+        self.reloadConfiguration = reloadConfiguration
         let identity = try city.tlsIdentity()
         let book = PeerBook(city: city, only: configuration.only)
-        let sync = SyncService(city: city, book: book, configuration: configuration, logger: logger)
+        let metrics = DaemonMetrics()
+        let sync = SyncService(city: city, book: book, configuration: configuration, logger: logger, notifier: notifier, metrics: metrics)
         self.book = book
         self.sync = sync
         let router = SyncServer.router(responder: SyncResponder(city: city), book: book, logger: logger, observer: sync)
-        let serveFile = city.directory.serveFile
         let host = configuration.host
+        let runtime = RuntimeFile(url: city.directory.serveFile, city: city.id, host: host)
         app = Application(
             router: router,
             server: try .tls(.http1(), configuration: SyncServer.tlsConfiguration(identity: identity, book: book)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "c4csr"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                let info = CanonicalJSON.string(.object([
-                    "city": .string(city.id.rawValue), "listen": .string("\(host):\(port)"), "pid": .int(Int64(getpid())),
-                    "port": .int(Int64(port)),
-                ]))
-                try? Data((info + "\n").utf8).write(to: serveFile, options: .atomic)
+                runtime.update { $0.port = port }
                 logger.notice("listening", metadata: ["c4csr.city": "\(city.id)", "c4csr.address": "\(host):\(port)"])
+                // The store was opened before the server was built: both are ready now.
+                let entries = (try? city.store.count()) ?? 0
+                notifier.ready(status: "listening on port \(port), \(SyncService.grouped(Int64(entries))) entries")
                 onListening?(port)
             },
             logger: logger)
+        if let m = configuration.metrics {
+            let metricsRouter = Router()
+            metricsRouter.get("metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+            }
+            metricsApp = Application(
+                router: metricsRouter,
+                configuration: ApplicationConfiguration(address: .hostname(m.host, port: m.port), serverName: "c4csr-metrics"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? m.port
+                    runtime.update { $0.metricsPort = port }
+                    logger.notice("metrics listening", metadata: ["c4csr.address": "\(m.host):\(port)"])
+                },
+                logger: logger)
+        } else {
+            metricsApp = nil
+        }
     }
 
     /// The services in dependency order: sync (needs the store), then the HTTPS
-    /// server; graceful shutdown runs in reverse, so the server stops first.
+    /// server, then metrics; graceful shutdown runs in reverse, so the server stops
+    /// accepting before the rounds in flight are waited for.
     public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        [.init(service: sync, serviceName: "sync"), .init(service: app, serviceName: "https")]
+        var s: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sync, serviceName: "sync"), .init(service: app, serviceName: "https")]
+        if let metricsApp { s.append(.init(service: metricsApp, serviceName: "metrics")) }
+        // Last, so that it is the first told of a shutdown: STOPPING=1 at once.
+        s.append(.init(service: StoppingNotice(notifier: notifier, sync: sync), serviceName: "notify"))
+        return s
     }
 
     /// A service group for these services; with `signals`, SIGTERM/SIGINT shut it
-    /// down gracefully and SIGHUP reloads the peer cards (what `c4csr serve` runs).
+    /// down gracefully and SIGHUP reloads (what `c4csr serve` runs).
     public func serviceGroup(signals: Bool) -> ServiceGroup {
         var services = self.services
         if signals {
-            let (sync, logger) = (self.sync, self.logger)
-            services.append(.init(service: SignalService(signal: .sighup) {
-                logger.notice("SIGHUP: reloading peer cards")
-                sync.reload()
-            }, serviceName: "reload"))
+            services.append(.init(service: SignalService(signal: .sighup) { self.reload() }, serviceName: "reload"))
         }
         var group = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [], logger: logger)
@@ -101,11 +139,79 @@ public struct Daemon: Sendable {
         return ServiceGroup(configuration: group)
     }
 
+    /// SIGHUP: re-read the configuration (if a reader was given) and the peer cards.
+    /// A broken configuration is reported and the running one kept.
+    public func reload() {
+        notifier.reloading()
+        defer { notifier.reloaded(status: "reloaded") }
+        guard let reloadConfiguration else {
+            logger.notice("SIGHUP: reloading peer cards")
+            sync.reload()
+            return
+        }
+        do {
+            let c = try reloadConfiguration()
+            if c.host != configuration.host || c.port != configuration.port || c.metrics != configuration.metrics {
+                logger.warning("the listen or metrics address changed in the configuration; restart c4csr to apply it")
+            }
+            sync.reconfigure(c)
+            logger.notice("SIGHUP: configuration and peer cards reloaded", metadata: [
+                "c4csr.interval_ms": "\(c.intervalMS)", "c4csr.peers": "\(sync.book.snapshot.syncPeers.map(\.city.rawValue).joined(separator: ","))",
+            ])
+        } catch {
+            logger.error("SIGHUP: the configuration is invalid; keeping the running one", metadata: ["c4csr.error": "\(error)"])
+        }
+    }
+
     /// Runs until SIGTERM/SIGINT.
     public func run() async throws {
         defer { try? FileManager.default.removeItem(at: city.directory.serveFile) }
         try await serviceGroup(signals: true).run()
         logger.notice("stopped", metadata: ["c4csr.city": "\(city.id)"])
+    }
+}
+
+/// `<data-dir>/serve.json` while the daemon runs: pid, city, ports, replaced atomically.
+final class RuntimeFile: Sendable {
+    struct Info: Sendable {
+        var port: Int?
+        var metricsPort: Int?
+    }
+    let url: URL
+    let city: CityID
+    let host: String
+    private let info = Mutex(Info())
+
+    init(url: URL, city: CityID, host: String) {
+        self.url = url
+        self.city = city
+        self.host = host
+    }
+
+    func update(_ change: (inout Info) -> Void) {
+        let i = info.withLock { i -> Info in
+            change(&i)
+            return i
+        }
+        var o: [String: JSONValue] = ["city": .string(city.rawValue), "pid": .int(Int64(getpid()))]
+        if let p = i.port {
+            o["port"] = .int(Int64(p))
+            o["listen"] = .string("\(host):\(p)")
+        }
+        if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
+        try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
+    }
+}
+
+/// As soon as a graceful shutdown begins: STOPPING=1, and outgoing transfers stop
+/// (incoming requests are finished by the server's own graceful shutdown).
+struct StoppingNotice: Service {
+    let notifier: SystemdNotifier
+    let sync: SyncService
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.stopping()
+        sync.beginShutdown()
     }
 }
 

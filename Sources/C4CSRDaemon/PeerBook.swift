@@ -18,13 +18,18 @@ public final class PeerBook: Sendable {
     }
 
     private let state: Mutex<Snapshot>
-    /// If set, only these cities are synced with (a partial mesh, or a firewall).
-    public let only: Set<CityID>?
+    private let restriction: Mutex<Set<CityID>?>
 
     public init(city: City, only: Set<CityID>? = nil) {
-        self.only = only
+        restriction = Mutex(only)
         state = Mutex(Self.snapshot(city.peers, only: only))
     }
+
+    /// If set, only these cities are synced with (a partial mesh, or a firewall).
+    public var only: Set<CityID>? { restriction.withLock { $0 } }
+
+    /// Changes the restriction; takes effect at the next `reload`.
+    public func restrict(to only: Set<CityID>?) { restriction.withLock { $0 = only } }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 

@@ -16,13 +16,17 @@ import Synchronization
 public final class SyncService: Service, SyncServerObserver, Sendable {
     public let city: City
     public let book: PeerBook
-    public let configuration: DaemonConfiguration
     private let logger: Logger
     private let state: Mutex<State>
     /// Milliseconds since the epoch: injected so tests can drive time.
     private let now: @Sendable () -> Int64
+    let notifier: SystemdNotifier
+    public let metrics: DaemonMetrics
+    /// Closed when shutdown begins: transfers in flight stop at once, no round starts.
+    private let gate = TransferGate()
 
     struct State {
+        var configuration: DaemonConfiguration
         var scheduler: SyncScheduler
         var transports: [CityID: (card: PeerCard, transport: HTTPPeerTransport)] = [:]
         var statuses: [CityID: PeerStatus] = [:]
@@ -30,41 +34,58 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         var roundsCompleted = 0
     }
 
-    public init(city: City, book: PeerBook, configuration: DaemonConfiguration, logger: Logger, now: @escaping @Sendable () -> Int64 = City.systemClock) {
+    public init(
+        city: City, book: PeerBook, configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier(),
+        metrics: DaemonMetrics = DaemonMetrics(), now: @escaping @Sendable () -> Int64 = City.systemClock
+    ) {
         self.city = city
         self.book = book
-        self.configuration = configuration
         self.logger = logger
         self.now = now
+        self.notifier = notifier
+        self.metrics = metrics
         let scheduler = SyncScheduler(
-            configuration: SyncScheduler.Configuration(
-                interval: configuration.intervalMS, jitter: configuration.jitter, backoffBase: configuration.backoffBaseMS,
-                backoffCap: configuration.backoffCapMS),
+            configuration: Self.timing(configuration),
             seed: UInt64(truncatingIfNeeded: now()) ^ UInt64(truncatingIfNeeded: city.id.rawValue.hashValue))
         var statuses = [CityID: PeerStatus]()
         for s in (try? city.store.peerStatuses()) ?? [] { statuses[s.city] = s }
-        state = Mutex(State(scheduler: scheduler, statuses: statuses))
+        state = Mutex(State(configuration: configuration, scheduler: scheduler, statuses: statuses))
     }
+
+    static func timing(_ c: DaemonConfiguration) -> SyncScheduler.Configuration {
+        SyncScheduler.Configuration(interval: c.intervalMS, jitter: c.jitter, backoffBase: c.backoffBaseMS, backoffCap: c.backoffCapMS)
+    }
+
+    /// The configuration in force (changed by `reconfigure`).
+    public var configuration: DaemonConfiguration { state.withLock { $0.configuration } }
 
     public func run() async throws {
         applyPeers(book.snapshot)
-        state.withLock { $0.lastChange = (try? city.store.changeCounter()) ?? 0 }
+        state.withLock { $0.lastChange = -1 }
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let t = now()
+                // Proof of life for the watchdog: this loop ran and could read the store.
                 if let counter = try? await Blocking.run({ [city] in try city.store.changeCounter() }) {
-                    state.withLock {
-                        if counter != $0.lastChange {
-                            $0.lastChange = counter
-                            $0.scheduler.localChange(now: t)
-                        }
+                    notifier.watchdogIfDue(now: t)
+                    let changed = state.withLock { s -> Bool in
+                        guard counter != s.lastChange else { return false }
+                        if s.lastChange >= 0 { s.scheduler.localChange(now: t) }
+                        s.lastChange = counter
+                        return true
+                    }
+                    if changed, let heads = try? await Blocking.run({ [city] in try city.localHeads() }) {
+                        metrics.observe(heads)
+                        updateStatus(entries: heads.entries)
                     }
                 }
-                let actions = state.withLock { $0.scheduler.tick(now: t) }
+                // Once shutdown has begun, no new round (this service is stopped last).
+                let closed = gate.isClosed
+                let (actions, poll) = state.withLock { (closed ? [] : $0.scheduler.tick(now: t), $0.configuration.pollIntervalMS) }
                 for case .startRound(let peer) in actions {
                     group.addTask { await self.round(with: peer) }
                 }
-                try? await Task.sleep(for: .milliseconds(configuration.pollIntervalMS))
+                try? await Task.sleep(for: .milliseconds(poll))
             }
             logger.info("sync service stopping; waiting for rounds in flight")
         }
@@ -77,11 +98,52 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         logger.notice("peer cards reloaded", metadata: ["c4csr.peers": "\(snapshot.syncPeers.map(\.city.rawValue).joined(separator: ","))"])
     }
 
+    /// Applies a reloaded configuration: timing, timeouts and page sizes at once (new
+    /// transports are built for new timeouts); the peer set through the peer book.
+    public func reconfigure(_ c: DaemonConfiguration) {
+        let t = now()
+        state.withLock { s in
+            let timeoutsChanged = s.configuration.connectTimeoutMS != c.connectTimeoutMS || s.configuration.requestTimeoutMS != c.requestTimeoutMS
+            s.configuration = c
+            s.scheduler.reconfigure(Self.timing(c), now: t)
+            if timeoutsChanged { s.transports = [:] }
+        }
+        book.restrict(to: c.only)
+        reload()
+    }
+
+    /// `STATUS=` for systemctl status: "in sync with 8 of 9 peers, 1,204 entries".
+    private func updateStatus(entries: Int64? = nil) {
+        let (synced, total, known) = state.withLock { s -> (Int, Int, Int64?) in
+            let peers = s.scheduler.peerIDs
+            let synced = peers.filter { s.statuses[$0]?.inSync == true && s.statuses[$0]?.lastError == nil }.count
+            return (synced, peers.count, entries)
+        }
+        let count = known ?? ((try? city.store.count()).map(Int64.init) ?? 0)
+        notifier.status("in sync with \(synced) of \(total) peers, \(Self.grouped(count)) entries")
+    }
+
+    static func grouped(_ n: Int64) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(d)
+        }
+        return out
+    }
+
     /// Makes every peer due now (an operator's `c4csr sync` while the daemon runs is
     /// the CLI's own round; this is for SIGUSR1 and tests).
     public func syncNow() {
         let t = now()
         state.withLock { $0.scheduler.syncAll(now: t) }
+    }
+
+    /// Shutdown has begun: start no round, and stop the transfers in flight (a page
+    /// being merged still commits or rolls back whole).
+    public func beginShutdown() {
+        gate.close()
     }
 
     /// Whether a round with `peer` is running now.
@@ -108,8 +170,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         guard let card = book.snapshot.syncPeers.first(where: { $0.city == peer }) else {
             throw SyncRoundError("\(peer) is no longer a peer")
         }
+        let c = configuration
         let t = try HTTPPeerTransport(
-            card: card, city: city, connectTimeoutMS: configuration.connectTimeoutMS, requestTimeoutMS: configuration.requestTimeoutMS)
+            card: card, city: city, connectTimeoutMS: c.connectTimeoutMS, requestTimeoutMS: c.requestTimeoutMS, gate: gate)
         state.withLock { $0.transports[peer] = (card, t) }
         return t
     }
@@ -118,9 +181,10 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         let started = now()
         var report: RoundReport
         do {
+            let c = configuration
             var r = SyncRound(city: city, peer: peer, transport: try transport(for: peer))
-            r.pageLimit = configuration.pageEntries
-            r.pageBytes = configuration.pageBytes
+            r.pageLimit = c.pageEntries
+            r.pageBytes = c.pageBytes
             report = await r.run()
         } catch {
             report = RoundReport(peer: peer)
@@ -138,6 +202,8 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             return (status, s.scheduler.failures(of: peer))
         }
         try? await Blocking.run { [city] in try city.store.savePeerStatus(status) }
+        metrics.observe(report, failuresInRow: failures, duration: .milliseconds(finished - started), finishedAtMS: finished)
+        updateStatus()
         log(report, failures: failures, milliseconds: finished - started)
     }
 
@@ -174,6 +240,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
 
     public func pushed(_ result: PushResult, from peer: CityID, offered: Int) {
         guard !result.refused.isEmpty else { return }
+        for r in result.refused { metrics.reject(peer: peer, reason: r.code) }
         let endpoint = book.snapshot.syncPeers.first { $0.city == peer }?.endpoint ?? ""
         let status = state.withLock { s -> PeerStatus in
             var status = s.statuses[peer] ?? PeerStatus(city: peer, endpoint: endpoint)

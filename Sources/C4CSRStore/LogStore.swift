@@ -397,3 +397,48 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public static func notFound(_ what: String) -> StoreError { StoreError(code: .notFound, message: what) }
     public static func ambiguous(_ what: String) -> StoreError { StoreError(code: .ambiguous, message: what) }
 }
+
+extension LogStore {
+    /// Copies the store, consistently, to a new SQLite file at `path` while other
+    /// processes (the daemon) go on reading and writing: SQLite's online backup inside
+    /// one read snapshot. The copy is written next to `path` and renamed into place
+    /// only once complete and checked, so `path` never holds half a backup.
+    ///
+    /// - Parameter progress: called with (pages copied, total pages).
+    /// - Returns: the copy's summary (heads, digest, entries), read back from it.
+    /// - Throws: `StoreError` if `path` exists, or the copy fails its integrity check.
+    public func backup(to path: String, progress: ((Int, Int) -> Void)? = nil) throws -> LogSummary {
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: path) else { throw StoreError.openFailed(path, "it already exists; choose a new file name") }
+        let partial = path + ".partial"
+        try? fm.removeItem(atPath: partial)
+        do {
+            let destination = try DatabaseQueue(path: partial)
+            try pool.backup(to: destination, pagesPerStep: 1024) { p in progress?(p.completedPageCount, p.totalPageCount) }
+            try destination.close()
+            let copy = try LogStore(path: partial)
+            let problems = try copy.integrityProblems()
+            guard problems.isEmpty else { throw StoreError.corrupt("the backup failed its check: \(problems.joined(separator: "; "))") }
+            let summary = try copy.summary()
+            // The copy was opened in WAL mode to check it: fold the WAL back into the
+            // one file before it moves, so that the backup is a single file.
+            try copy.pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try copy.pool.close()
+            for suffix in ["-wal", "-shm"] {
+                let side = partial + suffix
+                if let size = (try? fm.attributesOfItem(atPath: side))?[.size] as? Int, size > 0, suffix == "-wal" {
+                    throw StoreError.corrupt("the backup's write-ahead log could not be folded into it")
+                }
+                try? fm.removeItem(atPath: side)
+            }
+            try fm.moveItem(atPath: partial, toPath: path)
+            return summary
+        } catch let e as StoreError {
+            try? fm.removeItem(atPath: partial)
+            throw e
+        } catch {
+            try? fm.removeItem(atPath: partial)
+            throw StoreError.openFailed(path, "backup failed: \(error)")
+        }
+    }
+}

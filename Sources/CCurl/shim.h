@@ -40,6 +40,14 @@ static inline CURLcode CCurl_setopt_write_callback(CURL *handle, CURLoption opti
     return curl_easy_setopt(handle, option, value);
 }
 
+/// The signature of CURLOPT_XFERINFOFUNCTION callbacks; a non-zero return aborts the transfer.
+typedef int (*CCurl_xferinfo_callback)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+/// setopt for XFERINFOFUNCTION (with CURLOPT_NOPROGRESS set to 0).
+static inline CURLcode CCurl_setopt_xferinfo_callback(CURL *handle, CURLoption option, CCurl_xferinfo_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 /// setopt for options taking a `curl_off_t` (POSTFIELDSIZE_LARGE, MAXFILESIZE_LARGE).
 static inline CURLcode CCurl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
     return curl_easy_setopt(handle, option, value);

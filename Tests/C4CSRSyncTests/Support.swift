@@ -66,7 +66,7 @@ final class TestNode: @unchecked Sendable {
         c.host = "127.0.0.1"
         c.port = port
         let bound = Mutex<Int?>(nil)
-        let daemon = try Daemon(city: city, configuration: c, logger: logs.logger(name)) { p in bound.withLock { $0 = p } }
+        let daemon = try Daemon(city: city, configuration: c, logger: logs.logger(name), onListening: { p in bound.withLock { $0 = p } })
         let group = daemon.serviceGroup(signals: false)
         self.daemon = daemon
         self.group = group

@@ -68,7 +68,7 @@ struct InitCommand: AsyncParsableCommand {
             json["public_key"] = nil
             let card: PeerCard
             do { card = try PeerCard(json: .object(json)) } catch { throw NodeError.invalidInput("\(error)") }
-            let city = try City.create(at: global.dataDirectory, card: card)
+            let city = try City.create(at: try global.dataDirectory, card: card)
             if output.json {
                 Console.json(.object(["data_dir": .string(city.directory.root.path), "card": city.card.json]))
             } else {

@@ -16,40 +16,74 @@ struct ServeCommand: AsyncParsableCommand {
             what the peer lacks. Entries added with the CLI meanwhile are pushed within
             about a second. An unreachable peer is retried with exponential backoff.
 
-            SIGTERM or SIGINT stop it gracefully; SIGHUP re-reads the peer cards. While
-            it runs, <data-dir>/serve.json holds its pid and port. Logs go to standard
-            error, one event per line (journald-friendly under systemd).
+            Settings come from the configuration file (--config; see `c4csr config
+            check`), then C4CSR_* variables, then these flags. SIGTERM or SIGINT stop it
+            gracefully; SIGHUP re-reads the configuration and the peer cards (a broken
+            configuration is reported and the running one kept). Under systemd it
+            speaks sd_notify (READY, STATUS, WATCHDOG, STOPPING). While it runs,
+            <data-dir>/serve.json holds its pid and port. Logs go to standard error, one
+            event per line (journald-friendly).
 
             Example:
-              c4csr serve --listen 0.0.0.0:7443 --interval 60
+              c4csr serve --listen 0.0.0.0:7443 --interval 60s
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: ArgumentHelp("Address and port to listen on; port 0 picks a free one. Default: 0.0.0.0 and the port of this city's endpoint, else 7443.", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Address and port to listen on; port 0 picks a free one. Default: server.listen, else 0.0.0.0 and the port of this city's endpoint, else 7443.", valueName: "host:port"))
     var listen: String?
-    @Option(help: ArgumentHelp("Seconds between rounds with each peer (±20 % jitter).", valueName: "seconds"))
-    var interval: Double = 60
-    @Option(name: .customLong("peer"), help: ArgumentHelp("Sync only with this city (repeatable). Default: every peer card with an endpoint.", valueName: "id"))
+    @Option(help: ArgumentHelp("Time between rounds with each peer (±20 % jitter), such as 60s or 5m; plain numbers are seconds. Default: sync.interval, else 60s.", valueName: "duration"))
+    var interval: String?
+    @Option(name: .customLong("peer"), help: ArgumentHelp("Sync only with this city (repeatable). Default: sync.peers, else every peer card with an endpoint.", valueName: "id"))
     var peers: [String] = []
-    @Option(help: ArgumentHelp("Seconds to wait for a peer's TCP and TLS handshake.", valueName: "seconds"))
-    var connectTimeout: Double = 5
-    @Option(help: ArgumentHelp("Seconds a whole request to a peer may take.", valueName: "seconds"))
-    var requestTimeout: Double = 30
+    @Option(help: ArgumentHelp("Time allowed for a peer's TCP and TLS handshake. Default: sync.connect_timeout, else 5s.", valueName: "duration"))
+    var connectTimeout: String?
+    @Option(help: ArgumentHelp("Time a whole request to a peer may take. Default: sync.request_timeout, else 30s.", valueName: "duration"))
+    var requestTimeout: String?
+    @Option(help: ArgumentHelp("Longest wait before retrying an unreachable peer. Default: sync.backoff_max, else 10m.", valueName: "duration"))
+    var backoffMax: String?
+    @Option(help: ArgumentHelp("Serve Prometheus metrics over plain HTTP at this address (\"\" for none). Default: metrics.listen, else none.", valueName: "host:port"))
+    var metricsListen: String?
+    @Option(help: ArgumentHelp("Longest graceful shutdown. Default: daemon.shutdown_grace, else 20s.", valueName: "duration"))
+    var shutdownGrace: String?
+
+    /// A duration flag: "60s", "500ms", "5m", or a plain number of seconds (decimals allowed).
+    static func duration(_ s: String) -> Int64? {
+        if let ms = parseDuration(s) { return ms }
+        if let seconds = Double(s), seconds > 0, seconds <= 86_400 { return Int64(seconds * 1000) }
+        return nil
+    }
 
     func validate() throws {
-        if let listen, Self.parseListen(listen) == nil { throw ValidationError("--listen must be HOST:PORT with a port from 0 to 65535 (got \"\(listen)\")") }
-        guard interval >= 0.1, interval <= 86_400 else { throw ValidationError("--interval must be from 0.1 to 86400 seconds") }
-        guard connectTimeout > 0, requestTimeout > 0, connectTimeout <= requestTimeout else {
-            throw ValidationError("--connect-timeout and --request-timeout must be positive, and the connect timeout no longer than the request timeout")
+        if let listen, ListenAddress(listen) == nil { throw ValidationError("--listen must be HOST:PORT with a port from 0 to 65535 (got \"\(listen)\")") }
+        for (name, value) in [("--interval", interval), ("--connect-timeout", connectTimeout), ("--request-timeout", requestTimeout),
+                              ("--backoff-max", backoffMax), ("--shutdown-grace", shutdownGrace)] {
+            if let value, Self.duration(value) == nil { throw ValidationError("\(name) must be a duration such as 60s, 500ms or 5m (got \"\(value)\")") }
         }
+        if let i = interval.flatMap(Self.duration), i < 100 { throw ValidationError("--interval must be at least 100ms") }
+        if let m = metricsListen, !m.isEmpty, ListenAddress(m) == nil { throw ValidationError("--metrics-listen must be HOST:PORT or \"\"") }
         for p in peers where CityID(p) == nil { throw ValidationError("--peer \(p): not a city id (\(CityID.rule))") }
     }
 
-    static func parseListen(_ s: String) -> (String, Int)? {
-        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return nil }
-        var host = String(s[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
+    /// Defaults, then the configuration file, then these flags.
+    func daemonConfiguration(city: City) throws -> DaemonConfiguration {
+        var c = DaemonConfiguration()
+        if let endpoint = city.card.endpoint, let port = URLComponents(string: endpoint)?.port { c.port = port }
+        c = try global.configFile().apply(to: c)
+        if let listen, let a = ListenAddress(listen) { (c.host, c.port) = (a.host, a.port) }
+        if let v = interval.flatMap(Self.duration) { c.intervalMS = v }
+        if let v = connectTimeout.flatMap(Self.duration) { c.connectTimeoutMS = Int(v) }
+        if let v = requestTimeout.flatMap(Self.duration) { c.requestTimeoutMS = Int(v) }
+        if let v = backoffMax.flatMap(Self.duration) { c.backoffCapMS = max(c.backoffBaseMS, v) }
+        if let v = shutdownGrace.flatMap(Self.duration) { c.shutdownGraceSeconds = Int(max(1, (v + 999) / 1000)) }
+        if let m = metricsListen { c.metrics = ListenAddress(m) }
+        if !peers.isEmpty { c.only = Set(peers.compactMap(CityID.init)) }
+        guard c.connectTimeoutMS <= c.requestTimeoutMS else {
+            throw ValidationError("the connect timeout (\(c.connectTimeoutMS) ms) must not exceed the request timeout (\(c.requestTimeoutMS) ms)")
+        }
+        // Poll the store often enough that local entries leave within a second, and
+        // faster than the interval in tests that use sub-second intervals.
+        c.pollIntervalMS = Int(min(250, max(20, c.intervalMS / 4)))
+        return c
     }
 
     func run() async throws {
@@ -57,18 +91,16 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "c4csr")
         try await Console.run {
             let city = try global.openCity()
-            var c = DaemonConfiguration()
-            if let listen, let (host, port) = Self.parseListen(listen) {
-                (c.host, c.port) = (host, port)
-            } else if let endpoint = city.card.endpoint, let port = URLComponents(string: endpoint)?.port {
-                c.port = port
+            for w in city.peers.warnings { logger.warning("\(w)") }
+            let configuration = try daemonConfiguration(city: city)
+            let command = self
+            let daemon = try Daemon(city: city, configuration: configuration, logger: logger) {
+                // SIGHUP: the same precedence, read afresh; the log level follows too.
+                let c = try command.daemonConfiguration(city: city)
+                LineLogHandler.setLevel(command.global.level(default: .info))
+                return c
             }
-            c.intervalMS = Int64(interval * 1000)
-            c.connectTimeoutMS = Int(connectTimeout * 1000)
-            c.requestTimeoutMS = Int(requestTimeout * 1000)
-            c.pollIntervalMS = min(250, max(20, Int(interval * 1000) / 4))
-            if !peers.isEmpty { c.only = Set(peers.compactMap(CityID.init)) }
-            try await Daemon(city: city, configuration: c, logger: logger).run()
+            try await daemon.run()
         }
     }
 }

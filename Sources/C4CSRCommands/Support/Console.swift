@@ -1,5 +1,6 @@
 import ArgumentParser
 import C4CSRCore
+import C4CSRDaemon
 import C4CSRNode
 import C4CSRStore
 import Foundation
@@ -17,6 +18,8 @@ enum Exit {
     static let unreachable = ExitCode(69)
     /// The network's rules forbid it (changing another city's practice).
     static let forbidden = ExitCode(77)
+    /// The configuration is invalid (`config check`, `serve`).
+    static let config = ExitCode(78)
 }
 
 enum Console {
@@ -72,6 +75,9 @@ enum Console {
         } catch let e as ValidationErrors {
             err("c4csr: error: invalid input:\n" + e.errors.map { "  - \($0)" }.joined(separator: "\n") + "\nnothing was changed")
             throw Exit.invalidInput
+        } catch let e as ConfigError {
+            err("c4csr: error: \(e)")
+            throw Exit.config
         } catch let e as ValidationError {
             throw e
         } catch {

@@ -10,16 +10,23 @@ import Synchronization
 /// the journal records, and prefixes the syslog priority (`<4>`) so that
 /// `journalctl -p warning` filters by level.
 struct LineLogHandler: LogHandler {
-    var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
     let journald: Bool
 
     private static let lock = Mutex(())
+    /// One level for the whole process, so that a reload (SIGHUP) changes it everywhere.
+    private static let level = Mutex<Logger.Level>(.info)
 
-    init(label: String, level: Logger.Level, journald: Bool) {
+    var logLevel: Logger.Level {
+        get { Self.level.withLock { $0 } }
+        set { Self.setLevel(newValue) }
+    }
+
+    static func setLevel(_ l: Logger.Level) { level.withLock { $0 = l } }
+
+    init(label: String, journald: Bool) {
         self.label = label
-        self.logLevel = level
         self.journald = journald
     }
 
@@ -73,6 +80,7 @@ struct LineLogHandler: LogHandler {
     /// Installs the handler for the whole process, once (swift-log traps on a second call).
     static func bootstrap(level: Logger.Level) {
         let journald = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, journald: journald) }
+        setLevel(level)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, journald: journald) }
     }
 }

@@ -1,15 +1,25 @@
 import ArgumentParser
 import C4CSRCore
+import C4CSRDaemon
 import C4CSRNode
 import C4CSRStore
 import Foundation
 import Logging
 
 /// Options every command takes, each with a `C4CSR_*` environment twin resolved here.
+///
+/// Precedence, lowest first: built-in defaults, the configuration file, the
+/// environment, the flag.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
+        "The configuration file (TOML).",
+        discussion: "Default: $C4CSR_CONFIG, else /etc/c4csr/c4csr.toml if it exists, else none.",
+        valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "The city's data directory.",
-        discussion: "Default: $C4CSR_DATA_DIR, else $STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/c4csr, else ~/.local/share/c4csr.",
+        discussion: "Default: $C4CSR_DATA_DIR, else the configuration's data_dir, else $STATE_DIRECTORY (systemd), else $XDG_DATA_HOME/c4csr, else ~/.local/share/c4csr.",
         valueName: "dir"))
     var dataDir: String?
 
@@ -24,16 +34,50 @@ struct GlobalOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var dataDirectory: DataDirectory { DataDirectory(dataDir ?? DataDirectory.defaultPath(environment: environment)) }
+    /// The system-wide configuration `make install` puts in place.
+    static let systemConfig = "/etc/c4csr/c4csr.toml"
 
-    var extraPeerDirectories: [URL] {
-        let dirs = !peersDir.isEmpty ? peersDir : (environment["C4CSR_PEERS_DIR"].map { $0.split(separator: ":").map(String.init) } ?? [])
-        return dirs.map { URL(fileURLWithPath: $0, isDirectory: true) }
+    /// The configuration file's path, if any: the flag, `C4CSR_CONFIG`, or the system one if present.
+    var configPath: String? {
+        if let config { return config }
+        if let c = environment["C4CSR_CONFIG"], !c.isEmpty { return c }
+        return FileManager.default.fileExists(atPath: Self.systemConfig) ? Self.systemConfig : nil
     }
 
-    /// The log level: the flag, else `C4CSR_LOG_LEVEL`, else `fallback`.
+    /// The configuration file, read and validated (empty when there is none).
+    /// - Throws: `ConfigError` naming the file, line and key of each problem.
+    func configFile() throws -> ConfigFile {
+        guard let path = configPath else { return ConfigFile() }
+        return try ConfigFile.load(path: path)
+    }
+
+    var dataDirectory: DataDirectory {
+        get throws {
+            if let dataDir { return DataDirectory(dataDir) }
+            if let e = environment["C4CSR_DATA_DIR"], !e.isEmpty { return DataDirectory(e) }
+            if let d = try configFile().dataDir { return DataDirectory(d) }
+            return DataDirectory(DataDirectory.defaultPath(environment: environment))
+        }
+    }
+
+    var extraPeerDirectories: [URL] {
+        get throws {
+            let dirs: [String]
+            if !peersDir.isEmpty {
+                dirs = peersDir
+            } else if let e = environment["C4CSR_PEERS_DIR"] {
+                dirs = e.split(separator: ":").map(String.init)
+            } else {
+                dirs = try configFile().peersDirs
+            }
+            return dirs.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        }
+    }
+
+    /// The log level: the flag, else `C4CSR_LOG_LEVEL`, else the configuration's, else `fallback`.
     func level(default fallback: Logger.Level) -> Logger.Level {
-        (logLevel ?? environment["C4CSR_LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? fallback
+        let configured = (try? configFile())?.logLevel
+        return (logLevel ?? environment["C4CSR_LOG_LEVEL"] ?? configured).flatMap(Logger.Level.init(rawValue:)) ?? fallback
     }
 
     func validate() throws {
@@ -44,7 +88,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the city, printing peer-card warnings to standard error when `warnings` is true.
     func openCity(warnings: Bool = false) throws -> City {
-        let city = try City.open(dataDirectory, extraPeerDirectories: extraPeerDirectories)
+        let city = try City.open(try dataDirectory, extraPeerDirectories: try extraPeerDirectories)
         if warnings { for w in city.peers.warnings { Console.warn(w) } }
         return city
     }

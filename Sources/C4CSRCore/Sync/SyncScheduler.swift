@@ -43,13 +43,23 @@ public struct SyncScheduler: Sendable {
         var again = false
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     private var peers: [CityID: PeerState] = [:]
     private var random: SplitMix64
 
     public init(configuration: Configuration = Configuration(), seed: UInt64) {
         self.configuration = configuration
         random = SplitMix64(seed: seed)
+    }
+
+    /// New timing (a reloaded configuration). Healthy peers are rescheduled no later
+    /// than `now + interval`, so a shorter interval takes effect at once.
+    public mutating func reconfigure(_ c: Configuration, now: Int64) {
+        configuration = c
+        for (id, var p) in peers where p.failures == 0 && !p.inFlight {
+            p.due = min(p.due, now + c.interval)
+            peers[id] = p
+        }
     }
 
     /// The peers to sync with; new ones are due at `now`, removed ones are forgotten

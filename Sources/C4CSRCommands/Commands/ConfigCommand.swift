@@ -1,0 +1,75 @@
+import ArgumentParser
+import C4CSRCore
+import C4CSRDaemon
+import C4CSRNode
+import Foundation
+import Logging
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check the configuration file.",
+        subcommands: [ConfigCheckCommand.self],
+        defaultSubcommand: ConfigCheckCommand.self)
+}
+
+struct ConfigCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a configuration without starting the daemon.",
+        discussion: """
+            Reads the configuration file (--config, else $C4CSR_CONFIG, else
+            /etc/c4csr/c4csr.toml), reports every invalid or unknown key with its line,
+            and prints the settings `c4csr serve` would use after the environment and
+            flags. Also checks that the data directory holds a city and that the peer
+            card directories can be read. Exits 78 if the configuration is invalid, 66
+            if the data directory holds no city.
+
+            Example:
+              c4csr config check --config /etc/c4csr/c4csr.toml
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await Console.run {
+            let file = try global.configFile()
+            let dataDir = try global.dataDirectory
+            let city = try City.open(dataDir, extraPeerDirectories: try global.extraPeerDirectories)
+            var c = file.apply(to: DaemonConfiguration())
+            if file.listen == nil, let endpoint = city.card.endpoint, let port = URLComponents(string: endpoint)?.port { c.port = port }
+            let peers = PeerBook(city: city, only: c.only).snapshot
+            var warnings = city.peers.warnings
+            for d in try global.extraPeerDirectories where !FileManager.default.fileExists(atPath: d.path) {
+                warnings.append("peer card directory \(d.path) does not exist")
+            }
+            warnings += peers.warnings.filter { !warnings.contains($0) }
+            let settings: [(String, String)] = [
+                ("config", global.configPath ?? "(none)"),
+                ("data_dir", dataDir.root.path),
+                ("city", "\(city.id) (\(city.card.localName), \(city.card.country))"),
+                ("peers_dirs", ([city.directory.peersDirectory] + (try global.extraPeerDirectories)).map(\.path).joined(separator: ", ")),
+                ("log_level", global.level(default: .info).rawValue),
+                ("server.listen", "\(c.host):\(c.port)"),
+                ("sync.interval", "\(c.intervalMS) ms"),
+                ("sync.connect_timeout", "\(c.connectTimeoutMS) ms"),
+                ("sync.request_timeout", "\(c.requestTimeoutMS) ms"),
+                ("sync.backoff_max", "\(c.backoffCapMS) ms"),
+                ("sync.peers", peers.syncPeers.map(\.city.rawValue).joined(separator: ", ")),
+                ("metrics.listen", c.metrics?.description ?? "(off)"),
+                ("daemon.shutdown_grace", "\(c.shutdownGraceSeconds) s"),
+            ]
+            if output.json {
+                Console.json(.object([
+                    "ok": .bool(true), "settings": .object(Dictionary(uniqueKeysWithValues: settings.map { ($0.0, JSONValue.string($0.1)) })),
+                    "warnings": .array(warnings.map { .string($0) }),
+                ]))
+            } else {
+                for (k, v) in settings { Console.out("\(Format.pad(k, 22)) \(v)") }
+                for w in warnings { Console.out("warning: \(w)") }
+                Console.out("OK: the configuration is valid")
+            }
+        }
+    }
+}

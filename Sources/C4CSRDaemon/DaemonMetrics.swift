@@ -1,0 +1,110 @@
+import C4CSRCore
+import C4CSRNode
+import Prometheus
+import Synchronization
+
+/// The daemon's Prometheus metrics (docs/OPERATIONS.md lists each with its meaning).
+/// Served as text at `GET /metrics` on the metrics listener.
+public final class DaemonMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let entries: Gauge
+    private let byOrigin = Mutex<[CityID: Gauge]>([:])
+    private let perPeer = Mutex<[CityID: PeerMetrics]>([:])
+    private let rejected = Mutex<[String: Counter]>([:])
+
+    struct PeerMetrics: Sendable {
+        let ok: Counter
+        let failed: Counter
+        let lastSuccess: Gauge
+        let failuresInRow: Gauge
+        let weLack: Gauge
+        let theyLack: Gauge
+        let inSync: Gauge
+        let received: Counter
+        let sent: Counter
+        let duration: DurationHistogram
+    }
+
+    public init() {
+        entries = registry.makeGauge(descriptor: d("c4csr_entries", "Entries in this city's network log."))
+    }
+
+    /// After any change: the count, and per origin its highest seq.
+    public func observe(_ heads: PeerHeads) {
+        entries.set(Double(heads.entries))
+        for (origin, seq) in heads.vector.components {
+            let g = byOrigin.withLock { gauges in
+                if let g = gauges[origin] { return g }
+                let g = registry.makeGauge(
+                    descriptor: d("c4csr_origin_entries", "Entries of each origin city held: the highest seq of its chain."),
+                    labels: [("origin", origin.rawValue)])
+                gauges[origin] = g
+                return g
+            }
+            g.set(Double(seq))
+        }
+    }
+
+    /// After each round with a peer.
+    public func observe(_ report: RoundReport, failuresInRow: Int, duration: Duration, finishedAtMS: Int64) {
+        let m = peer(report.peer)
+        m.duration.record(duration)
+        m.failuresInRow.set(Double(failuresInRow))
+        if report.succeeded {
+            m.ok.increment()
+            m.lastSuccess.set(Double(finishedAtMS) / 1000)
+        } else {
+            m.failed.increment()
+        }
+        if let c = report.comparison {
+            m.weLack.set(Double(c.weLack))
+            m.theyLack.set(Double(c.theyLack))
+            m.inSync.set(c.digestsAgree ? 1.0 : 0.0)
+        }
+        if report.received > 0 { m.received.increment(by: Int64(report.received)) }
+        if report.sent > 0 { m.sent.increment(by: Int64(report.sent)) }
+        for r in report.refusedFromPeer { reject(peer: report.peer, reason: String(r.prefix { $0 != ":" })) }
+    }
+
+    /// An entry from `peer` was not stored; `reason` is its stable code.
+    public func reject(peer: CityID, reason: String) {
+        let key = "\(peer)|\(reason)"
+        let c = rejected.withLock { counters in
+            if let c = counters[key] { return c }
+            let c = registry.makeCounter(
+                descriptor: d("c4csr_rejected_entries_total", "Entries from peers not stored, by peer and reason code."),
+                labels: [("peer", peer.rawValue), ("reason", reason)])
+            counters[key] = c
+            return c
+        }
+        c.increment()
+    }
+
+    private func peer(_ id: CityID) -> PeerMetrics {
+        perPeer.withLock { all in
+            if let m = all[id] { return m }
+            let l = [("peer", id.rawValue)]
+            let m = PeerMetrics(
+                ok: registry.makeCounter(descriptor: d("c4csr_sync_rounds_total", "Sync rounds with each peer, by result."), labels: l + [("result", "ok")]),
+                failed: registry.makeCounter(descriptor: d("c4csr_sync_rounds_total", "Sync rounds with each peer, by result."), labels: l + [("result", "error")]),
+                lastSuccess: registry.makeGauge(descriptor: d("c4csr_sync_last_success_timestamp_seconds", "Unix time of the last successful round with each peer."), labels: l),
+                failuresInRow: registry.makeGauge(descriptor: d("c4csr_sync_consecutive_failures", "Failed rounds in a row with each peer (0 when healthy)."), labels: l),
+                weLack: registry.makeGauge(descriptor: d("c4csr_peer_entries_we_lack", "Entries the peer held that this city lacked, after the last round."), labels: l),
+                theyLack: registry.makeGauge(descriptor: d("c4csr_peer_entries_they_lack", "Entries this city held that the peer lacked, after the last round."), labels: l),
+                inSync: registry.makeGauge(descriptor: d("c4csr_peer_in_sync", "1 if the last round ended with equal network digests."), labels: l),
+                received: registry.makeCounter(descriptor: d("c4csr_entries_received_total", "Entries merged from each peer by our rounds."), labels: l),
+                sent: registry.makeCounter(descriptor: d("c4csr_entries_sent_total", "Entries each peer merged from our rounds."), labels: l),
+                duration: registry.makeDurationHistogram(
+                    descriptor: d("c4csr_sync_round_duration_seconds", "Duration of sync rounds with each peer."), labels: l,
+                    buckets: [.milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)]))
+            all[id] = m
+            return m
+        }
+    }
+
+    public func text() -> String { registry.emitToString() }
+}
+
+private func d(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}

@@ -1,0 +1,71 @@
+import C4CSRCore
+import C4CSRDaemon
+import Foundation
+import Testing
+
+@Suite struct ConfigFileTests {
+    func parse(_ text: String) throws(ConfigError) -> ConfigFile { try ConfigFile.parse(Array(text.utf8), file: "c4csr.toml") }
+
+    @Test func theShippedTemplateIsValid() throws {
+        let template = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("systemd/c4csr.toml")
+        let c = try ConfigFile.load(path: template.path)
+        #expect(c.intervalMS == 60_000 && c.metricsListen == "127.0.0.1:9464")
+        #expect(c.dataDir == "/var/lib/c4csr")
+    }
+
+    @Test func readsEveryKey() throws {
+        let c = try parse("""
+            data_dir = "/srv/c4csr"
+            peers_dirs = ["/etc/c4csr/peers", "/opt/peers"]
+            log_level = "debug"
+            [server]
+            listen = "[::]:8443"
+            [sync]
+            interval = "90s"
+            connect_timeout = "500ms"
+            request_timeout = "1m"
+            backoff_max = "1h"
+            peers = ["milano", "sofia"]
+            [metrics]
+            listen = ""
+            [daemon]
+            shutdown_grace = "15s"
+            """)
+        let d = c.apply(to: DaemonConfiguration())
+        #expect(d.host == "::" && d.port == 8443)
+        #expect(d.intervalMS == 90_000 && d.connectTimeoutMS == 500 && d.requestTimeoutMS == 60_000 && d.backoffCapMS == 3_600_000)
+        #expect(d.only == [CityID("milano")!, CityID("sofia")!])
+        #expect(d.metrics == nil && d.shutdownGraceSeconds == 15)
+        #expect(c.peersDirs == ["/etc/c4csr/peers", "/opt/peers"] && c.logLevel == "debug" && c.dataDir == "/srv/c4csr")
+    }
+
+    @Test(arguments: [
+        ("[sync]\ninterval = 60\n", "line 2: sync.interval: must be a duration"),
+        ("[sync]\ninterval = \"2d\"\n", "line 2: sync.interval"),
+        ("[sync]\ninterval = \"48h\"\n", "out of range"),
+        ("log_level = \"loud\"\n", "line 1: log_level: must be one of"),
+        ("[server]\nlisten = \"localhost\"\n", "line 2: server.listen"),
+        ("[sync]\npeers = [\"Sofia\"]\n", "line 2: sync.peers"),
+        ("[sync]\nintervall = \"60s\"\n", "line 2: sync.intervall: unknown key"),
+        ("[sync]\nconnect_timeout = \"40s\"\nrequest_timeout = \"30s\"\n", "must not exceed"),
+        ("data_dir = \n", "line 1"),
+    ])
+    func errorsNameTheLineAndKey(_ text: String, _ expected: String) {
+        do throws(ConfigError) {
+            _ = try parse(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains("c4csr.toml") && error.description.contains(expected), "\(error)")
+        }
+    }
+
+    @Test func reportsEveryProblemAtOnce() {
+        do throws(ConfigError) {
+            _ = try parse("log_level = \"x\"\n[sync]\ninterval = \"1\"\n")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.count == 2)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs (or uninstalls) c4csr: the binary, the systemd unit, sysusers.d and
+# tmpfiles.d entries, a configuration template and the documentation.
+#
+#   scripts/install.sh install   BINARY     (make install builds BINARY first)
+#   scripts/install.sh uninstall
+#
+# Honours the usual variables, for packagers:
+#   DESTDIR     staging root (default: none, i.e. install into /)
+#   PREFIX      /usr/local (packages: /usr)
+#   SYSCONFDIR  /etc
+#   UNITDIR     $PREFIX/lib/systemd/system   (systemd reads /usr/local/lib/systemd/system too)
+#   SYSUSERSDIR $PREFIX/lib/sysusers.d
+#   TMPFILESDIR $PREFIX/lib/tmpfiles.d
+#
+# An existing /etc/c4csr/c4csr.toml is never overwritten (the new template goes next
+# to it as c4csr.toml.new), and uninstall keeps /etc/c4csr and /var/lib/c4csr: the
+# configuration and the city's log outlive the program.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+action=${1:-}
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr/local}
+SYSCONFDIR=${SYSCONFDIR:-/etc}
+UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
+SYSUSERSDIR=${SYSUSERSDIR:-$PREFIX/lib/sysusers.d}
+TMPFILESDIR=${TMPFILESDIR:-$PREFIX/lib/tmpfiles.d}
+DOCDIR=${DOCDIR:-$PREFIX/share/doc/c4csr}
+BINDIR=$PREFIX/bin
+
+say() { printf 'install: %s\n' "$*"; }
+
+live_system() { [ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ] && [ -d /run/systemd/system ]; }
+
+case "$action" in
+install)
+  binary=${2:?usage: scripts/install.sh install BINARY}
+  [ -x "$binary" ] || { echo "install: $binary is not an executable" >&2; exit 1; }
+  install -d "$DESTDIR$BINDIR" "$DESTDIR$UNITDIR" "$DESTDIR$SYSUSERSDIR" "$DESTDIR$TMPFILESDIR" "$DESTDIR$DOCDIR" \
+    "$DESTDIR$SYSCONFDIR/c4csr" "$DESTDIR$SYSCONFDIR/c4csr/peers"
+  install -m 0755 "$binary" "$DESTDIR$BINDIR/c4csr"
+  # The unit names the binary and the configuration by absolute path: follow PREFIX and SYSCONFDIR.
+  sed -e "s|/usr/local/bin/c4csr|$BINDIR/c4csr|g" \
+      -e "s|/etc/c4csr/|$SYSCONFDIR/c4csr/|g" \
+      -e "s|file:///usr/local/share/doc/c4csr/|file://$DOCDIR/|g" \
+      systemd/c4csr.service > "$DESTDIR$UNITDIR/c4csr.service"
+  chmod 0644 "$DESTDIR$UNITDIR/c4csr.service"
+  install -m 0644 systemd/c4csr.sysusers "$DESTDIR$SYSUSERSDIR/c4csr.conf"
+  sed -e "s|/etc/c4csr/|$SYSCONFDIR/c4csr/|g" systemd/c4csr.tmpfiles > "$DESTDIR$TMPFILESDIR/c4csr.conf"
+  chmod 0644 "$DESTDIR$TMPFILESDIR/c4csr.conf"
+  config="$DESTDIR$SYSCONFDIR/c4csr/c4csr.toml"
+  if [ -e "$config" ]; then
+    install -m 0644 systemd/c4csr.toml "$config.new"
+    say "kept your $SYSCONFDIR/c4csr/c4csr.toml; the new template is c4csr.toml.new"
+  else
+    sed -e "s|/etc/c4csr/|$SYSCONFDIR/c4csr/|g" systemd/c4csr.toml > "$config"
+    chmod 0644 "$config"
+  fi
+  install -m 0644 README.md "$DESTDIR$DOCDIR/README.md"
+  install -m 0644 docs/*.md "$DESTDIR$DOCDIR/"
+  install -m 0644 systemd/c4csr.toml "$DESTDIR$DOCDIR/c4csr.toml.example"
+  install -d "$DESTDIR$DOCDIR/Peers"
+  install -m 0644 Peers/*.toml Peers/README.md "$DESTDIR$DOCDIR/Peers/"
+  say "installed c4csr $("$binary" --version) into ${DESTDIR:-/} (PREFIX=$PREFIX)"
+  if live_system; then
+    systemd-sysusers "$SYSUSERSDIR/c4csr.conf"
+    systemd-tmpfiles --create "$TMPFILESDIR/c4csr.conf"
+    systemctl daemon-reload
+    say "created the c4csr user; next: see README.md, \"Run a city in production\""
+  fi
+  ;;
+uninstall)
+  if live_system && systemctl is-active --quiet c4csr; then
+    echo "install: c4csr is running; stop it first: systemctl disable --now c4csr" >&2
+    exit 1
+  fi
+  rm -f "$DESTDIR$BINDIR/c4csr" "$DESTDIR$UNITDIR/c4csr.service" "$DESTDIR$SYSUSERSDIR/c4csr.conf" "$DESTDIR$TMPFILESDIR/c4csr.conf"
+  rm -rf "$DESTDIR$DOCDIR"
+  if live_system; then systemctl daemon-reload; fi
+  say "removed c4csr; kept $SYSCONFDIR/c4csr (configuration, peer cards) and /var/lib/c4csr (the city's log and keys)"
+  ;;
+*)
+  echo "usage: scripts/install.sh install BINARY | uninstall" >&2
+  exit 64
+  ;;
+esac
