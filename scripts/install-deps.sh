@@ -4,7 +4,7 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl python3 ca-certificates)
+packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl python3 ca-certificates systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

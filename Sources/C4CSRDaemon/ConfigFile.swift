@@ -160,7 +160,7 @@ public func parseDuration(_ s: String) -> Int64? {
     return nil
 }
 
-func formatDuration(_ ms: Int64) -> String {
+public func formatDuration(_ ms: Int64) -> String {
     if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
     if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
     if ms % 1000 == 0 { return "\(ms / 1000)s" }

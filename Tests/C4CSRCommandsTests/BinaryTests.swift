@@ -34,6 +34,25 @@ import Testing
         }
     }
 
+    /// `config check`: every problem with its line and key, exit 78; a valid file prints the settings.
+    @Test func configCheckNamesLineAndKey() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia", "Sofia", "София", "BG", "bg")
+            let bad = root.appendingPathComponent("bad.toml")
+            try "log_level = \"info\"\n[sync]\ninterval = 60\nintervall = \"5m\"\n".write(to: bad, atomically: true, encoding: .utf8)
+            var r = try run(["config", "check", "--config", bad.path, "--data-dir", dir])
+            #expect(r.status == 78, "\(r)")
+            #expect(r.stderr.contains("bad.toml") && r.stderr.contains("line 3: sync.interval") && r.stderr.contains("line 4: sync.intervall: unknown key"), "\(r.stderr)")
+            // Every command that reads the configuration refuses it the same way.
+            r = try run(["list", "--config", bad.path, "--data-dir", dir])
+            #expect(r.status == 78)
+            let good = root.appendingPathComponent("good.toml")
+            try "[sync]\ninterval = \"90s\"\n".write(to: good, atomically: true, encoding: .utf8)
+            r = try run(["config", "check", "--config", good.path, "--data-dir", dir])
+            #expect(r.status == 0 && r.stdout.contains("sync.interval") && r.stdout.contains("90s"), "\(r)")
+        }
+    }
+
     @Test func twoCitiesExchangeAndAuditClean() throws {
         try withTemporaryDirectory { root in
             let sofia = try initCity(root, "sofia", "Sofia", "София", "BG", "bg")

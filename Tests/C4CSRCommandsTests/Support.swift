@@ -36,6 +36,7 @@ func run(_ arguments: [String], stdin: String? = nil, environment: [String: Stri
     var env = ProcessInfo.processInfo.environment
     env["C4CSR_DATA_DIR"] = nil
     env["C4CSR_PEERS_DIR"] = nil
+    env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
     for (k, v) in environment { env[k] = v }
     p.environment = env
     p.standardOutput = try FileHandle(forWritingTo: out)

@@ -183,6 +183,7 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--log-level", "debug"] + extra
         var env = ProcessInfo.processInfo.environment
         for k in ["C4CSR_DATA_DIR", "C4CSR_PEERS_DIR", "C4CSR_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { env[k] = nil }
+        env["C4CSR_CONFIG"] = ""
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardError = try FileHandle(forWritingTo: logFile)

@@ -213,6 +213,9 @@ func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8])
     let p = Process()
     p.executableURL = URL(fileURLWithPath: c4csrBinary)
     p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
+    p.environment = env
     p.standardOutput = try FileHandle(forWritingTo: out)
     p.standardError = FileHandle.nullDevice
     try p.run()

@@ -52,11 +52,12 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                 ("peers_dirs", ([city.directory.peersDirectory] + (try global.extraPeerDirectories)).map(\.path).joined(separator: ", ")),
                 ("log_level", global.level(default: .info).rawValue),
                 ("server.listen", "\(c.host):\(c.port)"),
-                ("sync.interval", "\(c.intervalMS) ms"),
-                ("sync.connect_timeout", "\(c.connectTimeoutMS) ms"),
-                ("sync.request_timeout", "\(c.requestTimeoutMS) ms"),
-                ("sync.backoff_max", "\(c.backoffCapMS) ms"),
-                ("sync.peers", peers.syncPeers.map(\.city.rawValue).joined(separator: ", ")),
+                ("sync.interval", formatDuration(c.intervalMS)),
+                ("sync.connect_timeout", formatDuration(Int64(c.connectTimeoutMS))),
+                ("sync.request_timeout", formatDuration(Int64(c.requestTimeoutMS))),
+                ("sync.backoff_max", formatDuration(c.backoffCapMS)),
+                ("sync.peers", peers.syncPeers.isEmpty ? "(none yet: no card with endpoint, tls_pin and public_key)"
+                    : peers.syncPeers.map(\.city.rawValue).joined(separator: ", ")),
                 ("metrics.listen", c.metrics?.description ?? "(off)"),
                 ("daemon.shutdown_grace", "\(c.shutdownGraceSeconds) s"),
             ]

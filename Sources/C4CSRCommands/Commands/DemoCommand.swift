@@ -199,6 +199,7 @@ final class DemoRunner: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["C4CSR_LOG_LEVEL"] = env["C4CSR_LOG_LEVEL"] ?? "info"
         env["C4CSR_PEERS_DIR"] = nil
+        env["C4CSR_CONFIG"] = ""  // the demo's daemons ignore any system configuration
         p.environment = env
         let log = city.directory.root.appendingPathComponent("serve.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)

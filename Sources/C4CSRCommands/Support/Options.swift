@@ -13,7 +13,7 @@ import Logging
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The configuration file (TOML).",
-        discussion: "Default: $C4CSR_CONFIG, else /etc/c4csr/c4csr.toml if it exists, else none.",
+        discussion: "Default: $C4CSR_CONFIG (empty: none), else /etc/c4csr/c4csr.toml if it exists, else none.",
         valueName: "file"))
     var config: String?
 
@@ -39,8 +39,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// The configuration file's path, if any: the flag, `C4CSR_CONFIG`, or the system one if present.
     var configPath: String? {
-        if let config { return config }
-        if let c = environment["C4CSR_CONFIG"], !c.isEmpty { return c }
+        if let config { return config.isEmpty ? nil : config }
+        if let c = environment["C4CSR_CONFIG"] { return c.isEmpty ? nil : c }
         return FileManager.default.fileExists(atPath: Self.systemConfig) ? Self.systemConfig : nil
     }
 

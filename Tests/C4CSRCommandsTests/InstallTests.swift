@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// `make install DESTDIR=… PREFIX=…` (scripts/install.sh, which make calls after the
+/// release build) lays out the tree packagers expect, with paths rewritten.
+@Suite struct InstallTests {
+    var repository: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    func install(_ action: String, destdir: URL, prefix: String, extra: [String] = []) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [repository.appendingPathComponent("scripts/install.sh").path, action] + extra
+        var env = ProcessInfo.processInfo.environment
+        env["DESTDIR"] = destdir.path
+        env["PREFIX"] = prefix
+        env["SYSCONFDIR"] = nil
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func installsTheExpectedTreeAndUninstallKeepsData() throws {
+        try withTemporaryDirectory { root in
+            let dest = root.appendingPathComponent("stage")
+            let (status, output) = try install("install", destdir: dest, prefix: "/usr", extra: [c4csrBinary])
+            #expect(status == 0, "\(output)")
+            let expected = [
+                "usr/bin/c4csr", "usr/lib/systemd/system/c4csr.service", "usr/lib/sysusers.d/c4csr.conf",
+                "usr/lib/tmpfiles.d/c4csr.conf", "etc/c4csr/c4csr.toml", "etc/c4csr/peers", "usr/share/doc/c4csr/README.md",
+                "usr/share/doc/c4csr/PROTOCOL.md", "usr/share/doc/c4csr/c4csr.toml.example", "usr/share/doc/c4csr/Peers/sofia.toml",
+            ]
+            for path in expected {
+                #expect(FileManager.default.fileExists(atPath: dest.appendingPathComponent(path).path), "missing \(path)")
+            }
+            let attributes = try FileManager.default.attributesOfItem(atPath: dest.appendingPathComponent("usr/bin/c4csr").path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o755)
+            let unit = try String(contentsOf: dest.appendingPathComponent("usr/lib/systemd/system/c4csr.service"), encoding: .utf8)
+            #expect(unit.contains("ExecStart=/usr/bin/c4csr serve --config /etc/c4csr/c4csr.toml"))
+            #expect(!unit.contains("/usr/local/"), "every path follows PREFIX")
+
+            // A second install keeps the administrator's configuration.
+            let config = dest.appendingPathComponent("etc/c4csr/c4csr.toml")
+            try "log_level = \"debug\"\n".write(to: config, atomically: true, encoding: .utf8)
+            #expect(try install("install", destdir: dest, prefix: "/usr", extra: [c4csrBinary]).0 == 0)
+            #expect(try String(contentsOf: config, encoding: .utf8) == "log_level = \"debug\"\n")
+            #expect(FileManager.default.fileExists(atPath: config.path + ".new"))
+
+            let (u, uout) = try install("uninstall", destdir: dest, prefix: "/usr")
+            #expect(u == 0, "\(uout)")
+            #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/bin/c4csr").path))
+            #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/lib/systemd/system/c4csr.service").path))
+            #expect(FileManager.default.fileExists(atPath: config.path), "the configuration outlives the program")
+        }
+    }
+}
