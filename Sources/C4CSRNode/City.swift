@@ -249,18 +249,27 @@ public final class City: Sendable {
     ///
     /// - Returns: per entry, what happened: inserted, already held, refused with a reason.
     public func receive(_ signed: [(body: [UInt8], signature: [UInt8])]) throws -> ReceiveReport {
+        try merge(verify(signed))
+    }
+
+    /// The first half of `receive`: envelopes and signatures, on every core, no IO.
+    public func verify(_ signed: [(body: [UInt8], signature: [UInt8])]) -> VerifiedBatch {
         let results = verifyAll(signed.map { ($0.body, $0.signature) })
-        var valid = [Entry]()
-        var invalid = [(index: Int, error: EntryError)]()
+        var batch = VerifiedBatch()
         for (i, r) in results.enumerated() {
             switch r {
-            case .success(let e): valid.append(e)
-            case .failure(let err): invalid.append((i, err))
+            case .success(let e): batch.valid.append(e)
+            case .failure(let err): batch.invalid.append((i, err))
             }
         }
+        return batch
+    }
+
+    /// The second half of `receive`: merges verified entries in one transaction.
+    public func merge(_ batch: VerifiedBatch) throws -> ReceiveReport {
         let outcome: MergeOutcome
-        do { outcome = try store.merge(valid) } catch { throw NodeError.io("\(error)") }
-        return ReceiveReport(outcome: outcome, invalid: invalid)
+        do { outcome = try store.merge(batch.valid) } catch { throw NodeError.io("\(error)") }
+        return ReceiveReport(outcome: outcome, invalid: batch.invalid)
     }
 
     /// Verifies many entries on every core. Order of results matches the input.
@@ -303,6 +312,21 @@ private final class ResultBuffer: @unchecked Sendable {
     }
     func set(_ i: Int, _ r: Result<Entry, EntryError>) { storage[i] = r }
     var values: [Result<Entry, EntryError>] { (0..<count).map { storage[$0]! } }
+}
+
+/// Entries whose signatures were checked, ready to merge.
+public struct VerifiedBatch: Sendable {
+    public var valid: [Entry] = []
+    /// Entries whose envelope or signature was bad, by their index in the input.
+    public var invalid: [(index: Int, error: EntryError)] = []
+    public init() {}
+
+    /// The version vector of a node holding `base` and every valid entry here.
+    public func vector(after base: VectorClock) -> VectorClock {
+        var v = base
+        for e in valid where e.seq > v[e.origin] { v[e.origin] = e.seq }
+        return v
+    }
 }
 
 /// What happened to each entry `City.receive` was given.

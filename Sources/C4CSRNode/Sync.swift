@@ -142,32 +142,18 @@ public struct SyncRound: Sendable {
         defer { report.comparison = HeadsComparison(local: (try? city.localHeads()) ?? local, remote: report.remote ?? remote) }
         if comparison.digestsAgree { return }
 
-        // Pull: pages of what we lack, each merged in one transaction.
+        // Pull: pages of what we lack, each merged in one transaction. Pipelined: while
+        // page k merges (one core), page k+1 is already requested — with the vector we
+        // will have once k is in — and verified (the other cores).
         let toPull = comparison.weLack
-        var pages = 0
-        while comparison.weLack > 0, pages < maxPages {
-            pages += 1
-            report.requests += 1
-            let page = try await transport.pull(PullRequest(have: local.vector, limit: pageLimit, maxBytes: pageBytes))
-            if page.entries.isEmpty { break }
-            let entries = page.entries
-            var received = try await Blocking.run { try city.receive(entries.map { ($0.body, $0.signature) }) }
-            if received.inserted == 0 || !received.outcome.refused.isEmpty {
-                // Entries whose predecessor is another entry at a seq we hold: a fork.
-                // Fetch the peer's side of the chain back to where it joins ours.
-                if let walked = try await walkBack(received, &report), walked.inserted > 0 { received = walked }
-            }
-            report.received += received.inserted
-            record(received, into: &report.refusedFromPeer)
-            local = try await Blocking.run { try city.localHeads() }
+        if comparison.weLack > 0 {
+            try await pull(&report, local: &local, remote: remote, total: toPull, progress: progress)
             comparison = HeadsComparison(local: local, remote: remote)
-            progress?(SyncProgress(peer: peer, phase: .pulling, done: Int64(report.received), total: toPull))
-            if received.inserted == 0 || !page.more { break }
         }
 
         // Push: pages of what the peer lacks, from its heads as it reports them back.
         let toPush = comparison.theyLack
-        pages = 0
+        var pages = 0
         while comparison.theyLack > 0, pages < maxPages {
             pages += 1
             let (vector, limit, bytes) = (remote.vector, pageLimit, pageBytes)
@@ -188,6 +174,56 @@ public struct SyncRound: Sendable {
         if !comparison.digestsAgree && (local.forks > 0 || remote.forks > 0 || comparison.needsForkExchange || !comparison.divergent.isEmpty) {
             try await exchangeForks(&report, remote: &remote)
         }
+    }
+
+    private func pull(
+        _ report: inout RoundReport, local: inout PeerHeads, remote: PeerHeads, total: Int64,
+        progress: (@Sendable (SyncProgress) -> Void)?
+    ) async throws {
+        let (city, transport, peer) = (self.city, self.transport, self.peer)
+        let (limit, bytes) = (pageLimit, pageBytes)
+        func fetch(_ have: VectorClock) -> Task<(entries: [SignedEntry], more: Bool), any Error> {
+            Task { try await transport.pull(PullRequest(have: have, limit: limit, maxBytes: bytes)) }
+        }
+        var have = local.vector
+        var next: Task<(entries: [SignedEntry], more: Bool), any Error>? = fetch(have)
+        var merging: Task<ReceiveReport, any Error>?
+        var received = 0
+        var pages = 0
+        func settle(_ task: Task<ReceiveReport, any Error>?, _ report: inout RoundReport) async throws -> ReceiveReport? {
+            guard let task else { return nil }
+            var r = try await task.value
+            if r.inserted == 0 || !r.outcome.refused.isEmpty {
+                // Entries whose predecessor is another entry at a seq we hold: a fork.
+                // Fetch the peer's side of the chain back to where it joins ours.
+                if let walked = try await walkBack(r, &report), walked.inserted > 0 { r = walked }
+            }
+            received += r.inserted
+            report.received += r.inserted
+            record(r, into: &report.refusedFromPeer)
+            progress?(SyncProgress(peer: peer, phase: .pulling, done: Int64(received), total: total))
+            return r
+        }
+        while let fetching = next, pages < maxPages {
+            pages += 1
+            report.requests += 1
+            let page = try await fetching.value
+            next = nil
+            if page.entries.isEmpty { break }
+            let signed = page.entries
+            let batch = try await Blocking.run { city.verify(signed.map { ($0.body, $0.signature) }) }
+            // The previous page must be in before this one merges (its causal past).
+            if let previous = try await settle(merging, &report), previous.inserted == 0 {
+                merging = nil
+                break
+            }
+            have = batch.vector(after: have)
+            if page.more && !batch.valid.isEmpty { next = fetch(have) }
+            merging = Task { try await Blocking.run { try city.merge(batch) } }
+        }
+        next?.cancel()
+        _ = try await settle(merging, &report)
+        local = try await Blocking.run { try city.localHeads() }
     }
 
     private func exchangeForks(_ report: inout RoundReport, remote: inout PeerHeads) async throws {

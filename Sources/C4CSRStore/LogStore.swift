@@ -31,12 +31,17 @@ public final class LogStore: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
+        // Readers keep SQLite's 2 MiB page cache each; at most four of them.
+        config.maximumReaderCount = 4
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // DatabasePool sets synchronous = NORMAL when it enables WAL; acknowledged
             // entries must survive power loss, so switch the writer to FULL and check.
             let mode = try pool.writeWithoutTransaction { db -> Int in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // The one writer gets 16 MiB: a page of entries merges without spilling
+                // dirty pages to the WAL in the middle of its transaction.
+                try db.execute(sql: "PRAGMA cache_size = -16384")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }
             guard mode == 2 else { throw StoreError.openFailed(path, "could not set synchronous = FULL (got \(mode))") }
@@ -108,35 +113,50 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Inserts planned entries and keeps the derived state (heads, forks, practices)
+    /// in the same transaction. Every statement is prepared once per connection
+    /// (`cachedStatement`); heads are written once per origin per batch, and the
+    /// practices view once per practice, from the entries already decoded when the
+    /// batch holds all of a practice's entries.
     private func insert(_ entries: [Entry], forks: Set<EntryID>, db: Database) throws {
         guard !entries.isEmpty else { return }
         let received = now()
-        var subjects = [EntryID]()
-        var seenSubjects = Set<EntryID>()
-        let statement = try db.cachedStatement(sql: """
+        let insertEntry = try db.cachedStatement(sql: """
             INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        let insertFork = try db.cachedStatement(sql: "INSERT OR IGNORE INTO fork (origin, seq) VALUES (?, ?)")
+        var tops = [CityID: (seq: Int64, ids: [EntryID])]()
+        var subjects = [EntryID]()
+        var bySubject = [EntryID: [Entry]]()
         for e in entries {
             let subject = PracticeAction.subject(of: e)
-            try statement.execute(arguments: [
+            try insertEntry.execute(arguments: [
                 Data(e.id.bytes), e.origin.rawValue, e.seq, e.prev.map { Data($0.bytes) }, e.clock.sum,
                 CanonicalJSON.string(e.clock.json), e.kind.rawValue, subject.map { Data($0.bytes) }, Data(e.body),
                 Data(e.signature), received,
             ])
-            let top = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM head WHERE origin = ?", arguments: [e.origin.rawValue]) ?? 0
-            if e.seq > top {
-                try db.execute(sql: "DELETE FROM head WHERE origin = ?", arguments: [e.origin.rawValue])
+            if forks.contains(e.id) { try insertFork.execute(arguments: [e.origin.rawValue, e.seq]) }
+            if let t = tops[e.origin], t.seq >= e.seq {
+                if t.seq == e.seq { tops[e.origin] = (t.seq, t.ids + [e.id]) }
+            } else {
+                tops[e.origin] = (e.seq, [e.id])
             }
-            if e.seq >= top {
-                try db.execute(sql: "INSERT INTO head (origin, seq, id) VALUES (?, ?, ?)", arguments: [e.origin.rawValue, e.seq, Data(e.id.bytes)])
+            if let subject {
+                if bySubject[subject] == nil { subjects.append(subject) }
+                bySubject[subject, default: []].append(e)
             }
-            if forks.contains(e.id) {
-                try db.execute(sql: "INSERT OR IGNORE INTO fork (origin, seq) VALUES (?, ?)", arguments: [e.origin.rawValue, e.seq])
-            }
-            if let subject, seenSubjects.insert(subject).inserted { subjects.append(subject) }
         }
-        for s in subjects { try PracticeView.refresh(subject: s, db: db) }
+        let currentTop = try db.cachedStatement(sql: "SELECT max(seq) FROM head WHERE origin = ?")
+        let clearHeads = try db.cachedStatement(sql: "DELETE FROM head WHERE origin = ?")
+        let addHead = try db.cachedStatement(sql: "INSERT OR IGNORE INTO head (origin, seq, id) VALUES (?, ?, ?)")
+        for (origin, top) in tops {
+            let current = try Int64.fetchOne(currentTop, arguments: [origin.rawValue]) ?? 0
+            guard top.seq >= current else { continue }
+            if top.seq > current { try clearHeads.execute(arguments: [origin.rawValue]) }
+            for id in top.ids { try addHead.execute(arguments: [origin.rawValue, top.seq, Data(id.bytes)]) }
+        }
+        for s in subjects { try PracticeView.refresh(subject: s, batch: bySubject[s] ?? [], db: db) }
     }
 
     // MARK: Reading
@@ -328,17 +348,18 @@ public struct LocalContext {
     }
 }
 
-/// `LogIndex` over the store, read inside the current transaction.
+/// `LogIndex` over the store, read inside the current transaction, with statements
+/// prepared once per connection.
 struct SQLIndex: LogIndex {
     let db: Database
 
     func maxSeq(of origin: CityID) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM head WHERE origin = ?", arguments: [origin.rawValue]) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM head WHERE origin = ?"), arguments: [origin.rawValue]) ?? 0
     }
 
     func positions(origin: CityID, seq: Int64) throws -> [LogPosition] {
         try Row.fetchAll(
-            db, sql: "SELECT id, clock FROM entry WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, seq]
+            db.cachedStatement(sql: "SELECT id, clock FROM entry WHERE origin = ? AND seq = ?"), arguments: [origin.rawValue, seq]
         ).map { row in
             let clockText: String = row[1]
             guard let id = EntryID(bytes: Array(row[0] as Data)), let clock = Self.clock(clockText) else {
@@ -349,7 +370,7 @@ struct SQLIndex: LogIndex {
     }
 
     func contains(_ id: EntryID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE id = ?)", arguments: [Data(id.bytes)]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE id = ?)"), arguments: [Data(id.bytes)]) ?? false
     }
 
     static func clock(_ text: String) -> VectorClock? {

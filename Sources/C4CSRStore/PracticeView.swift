@@ -34,14 +34,25 @@ public struct PracticeFilter: Sendable {
 /// The derived practices view: rebuilt per practice from the log, never the source of truth.
 enum PracticeView {
     /// Recomputes one practice from its entries and writes its row and FTS row.
-    static func refresh(subject: EntryID, db: Database) throws {
-        guard let record = try record(subject, db: db) else { return }
+    /// - Parameter batch: entries of this practice just inserted; when they are all of
+    ///   its entries (a practice published in this batch), they are used as they are
+    ///   instead of being read back and decoded again.
+    static func refresh(subject: EntryID, batch: [Entry] = [], db: Database) throws {
+        let record: PracticeRecord?
+        let stored = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT count(*) FROM entry WHERE subject = ?"), arguments: [Data(subject.bytes)]) ?? 0
+        if !batch.isEmpty, stored == batch.count, let publish = batch.first(where: { $0.id == subject && $0.kind == .publish }) {
+            record = PracticeRules.project(publish: publish, related: batch.filter { $0.id != subject }).0
+        } else {
+            record = try self.record(subject, db: db)
+        }
+        guard let record else { return }
         let p = record.current
         let status = record.retracted ? "retracted" : p.status.rawValue
         let themes = CanonicalJSON.string(.array(p.themes.map { .string($0) }))
         let sdgs = CanonicalJSON.string(.array(p.sdgs.map { .int(Int64($0)) }))
         let publishedAt = record.versions.first?.time ?? 0
-        try db.execute(sql: """
+        let upsert = try db.cachedStatement(sql: """
             INSERT INTO practice (id, hex, publisher, status, language, title_local, title_en, themes, sdgs,
                                   versions, adoptions, conflict, problems, published_at, changed_rank)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -50,18 +61,22 @@ enum PracticeView {
                 title_en = excluded.title_en, themes = excluded.themes, sdgs = excluded.sdgs,
                 versions = excluded.versions, adoptions = excluded.adoptions, conflict = excluded.conflict,
                 problems = excluded.problems, changed_rank = excluded.changed_rank
-            """, arguments: [
-                Data(record.id.bytes), record.id.hex, record.publisher.rawValue, status, p.language, p.title.local,
-                p.title.en, themes, sdgs, record.versions.count, record.adoptions.count, record.conflict,
-                record.problems.count, publishedAt, record.lastChange.rank,
-            ])
-        let pid = try Int64.fetchOne(db, sql: "SELECT pid FROM practice WHERE id = ?", arguments: [Data(record.id.bytes)])!
-        try db.execute(sql: "DELETE FROM practice_fts WHERE rowid = ?", arguments: [pid])
-        try db.execute(sql: """
+            RETURNING pid
+            """)
+        guard let pid = try Int64.fetchOne(upsert, arguments: [
+            Data(record.id.bytes), record.id.hex, record.publisher.rawValue, status, p.language, p.title.local,
+            p.title.en, themes, sdgs, record.versions.count, record.adoptions.count, record.conflict,
+            record.problems.count, publishedAt, record.lastChange.rank,
+        ]) else { throw StoreError.corrupt("practice \(record.id.short) has no row after its upsert") }
+        if stored > 1 || batch.count != 1 {
+            // A practice seen before has an FTS row to replace; a new one has none.
+            try db.cachedStatement(sql: "DELETE FROM practice_fts WHERE rowid = ?").execute(arguments: [pid])
+        }
+        try db.cachedStatement(sql: """
             INSERT INTO practice_fts (rowid, title_local, title_en, summary_local, summary_en, challenge, themes,
                                       companies, partners, area, outcomes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """).execute(arguments: [
                 pid, p.title.local, p.title.en, p.summary.local, p.summary.en, p.challenge, p.themes.joined(separator: " "),
                 p.companies.joined(separator: " "), p.partners.joined(separator: " "), p.area, p.outcomes,
             ])
