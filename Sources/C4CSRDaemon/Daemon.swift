@@ -164,8 +164,13 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT.
+    /// - Throws: `NodeError` if another daemon already serves this data directory.
     public func run() async throws {
-        defer { try? FileManager.default.removeItem(at: city.directory.serveFile) }
+        let lock = try DaemonLock(city.directory)
+        defer {
+            RuntimeFile.removeIfOurs(city.directory.serveFile)
+            lock.release()
+        }
         try await serviceGroup(signals: true).run()
         logger.notice("stopped", metadata: ["c4csr.city": "\(city.id)"])
     }
@@ -200,6 +205,38 @@ final class RuntimeFile: Sendable {
         }
         if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
         try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
+    }
+}
+
+extension RuntimeFile {
+    /// Removes serve.json only if it names this process (a new daemon may have replaced it).
+    static func removeIfOurs(_ url: URL) {
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let pid = (try? JSONParser.parse(Array(data)))?["pid"]?.intValue, pid == Int64(getpid()) else { return }
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+/// One daemon per data directory: an exclusive `flock` on `<data-dir>/serve.lock`,
+/// held for the life of the process (the kernel releases it if the process dies).
+struct DaemonLock: Sendable {
+    let fd: Int32
+
+    init(_ directory: DataDirectory) throws {
+        let path = directory.root.appendingPathComponent("serve.lock").path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw NodeError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            let other = (FileManager.default.contents(atPath: directory.serveFile.path)).flatMap { try? JSONParser.parse(Array($0)) }?["pid"]?.intValue
+            throw NodeError.forbidden(
+                "another c4csr serve\(other.map { " (pid \($0))" } ?? "") already runs for \(directory.root.path); stop it first")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }
 

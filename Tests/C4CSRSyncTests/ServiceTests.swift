@@ -122,6 +122,24 @@ struct ServiceTests {
         }
     }
 
+    /// One daemon per data directory: a second `serve` is refused (exit 77, not retried
+    /// by systemd) and leaves the first one's serve.json alone.
+    @Test func aSecondDaemonOnTheSameDataDirectoryIsRefused() async throws {
+        try await withServiceCity { _, city in
+            let first = try ServeProcess(city: city, extra: ["--interval", "60s"])
+            defer { first.kill() }
+            _ = try #require(try await first.waitForPort())
+            let second = try ServeProcess(city: city, extra: ["--interval", "60s"])
+            defer { second.kill() }
+            let status = second.wait(seconds: 20)
+            #expect(status == 77, "\(second.log())")
+            #expect(second.log().contains("already runs for"))
+            #expect(first.info()?["pid"]?.intValue == Int64(first.process.processIdentifier), "serve.json still names the first")
+            first.signal(SIGTERM)
+            #expect(first.wait(seconds: 30) == 0)
+        }
+    }
+
     @Test func metricsAreServedInPrometheusFormat() async throws {
         try await withServiceCity { _, city in
             let serve = try ServeProcess(city: city, extra: ["--interval", "60s", "--metrics-listen", "127.0.0.1:0"])
