@@ -139,12 +139,19 @@ public struct LogAuditor {
         }
     }
 
-    /// Applies the practice rules to one practice's entries and records their problems
-    /// (errors) and conflicts (warnings).
-    public mutating func checkPractice(publish: Entry?, related: [Entry]) {
+    /// What the practice rules say about one practice: whether it is one (its publish
+    /// entry is present), its problems (errors) and any conflict (a warning).
+    public struct PracticeCheck: Sendable {
+        public let isPractice: Bool
+        public let findings: [AuditFinding]
+    }
+
+    /// Applies the practice rules to one practice's entries. Pure: callers may run it
+    /// on many practices in parallel and `add` the findings in order.
+    public static func practiceCheck(publish: Entry?, related: [Entry]) -> PracticeCheck {
         let (record, problems) = PracticeRules.project(publish: publish, related: related)
-        for p in problems {
-            findings.append(AuditFinding(.error, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message))
+        var findings = problems.map { p in
+            AuditFinding(.error, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message)
         }
         if let record, record.conflict {
             let heads = record.heads.map(\.short).joined(separator: ", ")
@@ -152,7 +159,15 @@ public struct LogAuditor {
                 .warning, "conflict", entry: "\(record.publisher) practice \(record.id.short)",
                 "concurrent revisions: \(record.heads.count) current versions (\(heads)); \(record.publisher) can resolve with `c4csr revise`"))
         }
+        return PracticeCheck(isPractice: publish != nil, findings: findings)
     }
+
+    /// Applies the practice rules to one practice's entries and records their findings.
+    public mutating func checkPractice(publish: Entry?, related: [Entry]) {
+        add(Self.practiceCheck(publish: publish, related: related).findings)
+    }
+
+    public mutating func add(_ more: [AuditFinding]) { findings.append(contentsOf: more) }
 
     public mutating func add(_ finding: AuditFinding) { findings.append(finding) }
 }

@@ -103,7 +103,7 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
         guard case .object = o["payload"]! else { throw .malformed("payload must be an object") }
         // Exactly one byte sequence per entry: reject any other spelling of the same JSON,
         // so that no two parsers can disagree about what was signed.
-        guard CanonicalJSON.encode(value) == body else { throw .notCanonical }
+        guard CanonicalJSON.isCanonical(body) else { throw .notCanonical }
         return Entry(
             id: EntryID.of(body: body), body: body, signature: signature, origin: origin, seq: seq,
             prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!)

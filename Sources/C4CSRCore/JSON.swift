@@ -352,6 +352,147 @@ public enum CanonicalJSON {
     public static func string(_ value: JSONValue) -> String {
         String(decoding: encode(value), as: UTF8.self)
     }
+
+    /// Whether JSON text that `JSONParser` accepts is already in canonical form, that
+    /// is `encode(JSONParser.parse(bytes)) == bytes`, decided in one pass over the
+    /// bytes without building or re-encoding anything. The result is meaningful only
+    /// for text the parser accepts (call it first); the tests check the equivalence
+    /// over random values and mutations.
+    public static func isCanonical(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            var v = CanonicalValidator(b: buffer)
+            return v.value() && v.i == buffer.count
+        }
+    }
+}
+
+/// The single-pass checker behind `CanonicalJSON.isCanonical`.
+private struct CanonicalValidator {
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
+
+    init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
+
+    private var byte: UInt8? { i < b.count ? b[i] : nil }
+
+    mutating func value() -> Bool {
+        guard let c = byte else { return false }
+        switch c {
+        case UInt8(ascii: "{"): return object()
+        case UInt8(ascii: "["): return array()
+        case UInt8(ascii: "\""):
+            var scratch = [UInt8]()
+            return string(key: &scratch, keep: false)
+        case UInt8(ascii: "t"): return literal("true")
+        case UInt8(ascii: "f"): return literal("false")
+        case UInt8(ascii: "n"): return literal("null")
+        default: return number()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { return false }
+        for k in 0..<n where b[i + k] != word.utf8Start[k] { return false }
+        i += n
+        return true
+    }
+
+    private mutating func number() -> Bool {
+        let start = i
+        if byte == UInt8(ascii: "-") { i += 1 }
+        let digits = i
+        while let c = byte, c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") { i += 1 }
+        guard i > digits else { return false }
+        if b[digits] == UInt8(ascii: "0") {
+            // "0" alone; never "-0" (it encodes as "0") nor a leading zero.
+            return i == digits + 1 && digits == start
+        }
+        return true
+    }
+
+    private mutating func array() -> Bool {
+        i += 1
+        if byte == UInt8(ascii: "]") { i += 1; return true }
+        while true {
+            guard value() else { return false }
+            guard let c = byte else { return false }
+            i += 1
+            if c == UInt8(ascii: "]") { return true }
+            guard c == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    private mutating func object() -> Bool {
+        i += 1
+        if byte == UInt8(ascii: "}") { i += 1; return true }
+        var previous = [UInt8]()
+        var key = [UInt8]()
+        var first = true
+        while true {
+            guard byte == UInt8(ascii: "\"") else { return false }
+            key.removeAll(keepingCapacity: true)
+            guard string(key: &key, keep: true) else { return false }
+            // Members sorted by key, compared as UTF-8 bytes (the parser has refused duplicates).
+            if !first && !previous.lexicographicallyPrecedes(key) { return false }
+            first = false
+            swap(&previous, &key)
+            guard byte == UInt8(ascii: ":") else { return false }
+            i += 1
+            guard value() else { return false }
+            guard let c = byte else { return false }
+            i += 1
+            if c == UInt8(ascii: "}") { return true }
+            guard c == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    /// A string with only the minimal escapes; with `keep`, its decoded bytes go to `key`.
+    private mutating func string(key: inout [UInt8], keep: Bool) -> Bool {
+        i += 1
+        while let c = byte {
+            i += 1
+            switch c {
+            case UInt8(ascii: "\""):
+                return true
+            case UInt8(ascii: "\\"):
+                guard let e = byte else { return false }
+                i += 1
+                let decoded: UInt8
+                switch e {
+                case UInt8(ascii: "\""): decoded = 0x22
+                case UInt8(ascii: "\\"): decoded = 0x5C
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                case UInt8(ascii: "u"):
+                    // Only \u00xx, lowercase hex, for controls without a short escape.
+                    guard i + 4 <= b.count, b[i] == UInt8(ascii: "0"), b[i + 1] == UInt8(ascii: "0"),
+                          let hi = Self.lowerHex(b[i + 2]), let lo = Self.lowerHex(b[i + 3]) else { return false }
+                    let v = hi << 4 | lo
+                    guard v < 0x20, ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) else { return false }
+                    i += 4
+                    decoded = v
+                default:
+                    return false  // "\/" and every other escape are not canonical
+                }
+                if keep { key.append(decoded) }
+            default:
+                if keep { key.append(c) }
+            }
+        }
+        return false
+    }
+
+    private static func lowerHex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
 }
 
 /// Pretty JSON for people (two-space indent, sorted keys). Not used for signing.

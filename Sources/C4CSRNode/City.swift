@@ -278,28 +278,47 @@ public final class City: Sendable {
     }
 
     static func verifyAll(_ items: [([UInt8], [UInt8])], verifier: EntryVerifier) -> [Result<Entry, EntryError>] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 64))
-        if workers == 1 {
-            return items.map { item in Result { () throws(EntryError) in try verifier.verify(body: item.0, signature: item.1) } }
-        }
-        let results = ResultBuffer(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < items.count {
-                results.set(i, Result { () throws(EntryError) in try verifier.verify(body: items[i].0, signature: items[i].1) })
-                i += workers
+        Parallel.map(items) { item in Result { () throws(EntryError) in try verifier.verify(body: item.0, signature: item.1) } }
+    }
+}
+
+/// Data-parallel work on every core, for CPU-bound steps such as verifying entries.
+public enum Parallel {
+    /// `items.map(transform)`, spread over the machine's cores when there are at least
+    /// `minimumPerWorker` items per core. Results are in input order.
+    public static func map<T, R>(_ items: [T], minimumPerWorker: Int = 64, _ transform: (T) -> R) -> [R] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / minimumPerWorker))
+        if workers == 1 { return items.map(transform) }
+        return withoutActuallyEscaping(transform) { transform in
+            let results = ResultBuffer<R>(count: items.count)
+            items.withUnsafeBufferPointer { items in
+                let shared = UnsafeSendable(items: items, transform: transform)
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    var i = w
+                    while i < shared.items.count {
+                        results.set(i, shared.transform(shared.items[i]))
+                        i += workers
+                    }
+                }
             }
+            return results.values
         }
-        return results.values
+    }
+
+    /// The input and the closure, shared read-only by the workers of one `map` call,
+    /// which returns only after every worker has finished.
+    private struct UnsafeSendable<T, R>: @unchecked Sendable {
+        let items: UnsafeBufferPointer<T>
+        let transform: (T) -> R
     }
 }
 
 /// A fixed-size buffer that concurrent workers fill at distinct indices.
-private final class ResultBuffer: @unchecked Sendable {
+private final class ResultBuffer<R>: @unchecked Sendable {
     // Each index is written by exactly one worker and read only after
     // `concurrentPerform` returns. A raw buffer (not an Array property) avoids
     // Swift's exclusivity checks treating distinct-element writes as one access.
-    private let storage: UnsafeMutablePointer<Result<Entry, EntryError>?>
+    private let storage: UnsafeMutablePointer<R?>
     private let count: Int
     init(count: Int) {
         self.count = count
@@ -310,8 +329,8 @@ private final class ResultBuffer: @unchecked Sendable {
         storage.deinitialize(count: count)
         storage.deallocate()
     }
-    func set(_ i: Int, _ r: Result<Entry, EntryError>) { storage[i] = r }
-    var values: [Result<Entry, EntryError>] { (0..<count).map { storage[$0]! } }
+    func set(_ i: Int, _ r: R) { storage[i] = r }
+    var values: [R] { (0..<count).map { storage[$0]! } }
 }
 
 /// Entries whose signatures were checked, ready to merge.

@@ -154,16 +154,43 @@ extension City {
         for problem in try store.integrityProblems() {
             auditor.add(AuditFinding(.error, "store_integrity", entry: nil, problem))
         }
+        // Practices with one entry (most: a publish never revised) are judged in the
+        // first pass, from the entry already decoded; the others in a second pass.
+        let several = try store.subjectsWithSeveralEntries()
+        let verifier = self.verifier
+        var practices = 0
         try store.forEachStored(chunk: 4096) { rows in
-            let results = verifyAll(rows.map { ($0.body, $0.signature) })
-            for (row, result) in zip(rows, results) { auditor.check(row, signature: result) }
+            // On every core: envelope, signature, and the practice rules of lone entries.
+            let results = Parallel.map(rows) { row -> (Result<Entry, EntryError>, LogAuditor.PracticeCheck?) in
+                let r = Result { () throws(EntryError) in try verifier.verify(body: row.body, signature: row.signature) }
+                guard case .success(let e) = r, let subject = PracticeAction.subject(of: e), !several.contains(subject) else { return (r, nil) }
+                let isPublish = e.kind == .publish && e.id == subject
+                return (r, LogAuditor.practiceCheck(publish: isPublish ? e : nil, related: isPublish ? [] : [e]))
+            }
+            for (row, (result, practice)) in zip(rows, results) {
+                auditor.check(row, signature: result)
+                if let practice {
+                    if practice.isPractice { practices += 1 }
+                    auditor.add(practice.findings)
+                }
+            }
             progress?(auditor.checked, total)
         }
         auditor.compare(storedHeads: try store.heads(), storedForks: try store.forks())
-        var practices = 0
-        try store.forEachSubject { publish, related in
-            if publish != nil { practices += 1 }
-            auditor.checkPractice(publish: publish, related: related)
+        // Practices with several entries, a batch of subjects at a time, decoded in parallel.
+        let multi = several.sorted()
+        for start in stride(from: 0, to: multi.count, by: 512) {
+            let groups = try store.signedEntries(ofSubjects: Array(multi[start..<min(multi.count, start + 512)]))
+            let checks = Parallel.map(groups, minimumPerWorker: 16) { subject, signed -> LogAuditor.PracticeCheck in
+                // Entries that do not decode were reported by the first pass.
+                let entries = signed.compactMap { try? Entry.decode(body: $0.body, signature: $0.signature) }
+                let publish = entries.first { $0.id == subject && $0.kind == .publish }
+                return LogAuditor.practiceCheck(publish: publish, related: entries.filter { $0.id != subject })
+            }
+            for c in checks {
+                if c.isPractice { practices += 1 }
+                auditor.add(c.findings)
+            }
         }
         for e in try store.entriesWithoutSubject() where e.kind != .publish {
             auditor.add(AuditFinding(.error, "invalid_payload", entry: "\(e)", "payload names no practice"))

@@ -177,13 +177,22 @@ extension LogStore {
         }
     }
 
-    /// The publish entry and related entries of every practice, one practice at a time,
-    /// plus the entries that name a practice that is not in the log. For `audit`.
-    public func forEachSubject(_ body: (_ publish: Entry?, _ related: [Entry]) throws -> Void) throws {
-        let subjects = try read { db in try Data.fetchAll(db, sql: "SELECT DISTINCT subject FROM entry WHERE subject IS NOT NULL ORDER BY subject") }
-        for s in subjects {
-            let (publish, related) = try read { db in try PracticeView.entries(of: EntryID(bytes: Array(s))!, db: db) }
-            try body(publish, related)
+    /// Practices named by more than one entry (revised, retracted or adopted), for `audit`.
+    public func subjectsWithSeveralEntries() throws -> Set<EntryID> {
+        try read { db in
+            Set(try Data.fetchAll(db, sql: "SELECT subject FROM entry WHERE subject IS NOT NULL GROUP BY subject HAVING count(*) > 1")
+                .compactMap { EntryID(bytes: Array($0)) })
+        }
+    }
+
+    /// The signed bytes of every entry of each practice (its publish entry included),
+    /// undecoded, in one snapshot.
+    public func signedEntries(ofSubjects subjects: [EntryID]) throws -> [(EntryID, [SignedEntry])] {
+        try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT body, sig FROM entry WHERE subject = ? ORDER BY position")
+            return try subjects.map { s in
+                (s, try Row.fetchAll(statement, arguments: [Data(s.bytes)]).map { SignedEntry(body: Array($0[0] as Data), signature: Array($0[1] as Data)) })
+            }
         }
     }
 

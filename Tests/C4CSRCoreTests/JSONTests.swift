@@ -61,3 +61,77 @@ import Testing
 }
 
 import Foundation
+
+/// `CanonicalJSON.isCanonical` (one pass, no allocation per value) must agree with the
+/// reference definition, `encode(parse(b)) == b`, on every text the parser accepts.
+@Suite struct CanonicalValidatorTests {
+    func reference(_ bytes: [UInt8]) -> Bool? {
+        guard let v = try? JSONParser.parse(bytes) else { return nil }
+        return CanonicalJSON.encode(v) == bytes
+    }
+
+    func randomString(_ rng: inout SeededRNG) -> String {
+        let alphabet: [String] = ["a", "z", "é", "Ж", "ő", "\"", "\\", "/", "\n", "\t", "\u{01}", "\u{1F}", "\u{7F}", " ", "😀", "0", "A"]
+        return (0..<Int(rng.next() % 6)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+    }
+
+    func randomValue(_ rng: inout SeededRNG, depth: Int = 0) -> JSONValue {
+        switch rng.next() % (depth > 3 ? 4 : 6) {
+        case 0: return .null
+        case 1: return .bool(rng.next() % 2 == 0)
+        case 2: return .int(Int64(bitPattern: rng.next()) % 10_000)
+        case 3: return .string(randomString(&rng))
+        case 4: return .array((0..<Int(rng.next() % 4)).map { _ in randomValue(&rng, depth: depth + 1) })
+        default:
+            var o = [String: JSONValue]()
+            for _ in 0..<Int(rng.next() % 5) { o[randomString(&rng)] = randomValue(&rng, depth: depth + 1) }
+            return .object(o)
+        }
+    }
+
+    /// Small edits that keep the text parseable but often break canonical form.
+    func mutate(_ bytes: [UInt8], _ rng: inout SeededRNG) -> [UInt8] {
+        var b = bytes
+        guard !b.isEmpty else { return b }
+        let at = Int(rng.next() % UInt64(b.count))
+        switch rng.next() % 8 {
+        case 0: b.insert(0x20, at: at)
+        case 1: b.insert(contentsOf: Array("\\/".utf8), at: at)
+        case 2: b.insert(contentsOf: Array("-0".utf8), at: at)
+        case 3: b.insert(contentsOf: Array("\\u0041".utf8), at: at)
+        case 4: b.insert(contentsOf: Array("\\u001F".utf8), at: at)
+        case 5: b.insert(contentsOf: Array("\\u000a".utf8), at: at)
+        case 6: b.insert(contentsOf: Array(",\"\":0".utf8), at: at)
+        default: b.remove(at: at)
+        }
+        return b
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func agreesWithParseThenEncode(seed: UInt64) {
+        var rng = SeededRNG(seed: seed)
+        var parsedMutations = 0
+        for _ in 0..<400 {
+            let canonical = CanonicalJSON.encode(randomValue(&rng))
+            #expect(CanonicalJSON.isCanonical(canonical), "\(String(decoding: canonical, as: UTF8.self))")
+            for _ in 0..<5 {
+                let m = mutate(canonical, &rng)
+                guard let expected = reference(m) else { continue }
+                parsedMutations += 1
+                #expect(CanonicalJSON.isCanonical(m) == expected, "\(String(decoding: m, as: UTF8.self))")
+            }
+        }
+        #expect(parsedMutations > 100, "the mutations must reach the parser")
+    }
+
+    @Test(arguments: [
+        (#"{"a":1,"b":2}"#, true), (#"{"b":1,"a":2}"#, false), (#"{"a": 1}"#, false), (#"[1,-0]"#, false),
+        (#"["\u001f"]"#, true), (#"["\u001F"]"#, false), (#"["\u000a"]"#, false), (#"["\n"]"#, true), (#"["\/"]"#, false),
+        (#"{"\u0001":1,"a":2}"#, true), (#"{"é":1,"z":2}"#, false), (#"{"z":1,"é":2}"#, true),
+    ])
+    func handPicked(_ text: String, _ canonical: Bool) {
+        // The parser refuses some of these outright ("-0"); those it accepts must agree.
+        if let r = reference(Array(text.utf8)) { #expect(r == canonical) }
+        #expect(CanonicalJSON.isCanonical(Array(text.utf8)) == canonical)
+    }
+}
