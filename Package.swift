@@ -89,6 +89,19 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands"]),
+        // The in-process measurements of scripts/bench.sh (ceilings, no-op rounds).
+        .executableTarget(
+            name: "c4csr-bench",
+            dependencies: [
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "C4CSRCoreTests",
             dependencies: ["C4CSRCore", .product(name: "Crypto", package: "swift-crypto")],

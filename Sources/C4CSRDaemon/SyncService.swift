@@ -24,6 +24,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
     public let metrics: DaemonMetrics
     /// Closed when shutdown begins: transfers in flight stop at once, no round starts.
     private let gate = TransferGate()
+    /// Cuts the loop's sleep short when entries arrive, so that they are relayed at
+    /// once rather than at the next poll.
+    private let wakeup = Wakeup()
 
     struct State {
         var configuration: DaemonConfiguration
@@ -85,7 +88,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
                 for case .startRound(let peer) in actions {
                     group.addTask { await self.round(with: peer) }
                 }
-                try? await Task.sleep(for: .milliseconds(poll))
+                await wakeup.wait(milliseconds: poll)
             }
             logger.info("sync service stopping; waiting for rounds in flight")
         }
@@ -202,6 +205,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             return (status, s.scheduler.failures(of: peer))
         }
         try? await Blocking.run { [city] in try city.store.savePeerStatus(status) }
+        if report.received > 0 { entriesArrived() }
         metrics.observe(report, failuresInRow: failures, duration: .milliseconds(finished - started), finishedAtMS: finished)
         updateStatus()
         log(report, failures: failures, milliseconds: finished - started)
@@ -231,6 +235,13 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         }
     }
 
+    /// New entries from a peer: offer them to every other peer now (relay).
+    private func entriesArrived() {
+        let t = now()
+        state.withLock { $0.scheduler.localChange(now: t) }
+        wakeup.wake()
+    }
+
     // MARK: SyncServerObserver
 
     public func contacted(by peer: CityID) {
@@ -239,6 +250,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
     }
 
     public func pushed(_ result: PushResult, from peer: CityID, offered: Int) {
+        if result.inserted > 0 { entriesArrived() }
         guard !result.refused.isEmpty else { return }
         for r in result.refused { metrics.reject(peer: peer, reason: r.code) }
         let endpoint = book.snapshot.syncPeers.first { $0.city == peer }?.endpoint ?? ""
@@ -250,5 +262,55 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             return status
         }
         try? city.store.savePeerStatus(status)
+    }
+}
+
+/// A sleep that `wake()` can cut short; a wake with nobody asleep is kept for the next wait.
+final class Wakeup: Sendable {
+    private struct State {
+        var sleeper: CheckedContinuation<Void, Never>?
+        var pending = false
+        var generation = 0
+    }
+    private let state = Mutex(State())
+
+    func wait(milliseconds: Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let generation = state.withLock { s -> Int? in
+                if s.pending {
+                    s.pending = false
+                    return nil
+                }
+                s.sleeper = c
+                s.generation += 1
+                return s.generation
+            }
+            guard let generation else { return c.resume() }
+            Task {
+                try? await Task.sleep(for: .milliseconds(milliseconds))
+                self.resume(ifGeneration: generation)
+            }
+        }
+    }
+
+    func wake() {
+        let sleeper = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let c = s.sleeper else {
+                s.pending = true
+                return nil
+            }
+            s.sleeper = nil
+            return c
+        }
+        sleeper?.resume()
+    }
+
+    private func resume(ifGeneration g: Int) {
+        let sleeper = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard s.generation == g, let c = s.sleeper else { return nil }
+            s.sleeper = nil
+            return c
+        }
+        sleeper?.resume()
     }
 }

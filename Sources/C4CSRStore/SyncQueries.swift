@@ -37,7 +37,7 @@ extension LogStore {
                 // Every entry above `theirs` descends from an entry at `theirs`, so its
                 // rank exceeds the smallest rank there: start the index range after it.
                 let floor = theirs == 0 ? -1 : (try Int64.fetchOne(
-                    db, sql: "SELECT min(rank) FROM entry WHERE origin = ? AND seq = ?", arguments: [origin, theirs]) ?? -1)
+                    db, sql: "SELECT min(rank) FROM entry INDEXED BY entry_chain WHERE origin = ? AND seq = ?", arguments: [origin, theirs]) ?? -1)
                 let rows = try Row.fetchAll(db, sql: """
                     SELECT rank, seq, id, position FROM entry INDEXED BY entry_origin_rank
                     WHERE origin = ? AND rank > ? AND seq > ? ORDER BY rank, seq, id LIMIT ?
@@ -84,7 +84,7 @@ extension LogStore {
     /// The entry at (origin, seq), the first by id if that position is forked.
     public func entryID(origin: CityID, seq: Int64) throws -> EntryID? {
         try read { db in
-            try (Data.fetchOne(db, sql: "SELECT id FROM entry WHERE origin = ? AND seq = ? ORDER BY id LIMIT 1",
+            try (Data.fetchOne(db, sql: "SELECT id FROM entry INDEXED BY entry_chain WHERE origin = ? AND seq = ? ORDER BY id LIMIT 1",
                                arguments: [origin.rawValue, seq])).flatMap { EntryID(bytes: Array($0)) }
         }
     }

@@ -1,0 +1,66 @@
+import C4CSRCore
+import C4CSRNode
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import C4CSRStore
+
+/// The paths that run on every sync round (heads, summary, lacking, merge, counts)
+/// must never scan the log: each statement they run is explained by SQLite, and no
+/// plan may read `entry` without an index bound. (A scan passes every functional test
+/// and makes a round with nothing new cost O(log size).)
+@Suite(.serialized) struct QueryPlanTests {
+    @Test func hotPathsNeverScanTheLog() throws {
+        try withTemporaryDirectory { root in
+            let seen = Mutex<[String]>([])
+            LogStore.statementObserver.withLock { $0 = { sql in seen.withLock { $0.append(sql) } } }
+            defer { LogStore.statementObserver.withLock { $0 = nil } }
+            let a = try makeCity("sofia", in: root)
+            let b = try makeCity("milano", in: root, peers: [a])
+            for i in 0..<30 { _ = try a.publish(practice("p\(i)")) }
+            _ = try b.receive(try exportLines(a))
+            _ = try a.publish(practice("one more"))
+            let latest = try exportLines(a).suffix(1)
+            seen.withLock { $0.removeAll() }
+
+            // What a round and the daemon's loop do.
+            _ = try a.store.summary()
+            _ = try a.store.heads()
+            _ = try a.store.forks()
+            _ = try a.store.count()
+            _ = try a.store.changeCounter()
+            let half = VectorClock([a.id: 15])
+            _ = try a.store.lacking(half, limit: 10, maxBytes: 1 << 20)
+            _ = try a.store.entryID(origin: a.id, seq: 3)
+            _ = try a.store.contains(EntryID.of(body: [1]))
+            _ = try a.publish(practice("and another"))
+            _ = try b.receive(Array(latest))
+
+            let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") || $0.hasPrefix("INSERT") || $0.hasPrefix("DELETE") }
+            #expect(statements.count > 10, "the observer saw the hot paths")
+            let db = try DatabaseQueue(path: a.directory.storeFile.path)
+            var scans = [String]()
+            try db.read { db in
+                for sql in Set(statements) where !sql.contains("sqlite_master") && !sql.contains("grdb_migrations") {
+                    // Bound as NULLs: the plan does not depend on the values.
+                    let placeholders = sql.filter { $0 == "?" }.count
+                    let plan = try Row.fetchAll(
+                        db, sql: "EXPLAIN QUERY PLAN " + sql,
+                        arguments: StatementArguments(Array(repeating: nil as DatabaseValue?, count: placeholders))
+                    ).map { $0["detail"] as String }
+                    // A scan of the log, or a search bound only by origin (all of one city's entries).
+                    let bad = plan.contains { p in
+                        p.hasPrefix("SCAN entry") || p.hasPrefix("SCAN e ") || p == "SCAN e"
+                            || ((p.hasPrefix("SEARCH entry") || p.hasPrefix("SEARCH e ")) && p.hasSuffix("(origin=?)"))
+                    }
+                    if bad {
+                        scans.append("\(sql)\n    \(plan.joined(separator: "; "))")
+                    }
+                }
+            }
+            #expect(scans.isEmpty, "full scans of the log:\n\(scans.joined(separator: "\n"))")
+        }
+    }
+}

@@ -1,0 +1,334 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import Testing
+
+/// The convergence simulation: cities as in-process nodes with their real stores,
+/// random adds, revisions and adoptions, random sync rounds over a network that
+/// drops, duplicates, delays and reorders messages, partitions that form and heal,
+/// nodes that crash and restart from their store. Deterministic for a seed: a failing
+/// seed is printed so it can be replayed.
+///
+///     C4CSR_SIM_SEEDS=1000 C4CSR_SIM_NODES=30 swift test --filter Simulation   # the long run
+///     C4CSR_SIM_SEED=42 swift test --filter Simulation                          # replay one seed
+///
+/// scripts/simulate.sh runs the long version.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct SimulationTests {
+    static var seeds: [UInt64] {
+        let env = ProcessInfo.processInfo.environment
+        if let one = env["C4CSR_SIM_SEED"].flatMap(UInt64.init) { return [one] }
+        let count = env["C4CSR_SIM_SEEDS"].flatMap(Int.init) ?? 6
+        let first = env["C4CSR_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
+        return (0..<UInt64(count)).map { first + $0 }
+    }
+
+    @Test func citiesConvergeWhateverTheNetworkDoes() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let nodes = env["C4CSR_SIM_NODES"].flatMap(Int.init) ?? 6
+        let steps = env["C4CSR_SIM_STEPS"].flatMap(Int.init) ?? 250
+        var failures = [UInt64]()
+        var stats = SimStats()
+        for seed in Self.seeds {
+            let sim = try Simulation(seed: seed, nodes: nodes)
+            defer { sim.destroy() }
+            do {
+                try await sim.run(steps: steps)
+                try await sim.settleAndCheck()
+                stats.add(sim.stats)
+            } catch {
+                failures.append(seed)
+                Issue.record("simulation seed \(seed) failed: \(error)\n  replay: C4CSR_SIM_SEED=\(seed) C4CSR_SIM_NODES=\(nodes) C4CSR_SIM_STEPS=\(steps) swift test --filter Simulation")
+            }
+        }
+        #expect(failures.isEmpty, "failing seeds: \(failures)")
+        // The faults really happened (a simulation that never drops anything proves little).
+        #expect(stats.dropped > 0 && stats.duplicated > 0 && stats.delayed > 0 && stats.crashes > 0 && stats.partitions > 0, "\(stats)")
+        print("simulation: \(Self.seeds.count) seeds × \(nodes) nodes × \(steps) steps: \(stats)")
+    }
+}
+
+struct SimStats: CustomStringConvertible {
+    var entries = 0, rounds = 0, failedRounds = 0, blocked = 0, dropped = 0, duplicated = 0, delayed = 0, reordered = 0, truncated = 0
+    var crashes = 0, partitions = 0, settleSweeps = 0
+    mutating func add(_ o: SimStats) {
+        entries += o.entries; rounds += o.rounds; failedRounds += o.failedRounds; blocked += o.blocked; dropped += o.dropped
+        duplicated += o.duplicated; delayed += o.delayed; reordered += o.reordered; truncated += o.truncated
+        crashes += o.crashes; partitions += o.partitions; settleSweeps += o.settleSweeps
+    }
+    var description: String {
+        "\(entries) entries, \(rounds) rounds (\(failedRounds) failed by faults), \(blocked) blocked by partitions or crashes, "
+            + "\(dropped) messages dropped, \(duplicated) duplicated, "
+            + "\(delayed) delayed, \(reordered) reordered, \(truncated) truncated, \(crashes) crashes, \(partitions) partitions, "
+            + "\(settleSweeps) settling sweeps"
+    }
+}
+
+struct SimFault: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The whole simulated network; confined to the test's task.
+final class Simulation: @unchecked Sendable {
+    var rng: SplitMix64
+    let root: URL
+    var cities: [City?]
+    let dirs: [DataDirectory]
+    var group: [Int]  // partition: nodes talk only within their group
+    var inFlight: [(to: Int, entries: [SignedEntry], at: Int)] = []
+    var step = 0
+    var clock: Int64 = 1_764_061_200_000
+    var stats = SimStats()
+    var faultsOn = true
+
+    init(seed: UInt64, nodes: Int) throws {
+        rng = SplitMix64(seed: seed)
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-sim-\(seed)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var made = [City]()
+        var dirs = [DataDirectory]()
+        let now = SimClock()
+        for i in 0..<nodes {
+            let id = CityID(String(format: "sim-%02d", i))!
+            let dir = DataDirectory(root.appendingPathComponent(id.rawValue).path)
+            dirs.append(dir)
+            made.append(try City.create(
+                at: dir, card: PeerCard(city: id, name: id.rawValue, localName: id.rawValue, country: "EU", language: "en"), now: now.read))
+        }
+        for a in made {
+            for b in made where a.id != b.id {
+                try Data(b.card.toml.utf8).write(to: a.directory.peersDirectory.appendingPathComponent("\(b.id).toml"))
+            }
+            a.reloadPeers()
+        }
+        self.dirs = dirs
+        cities = made
+        group = Array(repeating: 0, count: nodes)
+        simClock = now
+    }
+
+    let simClock: SimClock
+
+    func destroy() { try? FileManager.default.removeItem(at: root) }
+
+    func random(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+    func chance(_ percent: Int) -> Bool { random(100) < percent }
+
+    func run(steps: Int) async throws {
+        for _ in 0..<steps {
+            step += 1
+            simClock.advance(by: 1_000)
+            deliverDue()
+            let roll = random(100)
+            switch roll {
+            case 0..<25: try localWrite()
+            case 25..<85: await randomRound()
+            case 85..<90: reshapePartitions()
+            case 90..<94: try crashOrRestart()
+            default: await randomRound()
+            }
+            if step % 50 == 0 { try checkCausalClosure() }
+        }
+    }
+
+    /// A city adds, revises or adopts (the officer's CLI path: `City`).
+    func localWrite() throws {
+        let i = random(cities.count)
+        guard let city = cities[i] else { return }
+        let practices = try city.store.practices()
+        let own = practices.filter { $0.publisher == city.id }
+        let others = practices.filter { $0.publisher != city.id }
+        switch random(10) {
+        case 0..<6, _ where practices.isEmpty:
+            _ = try city.publish(practice("step \(step) by \(city.id)"))
+        case 6..<8 where !own.isEmpty:
+            let p = own[random(own.count)]
+            _ = try city.revise(p.id.hex, with: practice("revised at step \(step)"))
+        case 8..<10 where !others.isEmpty:
+            let p = others[random(others.count)]
+            _ = try? city.adopt(p.id.hex, mode: .adapted, notes: "adopted at step \(step)")
+        default:
+            _ = try city.publish(practice("step \(step) by \(city.id)"))
+        }
+        stats.entries += 1
+    }
+
+    func randomRound() async {
+        let i = random(cities.count)
+        var j = random(cities.count - 1)
+        if j >= i { j += 1 }
+        await round(i, j)
+    }
+
+    func round(_ i: Int, _ j: Int) async {
+        guard let a = cities[i], let b = cities[j], group[i] == group[j] else {
+            stats.blocked += 1
+            return
+        }
+        stats.rounds += 1
+        var r = SyncRound(city: a, peer: b.id, transport: FaultyTransport(sim: self, target: j, responder: SyncResponder(city: b)))
+        r.pageLimit = 1 + random(40)  // small pages: many page boundaries
+        let report = await r.run()
+        if !report.succeeded { stats.failedRounds += 1 }
+    }
+
+    /// Splits the network in two (one time in three) or heals it.
+    func reshapePartitions() {
+        if group.allSatisfy({ $0 == 0 }) && chance(33) {
+            stats.partitions += 1
+            for k in group.indices { group[k] = random(2) }
+        } else {
+            for k in group.indices { group[k] = 0 }
+        }
+    }
+
+    /// A node stops abruptly (its handle dropped mid-run) or comes back from its store.
+    func crashOrRestart() throws {
+        let down = cities.indices.filter { cities[$0] == nil }
+        if !down.isEmpty && chance(70) {
+            let i = down[random(down.count)]
+            cities[i] = try City.open(dirs[i], now: simClock.read)
+        } else {
+            let up = cities.indices.filter { cities[$0] != nil }
+            guard up.count > 1 else { return }
+            cities[up[random(up.count)]] = nil
+            stats.crashes += 1
+        }
+    }
+
+    /// Delayed pushes arrive now, in whatever order they were delayed to.
+    func deliverDue() {
+        var keep = [(to: Int, entries: [SignedEntry], at: Int)]()
+        for m in inFlight {
+            if m.at <= step, let city = cities[m.to] {
+                _ = try? SyncResponder(city: city).push(m.entries)
+            } else if m.at <= step {
+                continue  // the node is down: the message is lost
+            } else {
+                keep.append(m)
+            }
+        }
+        inFlight = keep
+    }
+
+    /// No node ever holds an entry without its causal past (audit re-derives it from the bytes).
+    func checkCausalClosure() throws {
+        for case let city? in cities {
+            let report = try city.audit()
+            let causal = report.errors.filter { ["not_causal", "bad_clock", "fork", "duplicate", "heads_mismatch"].contains($0.code) }
+            if !causal.isEmpty { throw SimFault(description: "\(city.id) at step \(step): \(causal)") }
+        }
+    }
+
+    /// Heal everything, restart everyone, deliver what is in flight, then rounds over a
+    /// ring without faults until quiet; then every node must hold the same log.
+    func settleAndCheck() async throws {
+        for k in group.indices { group[k] = 0 }
+        for i in cities.indices where cities[i] == nil { cities[i] = try City.open(dirs[i], now: simClock.read) }
+        step += 1_000_000
+        deliverDue()
+        faultsOn = false
+        let n = cities.count
+        for sweep in 0..<(n + 2) {
+            stats.settleSweeps += 1
+            for i in 0..<n { await round(i, (i + 1) % n) }
+            let digests = try Set(cities.map { try $0!.localHeads().digest })
+            if digests.count == 1 && sweep > 0 { break }
+        }
+        let all = cities.map { $0! }
+        let heads = try all.map { try $0.localHeads() }
+        guard Set(heads.map(\.digest)).count == 1 else {
+            throw SimFault(description: "did not converge: \(heads.map { "\($0.city) \($0.entries) \($0.digest.prefix(8))" })")
+        }
+        var exports = [String]()
+        for city in all {
+            var text = ""
+            try city.exportJSONL { text += $0 }
+            exports.append(text)
+        }
+        guard Set(exports).count == 1 else { throw SimFault(description: "equal digests but different merged logs") }
+        for city in all {
+            let report = try city.audit()
+            guard report.errors.isEmpty else { throw SimFault(description: "\(city.id) audit: \(report.errors)") }
+        }
+    }
+}
+
+/// Time in the simulation: advanced by the steps, never the wall clock.
+final class SimClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ms: Int64 = 1_764_061_200_000
+    var read: @Sendable () -> Int64 { { [self] in lock.withLock { ms } } }
+    func advance(by d: Int64) { lock.withLock { ms += d } }
+}
+
+/// A transport that loses, repeats, delays, truncates and reorders, at the
+/// simulation's random choice.
+struct FaultyTransport: PeerTransport, @unchecked Sendable {
+    let sim: Simulation
+    let target: Int
+    let responder: SyncResponder
+
+    func maybeDrop() throws {
+        if sim.faultsOn && sim.chance(4) {
+            sim.stats.dropped += 1
+            throw SimFault(description: "request lost")
+        }
+    }
+
+    func heads() async throws -> PeerHeads {
+        try maybeDrop()
+        return try responder.heads()
+    }
+
+    func pull(_ request: PullRequest) async throws -> (entries: [SignedEntry], more: Bool) {
+        try maybeDrop()
+        var page = try responder.pull(request)
+        if sim.faultsOn && sim.chance(10) && page.entries.count > 1 {
+            sim.stats.truncated += 1
+            page = (Array(page.entries.prefix(1 + sim.random(page.entries.count - 1))), true)
+        }
+        if sim.faultsOn && sim.chance(10) && page.entries.count > 1 {
+            sim.stats.reordered += 1
+            page.entries.shuffle(using: &sim.rng)
+        }
+        return page
+    }
+
+    func push(_ entries: [SignedEntry]) async throws -> PushResult {
+        guard sim.faultsOn else { return try responder.push(entries) }
+        switch sim.random(100) {
+        case 0..<5:
+            sim.stats.dropped += 1
+            throw SimFault(description: "push lost")
+        case 5..<10:
+            // Delivered, but the answer is lost.
+            _ = try responder.push(entries)
+            sim.stats.dropped += 1
+            throw SimFault(description: "answer lost")
+        case 10..<16:
+            sim.stats.duplicated += 1
+            _ = try responder.push(entries)
+            return try responder.push(entries)
+        case 16..<22:
+            sim.stats.delayed += 1
+            var shuffled = entries
+            if sim.chance(50) { shuffled.shuffle(using: &sim.rng) }
+            sim.inFlight.append((to: target, entries: shuffled, at: sim.step + 1 + sim.random(20)))
+            throw SimFault(description: "push delayed")
+        default:
+            return try responder.push(entries)
+        }
+    }
+
+    func forks() async throws -> ForkList {
+        try maybeDrop()
+        return try responder.forks()
+    }
+
+    func entries(_ request: IDsRequest) async throws -> [SignedEntry] {
+        try maybeDrop()
+        return try responder.entries(request)
+    }
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# c4csr benchmarks, measured side by side in one run on release builds, each figure
+# with the ceiling it is divided by. docs/PERFORMANCE.md records the last run.
+#
+#   scripts/bench.sh [--quick] [--work DIR]
+#
+#   --quick      skip the 1,000,000-entry measurements (a few minutes instead of ~20)
+#   --work DIR   keep generated logs and stores in DIR and reuse them (default: a
+#                temporary directory, removed at the end)
+#
+# Installs what it needs (hyperfine, the build dependencies). Prints a Markdown table
+# to standard output and the raw figures, one JSON object per line, to
+# $WORK/results.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+
+QUICK=0
+WORK=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --work) WORK=$2; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--work DIR]" >&2; exit 64 ;;
+  esac
+  shift
+done
+KEEP=1
+if [ -z "$WORK" ]; then WORK=$(mktemp -d "${TMPDIR:-/tmp}/c4csr-bench.XXXXXX"); KEEP=0; fi
+mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ "$KEEP" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+scripts/install-deps.sh >&2
+command -v hyperfine >/dev/null || { sudo_apt() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }; sudo_apt apt-get install -y -qq hyperfine >&2; }
+echo "bench: building release binaries" >&2
+swift build -c release --product c4csr >&2
+swift build -c release --product c4csr-bench >&2
+BIN=$REPO/.build/release/c4csr
+BENCH=$REPO/.build/release/c4csr-bench
+export C4CSR_CONFIG=""   # never the machine's /etc/c4csr
+RESULTS=$WORK/results.jsonl
+: > "$RESULTS"
+record() { echo "$1" >> "$RESULTS"; echo "bench: $1" >&2; }
+now() { date +%s.%N; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+entries_of() { "$BIN" heads --data-dir "$1" --json | json '["entries"]'; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# A city in $WORK/NAME with the synthetic origins' cards, from an export of N entries.
+logfile() {  # N → path of a generated export of N entries from 10 origins
+  local n=$1 f="$WORK/log-$1.jsonl"
+  [ -s "$f" ] || python3 scripts/gen_log.py "$f" --entries "$n" --cities 10 --cards "$WORK/cards" >&2
+  echo "$f"
+}
+mkcity() {  # NAME PORT
+  rm -rf "${WORK:?}/$1"
+  "$BIN" init --data-dir "$WORK/$1" --city "$1" --name "$1" --country EU --language en --endpoint "https://127.0.0.1:$2" >/dev/null 2>&1
+  cp "$WORK"/cards/*.toml "$WORK/$1/peers/"
+}
+introduce() { cp "$WORK/$1/city.toml" "$WORK/$2/peers/$1.toml"; cp "$WORK/$2/city.toml" "$WORK/$1/peers/$2.toml"; }
+serve() {  # NAME [args…]: starts a daemon, waits until it listens; its pid in $SERVED
+  local name=$1; shift
+  rm -f "$WORK/$name/serve.json"
+  "$BIN" serve --data-dir "$WORK/$name" --log-level warning "$@" >/dev/null 2>>"$WORK/$name.log" &
+  SERVED=$!
+  PIDS+=("$SERVED")
+  for _ in $(seq 1 200); do [ -s "$WORK/$name/serve.json" ] && break; sleep 0.05; done
+}
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# --- 1. Ceilings ----------------------------------------------------------------
+echo "bench: ceilings" >&2
+"$BENCH" ceilings --seconds 3 | while read -r line; do record "$line"; done
+VERIFY_ALL=$(grep '"ed25519_verify"' "$RESULTS" | json '["per_second_all_cores"]')
+
+# --- 2. Import of a 100,000-entry export, audit, search, add --------------------
+L100K=$(logfile 100000)
+mkcity alpha 17711
+t0=$(now); "$BIN" import "$L100K" --data-dir "$WORK/alpha" >/dev/null; t1=$(now)
+record "{\"measure\":\"import\",\"entries\":100000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+t0=$(now); "$BIN" audit --data-dir "$WORK/alpha" >/dev/null; t1=$(now)
+record "{\"measure\":\"audit\",\"entries\":100000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+hyperfine -N --warmup 2 --runs 20 --export-json "$WORK/search.json" "$BIN search --data-dir $WORK/alpha --limit 20 kopiena zaļā" >&2
+record "{\"measure\":\"search\",\"practices\":100000,\"mean_ms\":$(json '["results"][0]["mean"]*1000' < "$WORK/search.json")}"
+cp -r "$WORK/alpha" "$WORK/adder"
+hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/add.json" \
+  "$BIN add --data-dir $WORK/adder --title T --title-en T --summary S --summary-en S --challenge C" >&2
+record "{\"measure\":\"add\",\"log_entries\":100000,\"mean_ms\":$(json '["results"][0]["mean"]*1000' < "$WORK/add.json"),\"max_ms\":$(json '["results"][0]["max"]*1000' < "$WORK/add.json")}"
+rm -rf "$WORK/adder"
+
+# --- 3. Initial sync of 100,000 entries, daemon to daemon -------------------------
+initial_sync() {  # SOURCE-CITY N
+  local src=$1 n=$2
+  mkcity beta 17712
+  introduce "$src" beta
+  local a b
+  # The source serves but does not push (no sync peer): the catch-up is the receiver's pull.
+  serve "$src" --peer nobody --interval 1h; a=$SERVED
+  local base_a; base_a=$(rss_kb "$a")
+  t0=$(now)
+  serve beta --peer "$src" --interval 1h; b=$SERVED
+  local peak_b=0
+  while [ "$(entries_of "$WORK/beta")" -lt "$n" ]; do
+    sleep 0.2
+    peak_b=$(hwm_kb "$b")
+  done
+  t1=$(now)
+  peak_b=$(hwm_kb "$b")
+  local peak_a; peak_a=$(hwm_kb "$a")
+  sleep 3
+  local idle_b; idle_b=$(rss_kb "$b")
+  record "{\"measure\":\"initial_sync\",\"entries\":$n,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))"),\"receiver_peak_rss_kb\":$peak_b,\"sender_peak_rss_kb\":$peak_a,\"sender_rss_before_kb\":$base_a,\"receiver_idle_rss_after_kb\":$idle_b}"
+  stop "$b"
+  # Bytes on the wire per entry: the same catch-up by `c4csr sync` (which counts them).
+  mkcity gamma 17713
+  introduce "$src" gamma
+  kill -HUP "$a"
+  sleep 0.5
+  "$BIN" sync --data-dir "$WORK/gamma" --peer "$src" --json > "$WORK/gamma-sync.json"
+  record "{\"measure\":\"initial_sync_bytes\",\"entries\":$n,\"bytes_received\":$(json '["peers"][0]["bytes_received"]' < "$WORK/gamma-sync.json"),\"bytes_sent\":$(json '["peers"][0]["bytes_sent"]' < "$WORK/gamma-sync.json"),\"requests\":$(json '["peers"][0]["requests"]' < "$WORK/gamma-sync.json")}"
+  # Idle: a freshly started daemon holding the log.
+  stop "$a"
+  serve "$src" --peer nobody --interval 1h; a=$SERVED
+  sleep 5
+  record "{\"measure\":\"idle_rss\",\"entries\":$n,\"rss_kb\":$(rss_kb "$a")}"
+  # No-op rounds: gamma holds the same log.
+  "$BENCH" noop --data-dir "$WORK/gamma" --peer "$src" --rounds 50 | while read -r line; do record "$line"; done
+  stop "$a"
+}
+echo "bench: initial sync, 100,000 entries" >&2
+initial_sync alpha 100000
+
+# --- 4. No-op round at 10,000 entries ----------------------------------------------
+echo "bench: no-op round, 10,000 entries" >&2
+head -n 10000 "$L100K" > "$WORK/log-10000.jsonl"
+mkcity delta 17714
+"$BIN" import "$WORK/log-10000.jsonl" --data-dir "$WORK/delta" >/dev/null
+mkcity epsilon 17715
+"$BIN" import "$WORK/log-10000.jsonl" --data-dir "$WORK/epsilon" >/dev/null
+introduce delta epsilon
+serve delta --peer epsilon --interval 1h; d=$SERVED
+"$BENCH" noop --data-dir "$WORK/epsilon" --peer delta --rounds 50 | while read -r line; do record "$line"; done
+stop "$d"
+
+# --- 5. 1,000,000 entries: import, audit, initial sync, no-op, memory --------------
+if [ "$QUICK" = 0 ]; then
+  echo "bench: 1,000,000 entries (several minutes)" >&2
+  L1M=$(logfile 1000000)
+  mkcity omega 17716
+  t0=$(now); "$BIN" import "$L1M" --data-dir "$WORK/omega" >/dev/null; t1=$(now)
+  record "{\"measure\":\"import\",\"entries\":1000000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+  t0=$(now); "$BIN" audit --data-dir "$WORK/omega" >/dev/null; t1=$(now)
+  record "{\"measure\":\"audit\",\"entries\":1000000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+  initial_sync omega 1000000
+fi
+
+# --- 6. Propagation in the ten-city demo mesh ---------------------------------------
+echo "bench: propagation in the demo mesh" >&2
+"$BIN" demo --samples 20 > "$WORK/demo.txt"
+line=$(grep "propagation to all ten cities" "$WORK/demo.txt")
+median=$(echo "$line" | sed -E 's/.*median ([0-9.]+) s.*/\1/')
+worst=$(echo "$line" | sed -E 's/.*worst ([0-9.]+) s.*/\1/')
+record "{\"measure\":\"propagation\",\"samples\":20,\"median_s\":$median,\"worst_s\":$worst}"
+
+# --- Report ----------------------------------------------------------------------------
+python3 - "$RESULTS" "$VERIFY_ALL" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ceiling = float(sys.argv[2])
+def find(**kw):
+    return [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
+print(f"| what | measured | ceiling | ratio |")
+print(f"|---|---|---|---|")
+v = find(ceiling="ed25519_verify")[0]
+print(f"| Ed25519 verify, 700-byte messages | {v['per_second_one_core']:,}/s one core, {v['per_second_all_cores']:,}/s {v['cores']} cores | — | ceiling |")
+s = find(ceiling="sqlite_insert")[0]
+print(f"| SQLite insert, {s['row_bytes']}-byte rows, one transaction | {s['per_second']:,} rows/s | — | ceiling |")
+c = find(ceiling="curl_https")[0]
+print(f"| libcurl HTTPS, {c['body_megabytes']} MiB bodies, one connection | {c['megabytes_per_second']:,} MB/s | — | ceiling |")
+for r in find(measure="initial_sync"):
+    rate = r["entries"] / r["seconds"]
+    print(f"| initial sync, {r['entries']:,} entries | {rate:,.0f} entries/s ({r['seconds']:.1f} s) | {ceiling:,.0f}/s verify | {rate / ceiling:.0%} (target 50%) |")
+    print(f"| daemon memory during initial sync, {r['entries']:,} entries | receiver peak {r['receiver_peak_rss_kb']/1024:.0f} MB, sender peak {r['sender_peak_rss_kb']/1024:.0f} MB | 100 MB | {max(r['receiver_peak_rss_kb'], r['sender_peak_rss_kb'])/1024/100:.0%} |")
+for r in find(measure="initial_sync_bytes"):
+    print(f"| bytes on the wire per entry, {r['entries']:,}-entry catch-up | {(r['bytes_received'] + r['bytes_sent']) / r['entries']:,.0f} B ({r['requests']} requests) | — | — |")
+for r in find(measure="idle_rss"):
+    print(f"| daemon memory idle, {r['entries']:,} entries | {r['rss_kb']/1024:.0f} MB | 100 MB | {r['rss_kb']/1024/100:.0%} |")
+for r in sorted(find(measure="noop_round"), key=lambda r: r["entries"]):
+    print(f"| no-op round, {r['entries']:,} entries | {r['median_ms']} ms median ({r['p90_ms']} p90), {r['bytes_per_round']:,} B, 1 request | 5 ms, 2 KB | {float(r['median_ms'])/5:.0%}, {r['bytes_per_round']/2048:.0%} |")
+for r in find(measure="propagation"):
+    print(f"| propagation to all ten demo cities | median {r['median_s']:.2f} s, worst {r['worst_s']:.2f} s (20 entries) | 2 s | {r['median_s']/2:.0%} |")
+for r in find(measure="add"):
+    print(f"| `c4csr add`, whole process, 100,000-entry log | {r['mean_ms']:.1f} ms mean, {r['max_ms']:.1f} ms max | 50 ms | {r['mean_ms']/50:.0%} |")
+for r in find(measure="audit"):
+    rate = r["entries"] / r["seconds"]
+    print(f"| audit, {r['entries']:,} entries | {rate:,.0f} entries/s ({r['seconds']:.1f} s) | {ceiling:,.0f}/s verify | {rate / ceiling:.0%} (target 80%) |")
+for r in find(measure="search"):
+    print(f"| search, 100,000 practices | {r['mean_ms']:.1f} ms mean (whole process) | — | — |")
+for r in find(measure="import"):
+    rate = r["entries"] / r["seconds"]
+    print(f"| import of a {r['entries']:,}-entry export | {rate:,.0f} entries/s ({r['seconds']:.1f} s) | {ceiling:,.0f}/s verify | {rate / ceiling:.0%} |")
+PY
