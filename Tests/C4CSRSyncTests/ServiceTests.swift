@@ -195,6 +195,8 @@ final class ServeProcess: @unchecked Sendable {
 
     init(city: City, extra: [String], environment: [String: String] = [:]) throws {
         self.city = city
+        // A daemon killed with SIGKILL leaves its serve.json: never read a stale port.
+        try? FileManager.default.removeItem(at: city.directory.serveFile)
         logFile = city.directory.root.appendingPathComponent("serve-test.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: c4csrBinary)
