@@ -147,6 +147,11 @@ struct Handler: Sendable {
             return Self.error(.contentTooLarge, "payload_too_large", "the request body exceeds the \(SyncServer.maxRequestBytes >> 20) MiB limit; send smaller pages")
         } catch let e as StoreError where e.isBusy {
             return Self.error(.serviceUnavailable, "busy", "the store is busy; retry later")
+        } catch let e as StoreError where e.isFull || e.isReadOnly {
+            logger.error("cannot store what a peer sent", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)", "c4csr.error": "\(e)"])
+            return e.isFull
+                ? Self.error(.init(code: 507), "storage_full", "the receiving city's disk is full; nothing of this request was stored")
+                : Self.error(.serviceUnavailable, "store_read_only", "the receiving city's store is read-only; nothing of this request was stored")
         } catch {
             // Never echo internals to a peer: log them with the request id instead.
             logger.error("request failed", metadata: [

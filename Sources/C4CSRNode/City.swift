@@ -267,9 +267,9 @@ public final class City: Sendable {
 
     /// The second half of `receive`: merges verified entries in one transaction.
     public func merge(_ batch: VerifiedBatch) throws -> ReceiveReport {
-        let outcome: MergeOutcome
-        do { outcome = try store.merge(batch.valid) } catch { throw NodeError.io("\(error)") }
-        return ReceiveReport(outcome: outcome, invalid: batch.invalid)
+        // StoreError passes through: the server maps a full disk or a read-only store
+        // to its own status, the CLI to its sentence.
+        ReceiveReport(outcome: try store.merge(batch.valid), invalid: batch.invalid)
     }
 
     /// Verifies many entries on every core. Order of results matches the input.

@@ -62,6 +62,13 @@ public final class LogStore: Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
+            // The usual cause: a directory this user may not write (SQLite in WAL mode
+            // writes store.sqlite-wal and -shm beside the log, even to read).
+            let directory = (path as NSString).deletingLastPathComponent
+            if access(directory, W_OK) != 0 {
+                let why = String(cString: strerror(errno))
+                throw StoreError.notWritable(path, why)
+            }
             throw StoreError.openFailed(path, "\(error)")
         }
     }
@@ -397,7 +404,7 @@ struct SQLIndex: LogIndex {
 /// Why the store could not do what was asked.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     private enum Code: Sendable {
-        case openFailed, newerSchema, database, busy, corrupt, refused, notFound, ambiguous
+        case openFailed, newerSchema, database, busy, full, readOnly, corrupt, refused, notFound, ambiguous
     }
     private let code: Code
     public let message: String
@@ -406,6 +413,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var isNotFound: Bool { code == .notFound || code == .ambiguous }
     /// Another process held the store locked for longer than `busyTimeout`.
     public var isBusy: Bool { code == .busy }
+    /// The disk is full (or the file may not grow): the write was rolled back.
+    public var isFull: Bool { code == .full }
+    /// The store (or its directory, or its file system) is read-only.
+    public var isReadOnly: Bool { code == .readOnly }
 
     static func openFailed(_ path: String, _ why: String) -> StoreError {
         StoreError(code: .openFailed, message: "cannot open the store \(path): \(why)")
@@ -417,11 +428,22 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
             return StoreError(code: .busy, message: "the store \(path) stayed locked by another process for more than \(Int(LogStore.busyTimeout)) s; try again")
         }
-        if e.resultCode == .SQLITE_FULL { return StoreError(code: .database, message: "the disk holding \(path) is full; nothing was written") }
-        if e.resultCode == .SQLITE_READONLY { return StoreError(code: .database, message: "the store \(path) is read-only; nothing was written") }
+        if e.resultCode == .SQLITE_FULL {
+            return StoreError(code: .full, message: "the disk holding \(path) is full; nothing was written")
+        }
+        if e.extendedResultCode == .SQLITE_IOERR_WRITE {
+            // ENOSPC is SQLITE_FULL; other write errors (a file size limit, EFBIG) land here.
+            return StoreError(code: .full, message: "cannot write to the disk holding \(path) (full, or a file size limit); nothing was written")
+        }
+        if e.resultCode == .SQLITE_READONLY {
+            return StoreError(code: .readOnly, message: "the store \(path) is read-only; nothing was written")
+        }
         return StoreError(code: .database, message: "store \(path): \(e.message ?? "\(e.resultCode)")")
     }
     public static func corrupt(_ why: String) -> StoreError { StoreError(code: .corrupt, message: why) }
+    static func notWritable(_ path: String, _ why: String) -> StoreError {
+        StoreError(code: .readOnly, message: "cannot open the store \(path): its directory is not writable (\(why)); c4csr writes the log and its -wal and -shm files there, even to read it")
+    }
     static func refused(_ e: Entry, _ why: String) -> StoreError {
         StoreError(code: .refused, message: "entry \(e) refused: \(why)")
     }

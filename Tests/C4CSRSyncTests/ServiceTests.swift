@@ -195,8 +195,12 @@ final class ServeProcess: @unchecked Sendable {
 
     init(city: City, extra: [String], environment: [String: String] = [:]) throws {
         self.city = city
-        // A daemon killed with SIGKILL leaves its serve.json: never read a stale port.
-        try? FileManager.default.removeItem(at: city.directory.serveFile)
+        // A daemon killed with SIGKILL leaves its serve.json: never read a stale port
+        // (but leave the file of a daemon that still runs).
+        if let data = FileManager.default.contents(atPath: city.directory.serveFile.path),
+           let pid = (try? JSONParser.parse(Array(data)))?["pid"]?.intValue, Foundation.kill(pid_t(pid), 0) != 0 {
+            try? FileManager.default.removeItem(at: city.directory.serveFile)
+        }
         logFile = city.directory.root.appendingPathComponent("serve-test.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: c4csrBinary)

@@ -1,0 +1,226 @@
+import C4CSRCore
+import C4CSRCurl
+import C4CSRDaemon
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import Testing
+
+/// A test peer written in Python from docs/PROTOCOL.md (scripts/test_peer.py), so that
+/// what it sends does not come from our own encoder.
+func runPeerScript(_ arguments: [String], background: Bool = false) throws -> Process {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", repository.appendingPathComponent("scripts/test_peer.py").path] + arguments
+    return p
+}
+
+func output(of p: Process, timeout: Double = 120) throws -> (Int32, String) {
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning, Date() < deadline { usleep(10_000) }
+    if p.isRunning { p.terminate() }
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct HostileTests {
+    /// Every kind of bad input from an authenticated peer; strangers refused at the
+    /// handshake. Nothing bad is stored, the fork is kept as evidence and reported by
+    /// audit, and the daemon never stops serving.
+    @Test func hostilePeerStoresNothingBad() async throws {
+        try await withServiceCity { root, victim in
+            let hostile = try makeCity("hostile", in: root)
+            let stranger = try makeCity("stranger", in: root)
+            try exchangeCards(victim, hostile, serverEndpoint: nil)
+            let serve = try ServeProcess(city: victim, extra: ["--interval", "1h", "--peer", "hostile"])
+            defer { serve.kill() }
+            let port = try #require(try await serve.waitForPort())
+            let (status, text) = try output(of: try runPeerScript([
+                "attack", "--target", "https://127.0.0.1:\(port)", "--pin", victim.card.tlsPin!,
+                "--dir", hostile.directory.root.path, "--stranger", stranger.directory.root.path,
+            ]))
+            let summary = try #require(text.split(separator: "\n").last.flatMap { try? JSONParser.parse(String($0)).objectValue }, "\(text)")
+            #expect(status == 0, "\(text)")
+            #expect((summary["tried"]?.intValue ?? 0) >= 25, "\(text)")
+            #expect(serve.isRunning, "the daemon survived")
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+            // What stayed: the valid entry and the fork evidence, and audit says so.
+            let audit = try City.open(victim.directory).audit()
+            #expect(audit.checked == 2, "\(audit.checked) entries stored")
+            #expect(Set(audit.errors.map(\.code)) == ["fork"], "\(audit.errors)")
+            #expect(try victim.store.integrityProblems().isEmpty)
+            #expect(serve.log().contains("refused entries pushed by peer"))
+        }
+    }
+}
+
+/// Peers that fail in every way a network or a broken program can: each failure is a
+/// clear sentence in the log and `status`, nothing is lost, and the daemon keeps
+/// syncing with the healthy peer.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct FaultTests {
+    static let modes: [(String, String)] = [
+        ("close", "before the whole answer arrived"),
+        ("truncated", "before the whole answer arrived"),
+        ("slow", "did not answer within"),
+        ("oversized", "larger than"),
+        ("http500", "HTTP 500 internal: the test peer is broken"),
+        ("garbage", "not the c4csr protocol"),
+        ("wrongcert", "does not match the tls_pin"),
+    ]
+
+    @Test func misbehavingPeersDoNotHurt() async throws {
+        try await withNetwork(["victim", "good"], edges: [("victim", "good")], interval: 0.5) { c in
+            c.connectTimeoutMS = 1_000
+            c.requestTimeoutMS = 2_500
+            c.backoffBaseMS = 100
+            c.backoffCapMS = 300
+            c.only = nil  // every card with an endpoint: the good peer and the bad one
+        } _: { n in
+            let (victim, good) = (n["victim"]!, n["good"]!)
+            let root = victim.city.directory.root.deletingLastPathComponent()
+            let evil = try makeCity("evil", in: root)
+            let other = try makeCity("other", in: root)
+            try Data(victim.card.toml.utf8).write(to: evil.directory.peersDirectory.appendingPathComponent("victim.toml"))
+            for (mode, sentence) in Self.modes {
+                let server = try runPeerScript(["serve", "--mode", mode, "--dir", evil.directory.root.path, "--other-dir", other.directory.root.path])
+                let out = Pipe()
+                server.standardOutput = out
+                server.standardError = FileHandle.nullDevice
+                try server.run()
+                defer {
+                    kill(server.processIdentifier, SIGKILL)
+                    server.waitUntilExit()
+                }
+                let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let port = try #require(Int(portLine), "test peer did not start: \(portLine)")
+                var card = evil.card
+                card.endpoint = "https://127.0.0.1:\(port)"
+                try Data(card.toml.utf8).write(to: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
+                victim.reload()
+                victim.daemon!.sync.syncNow()
+                let entry = try victim.city.publish(practice("while evil is \(mode)"))
+                try await eventually("\(mode): the good peer still gets entries", within: 20) { try good.city.store.contains(entry.id) }
+                try await eventually("\(mode): the failure is recorded as a sentence", within: 20) {
+                    (try victim.city.store.peerStatus(evil.id))?.lastError?.contains(sentence) == true
+                }
+                let status = try #require(try victim.city.store.peerStatus(evil.id))
+                #expect(status.lastError?.contains(sentence) == true, "\(mode): \(status.lastError ?? "")")
+                #expect(victim.logs.contains("sync round failed"))
+            }
+            // Nothing was lost or damaged along the way.
+            #expect(try victim.city.audit().errors.isEmpty)
+            #expect(try victim.heads().digest == good.heads().digest)
+        }
+    }
+
+    /// The disk fills up during a write: a clear sentence, nothing half-written, and
+    /// the store is whole afterwards.
+    @Test func aFullDiskRefusesTheWriteWhole() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let source = try makeCity("source", in: root)
+        let target = try makeCity("target", in: root)
+        let synthetic = SyntheticLog(origins: 2)
+        try synthetic.introduce(to: [source, target])
+        _ = try source.receive(synthetic.entries(from: 0, count: 3_000).map { ($0.body, $0.signature) })
+        let export = root.appendingPathComponent("big.jsonl")
+        try source.exportJSONL { try? $0.appendToFile(export) }
+        _ = try target.publish(practice("before the disk filled"))
+        let before = try target.localHeads()
+        // The child may write files of at most 1 MiB: the import cannot fit.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" import --data-dir \"$1\" \"$2\"", c4csrBinary, target.directory.root.path, export.path]
+        var env = ProcessInfo.processInfo.environment
+        env["C4CSR_CONFIG"] = ""
+        p.environment = env
+        let (status, text) = try output(of: p)
+        #expect(status == 1, "\(text)")
+        #expect(text.contains("nothing was written") && (text.contains("full") || text.contains("size limit")), "\(text)")
+        let after = try City.open(target.directory)
+        #expect(try after.localHeads() == before, "nothing of the import is in")
+        #expect(try after.audit().errors.isEmpty)
+        #expect(try after.store.integrityProblems().isEmpty)
+    }
+
+    /// The data directory's file system is read-only: every command says so in one
+    /// sentence and changes nothing; once writable again the store is whole. (Linux will
+    /// not remount a file system read-only while the daemon holds files open for writing,
+    /// so the read-only state is set between runs: docs/RELIABILITY.md.) Uses a small
+    /// tmpfs: the test needs the right to mount, as root in CI.
+    @Test func aReadOnlyDataDirectoryIsReportedAndLosesNothing() async throws {
+        let mountpoint = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-ro-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountpoint) }
+        func sh(_ command: String) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try sh("mount -t tmpfs -o size=64m c4csr-test '\(mountpoint.path)'") == 0, "mounting a tmpfs needs root (CI runs as root)")
+        defer { _ = try? sh("umount -l '\(mountpoint.path)'") }
+        let dir: String
+        do {
+            let city = try makeCity("served", in: mountpoint)
+            for i in 0..<3 { _ = try city.publish(practice("held \(i)")) }
+            dir = city.directory.root.path
+        }
+        let before = try runBinary(["heads", "--data-dir", dir, "--json"])
+        try #require(try sh("mount -o remount,ro '\(mountpoint.path)'") == 0)
+        for arguments in [["add", "--data-dir", dir, "--title", "T", "--title-en", "T", "--summary", "S", "--summary-en", "S", "--challenge", "C"],
+                          ["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"], ["audit", "--data-dir", dir]] {
+            let r = try runCLI(arguments)
+            #expect(r.status == 1, "\(arguments[0]): \(r)")
+            #expect(r.stderr.contains("not writable") && r.stderr.contains("Read-only file system"), "\(arguments[0]): \(r.stderr)")
+        }
+        try #require(try sh("mount -o remount,rw '\(mountpoint.path)'") == 0)
+        let after = try runBinary(["heads", "--data-dir", dir, "--json"])
+        #expect(after.stdout == before.stdout, "nothing changed")
+        #expect(try runCLI(["audit", "--data-dir", dir]).status == 0)
+    }
+}
+
+/// The built binary with the standard streams captured (bounded to 60 s).
+func runCLI(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: c4csrBinary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["C4CSR_CONFIG"] = ""
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(60)
+    while p.isRunning, Date() < deadline { usleep(10_000) }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+extension String {
+    func appendToFile(_ url: URL) throws {
+        if let h = try? FileHandle(forWritingTo: url) {
+            h.seekToEndOfFile()
+            h.write(Data(utf8))
+            try h.close()
+        } else {
+            try write(to: url, atomically: false, encoding: .utf8)
+        }
+    }
+}
