@@ -1,0 +1,33 @@
+import C4CSRCore
+
+/// A peer card (or any TOML c4csr reads) must parse or be refused with an error naming
+/// a line, never crash; a card that parses writes back to TOML that parses to itself.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
+    _ = try? TOMLParser.parse(bytes)
+    guard let text = String(validating: bytes, as: UTF8.self) else { return 0 }
+    if let card = try? PeerCard.parse(text) {
+        let again = try? PeerCard.parse(card.toml)
+        precondition(again == card, "a card does not survive its own TOML")
+    }
+    return 0
+}
+
+// SwiftPM links an executable's entry point as `<Module>_main`: run libFuzzer's
+// driver from there (it would otherwise bring its own `main`).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzCard_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+        guard let data else { return 0 }
+        return check(UnsafeRawPointer(data), size)
+    }
+}
