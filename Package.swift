@@ -88,7 +88,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands"]),
+        // The daemon's malloc arena limit, set by a load-time constructor (docs/PERFORMANCE.md).
+        .target(name: "CMemoryPolicy"),
+        .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands", "CMemoryPolicy"]),
         // The in-process measurements of scripts/bench.sh (ceilings, no-op rounds).
         .executableTarget(
             name: "c4csr-bench",
@@ -119,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "C4CSRSyncTests",
             dependencies: [
-                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "c4csr",
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "c4csr", "CMemoryPolicy",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -70,3 +70,10 @@ func jsonObject(_ text: String) throws -> [String: Any] {
 func jsonArray(_ text: String) throws -> [[String: Any]] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
 }
+
+/// A test's time limit in minutes: `minutes` for the bounded run in CI, or the value of
+/// C4CSR_TIME_LIMIT_MINUTES for the long runs (thousands of seeds, hundreds of kills),
+/// which would otherwise be stopped by the CI-sized limit.
+func timeLimitMinutes(_ minutes: Int) -> Int {
+    ProcessInfo.processInfo.environment["C4CSR_TIME_LIMIT_MINUTES"].flatMap(Int.init).map { max($0, minutes) } ?? minutes
+}

@@ -10,7 +10,7 @@ import Testing
 /// every batch the daemon acknowledged, and no batch in part.
 ///
 ///     C4CSR_CRASH_CYCLES=300 swift test --filter CrashSuite      # the long run
-@Suite(.serialized, .timeLimit(.minutes(30)))
+@Suite(.serialized, .timeLimit(.minutes(timeLimitMinutes(30))))
 struct CrashSuiteTests {
     @Test func killedDaemonLosesNothingAcknowledged() async throws {
         let cycles = Int(ProcessInfo.processInfo.environment["C4CSR_CRASH_CYCLES"] ?? "12") ?? 12

@@ -14,7 +14,7 @@ import Testing
 ///     C4CSR_SIM_SEED=42 swift test --filter Simulation                          # replay one seed
 ///
 /// scripts/simulate.sh runs the long version.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .timeLimit(.minutes(timeLimitMinutes(10))))
 struct SimulationTests {
     static var seeds: [UInt64] {
         let env = ProcessInfo.processInfo.environment

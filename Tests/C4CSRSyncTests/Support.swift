@@ -225,3 +225,10 @@ func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8])
     p.waitUntilExit()
     return (p.terminationStatus, Array(try Data(contentsOf: out)))
 }
+
+/// A test's time limit in minutes: `minutes` for the bounded run in CI, or the value of
+/// C4CSR_TIME_LIMIT_MINUTES for the long runs (thousands of seeds, hundreds of kills),
+/// which would otherwise be stopped by the CI-sized limit.
+func timeLimitMinutes(_ minutes: Int) -> Int {
+    ProcessInfo.processInfo.environment["C4CSR_TIME_LIMIT_MINUTES"].flatMap(Int.init).map { max($0, minutes) } ?? minutes
+}
