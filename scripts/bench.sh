@@ -52,6 +52,7 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 entries_of() { "$BIN" heads --data-dir "$1" --json | json '["entries"]'; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }  # user + system seconds
 
 # A city in $WORK/NAME with the synthetic origins' cards, from an export of N entries.
 logfile() {  # N → path of a generated export of N entries from 10 origins
@@ -114,9 +115,10 @@ initial_sync() {  # SOURCE-CITY N
   t1=$(now)
   peak_b=$(hwm_kb "$b")
   local peak_a; peak_a=$(hwm_kb "$a")
+  local cpu_b cpu_a; cpu_b=$(cpu_s "$b"); cpu_a=$(cpu_s "$a")
   sleep 3
   local idle_b; idle_b=$(rss_kb "$b")
-  record "{\"measure\":\"initial_sync\",\"entries\":$n,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))"),\"receiver_peak_rss_kb\":$peak_b,\"sender_peak_rss_kb\":$peak_a,\"sender_rss_before_kb\":$base_a,\"receiver_idle_rss_after_kb\":$idle_b}"
+  record "{\"measure\":\"initial_sync\",\"entries\":$n,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))"),\"receiver_peak_rss_kb\":$peak_b,\"sender_peak_rss_kb\":$peak_a,\"sender_rss_before_kb\":$base_a,\"receiver_idle_rss_after_kb\":$idle_b,\"receiver_cpu_s\":$cpu_b,\"sender_cpu_s\":$cpu_a}"
   stop "$b"
   # Bytes on the wire per entry: the same catch-up by `c4csr sync` (which counts them).
   mkcity gamma 17713
@@ -187,7 +189,8 @@ print(f"| libcurl HTTPS, {c['body_megabytes']} MiB bodies, one connection | {c['
 for r in find(measure="initial_sync"):
     rate = r["entries"] / r["seconds"]
     print(f"| initial sync, {r['entries']:,} entries | {rate:,.0f} entries/s ({r['seconds']:.1f} s) | {ceiling:,.0f}/s verify | {rate / ceiling:.0%} (target 50%) |")
-    print(f"| daemon memory during initial sync, {r['entries']:,} entries | receiver peak {r['receiver_peak_rss_kb']/1024:.0f} MB, sender peak {r['sender_peak_rss_kb']/1024:.0f} MB | 100 MB | {max(r['receiver_peak_rss_kb'], r['sender_peak_rss_kb'])/1024/100:.0%} |")
+    print(f"| CPU time of the catch-up, {r['entries']:,} entries | receiver {r['receiver_cpu_s']:.1f} s ({r['receiver_cpu_s'] / r['entries'] * 1e6:.0f} µs/entry), sender {r['sender_cpu_s']:.1f} s | {1e6 / v['per_second_one_core']:.0f} µs/entry to verify | {(1e6 / v['per_second_one_core']) / (r['receiver_cpu_s'] / r['entries'] * 1e6):.0%} of it is verifying |")
+    print(f"| daemon memory during initial sync, {r['entries']:,} entries | receiver peak {r['receiver_peak_rss_kb']/1024:.0f} MB (idle after: {r['receiver_idle_rss_after_kb']/1024:.0f} MB), sender peak {r['sender_peak_rss_kb']/1024:.0f} MB | 100 MB | {max(r['receiver_peak_rss_kb'], r['sender_peak_rss_kb'])/1024/100:.0%} |")
 for r in find(measure="initial_sync_bytes"):
     print(f"| bytes on the wire per entry, {r['entries']:,}-entry catch-up | {(r['bytes_received'] + r['bytes_sent']) / r['entries']:,.0f} B ({r['requests']} requests) | — | — |")
 for r in find(measure="idle_rss"):
