@@ -58,6 +58,7 @@ struct HostileTests {
             #expect(Set(audit.errors.map(\.code)) == ["fork"], "\(audit.errors)")
             #expect(try victim.store.integrityProblems().isEmpty)
             #expect(serve.log().contains("refused entries pushed by peer"))
+            print("hostile peer: \(summary["tried"]?.intValue ?? 0) hostile inputs and checks tried, \(summary["failed"]?.arrayValue?.count ?? -1) failed; \(audit.checked) entries stored (the valid one and its fork)")
         }
     }
 }

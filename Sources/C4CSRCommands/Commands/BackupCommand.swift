@@ -29,7 +29,7 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await Console.run {
+        try Console.run {
             let city = try global.openCity()
             let showProgress = Console.stderrIsTerminal && !output.json
             let summary = try city.store.backup(to: file) { done, total in

@@ -33,7 +33,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await Console.run {
+        try Console.run {
             let file = try global.configFile()
             let dataDir = try global.dataDirectory
             let city = try City.open(dataDir, extraPeerDirectories: try global.extraPeerDirectories)

@@ -218,7 +218,7 @@ final class DemoRunner: @unchecked Sendable {
         env["C4CSR_CONFIG"] = ""  // the demo's daemons ignore any system configuration
         p.environment = env
         let log = city.directory.root.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: log)
         p.standardOutput = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
