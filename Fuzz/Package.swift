@@ -14,8 +14,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "c4csr", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzEntry", dependencies: [.product(name: "C4CSRCore", package: "c4csr")]),
-        .executableTarget(name: "FuzzCard", dependencies: [.product(name: "C4CSRCore", package: "c4csr")]),
-        .executableTarget(name: "FuzzSync", dependencies: [.product(name: "C4CSRCore", package: "c4csr")]),
-    ]
+        // libFuzzer's driver behind each target's entry point.
+        .target(name: "FuzzDriver"),
+    ] + ["FuzzEntry", "FuzzCard", "FuzzSync"].map {
+        .executableTarget(name: $0, dependencies: ["FuzzDriver", .product(name: "C4CSRCore", package: "c4csr")])
+    }
 )

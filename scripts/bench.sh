@@ -75,6 +75,15 @@ serve() {  # NAME [args…]: starts a daemon, waits until it listens; its pid in
   for _ in $(seq 1 200); do [ -s "$WORK/$name/serve.json" ] && break; sleep 0.05; done
 }
 stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+timed() {  # MEASURE N COMMAND…: runs the command, records its wall time for N entries
+  local measure=$1 n=$2; shift 2
+  local t0 t1; t0=$(now); "$@" >/dev/null; t1=$(now)
+  record "{\"measure\":\"$measure\",\"entries\":$n,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+}
+import_and_audit() {  # CITY N LOGFILE: an empty city imports the export, then audits it
+  timed import "$2" "$BIN" import "$3" --data-dir "$WORK/$1"
+  timed audit "$2" "$BIN" audit --data-dir "$WORK/$1"
+}
 
 # --- 1. Ceilings ----------------------------------------------------------------
 echo "bench: ceilings" >&2
@@ -84,10 +93,7 @@ VERIFY_ALL=$(grep '"ed25519_verify"' "$RESULTS" | json '["per_second_all_cores"]
 # --- 2. Import of a 100,000-entry export, audit, search, add --------------------
 L100K=$(logfile 100000)
 mkcity alpha 17711
-t0=$(now); "$BIN" import "$L100K" --data-dir "$WORK/alpha" >/dev/null; t1=$(now)
-record "{\"measure\":\"import\",\"entries\":100000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
-t0=$(now); "$BIN" audit --data-dir "$WORK/alpha" >/dev/null; t1=$(now)
-record "{\"measure\":\"audit\",\"entries\":100000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+import_and_audit alpha 100000 "$L100K"
 hyperfine -N --warmup 2 --runs 20 --export-json "$WORK/search.json" "$BIN search --data-dir $WORK/alpha --limit 20 kopiena zaļā" >&2
 record "{\"measure\":\"search\",\"practices\":100000,\"mean_ms\":$(json '["results"][0]["mean"]*1000' < "$WORK/search.json")}"
 cp -r "$WORK/alpha" "$WORK/adder"
@@ -156,10 +162,7 @@ if [ "$QUICK" = 0 ]; then
   echo "bench: 1,000,000 entries (several minutes)" >&2
   L1M=$(logfile 1000000)
   mkcity omega 17716
-  t0=$(now); "$BIN" import "$L1M" --data-dir "$WORK/omega" >/dev/null; t1=$(now)
-  record "{\"measure\":\"import\",\"entries\":1000000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
-  t0=$(now); "$BIN" audit --data-dir "$WORK/omega" >/dev/null; t1=$(now)
-  record "{\"measure\":\"audit\",\"entries\":1000000,\"seconds\":$(python3 -c "print(round($t1 - $t0, 3))")}"
+  import_and_audit omega 1000000 "$L1M"
   initial_sync omega 1000000
 fi
 

@@ -21,12 +21,14 @@ for target in entry card sync; do
   mkdir -p "$WORK/corpus-$target"
   cp -n Fuzz/Corpus/$target/* "$WORK/corpus-$target/" 2>/dev/null || true
   echo "fuzz: $target for $SECONDS_EACH s" >&2
+  ok=true
   if ! "$bin" "$WORK/corpus-$target" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=70000 \
       -artifact_prefix="$WORK/crash-$target-" > "$WORK/$target.log" 2>&1; then
     status=1
+    ok=false
     echo "fuzz: $target FOUND A CRASH; input in $WORK/crash-$target-*" >&2
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/$target.log" | tail -1)
-  echo "{\"target\":\"$target\",\"seconds\":$SECONDS_EACH,\"executions\":${runs:-0},\"corpus\":$(ls "$WORK/corpus-$target" | wc -l),\"ok\":$([ $status = 0 ] && echo true || echo false)}"
+  echo "{\"target\":\"$target\",\"seconds\":$SECONDS_EACH,\"executions\":${runs:-0},\"corpus\":$(ls "$WORK/corpus-$target" | wc -l),\"ok\":$ok}"
 done
 exit $status

@@ -186,10 +186,7 @@ public final class LogStore: Sendable {
         try read { db in
             let heads = try Self.heads(db)
             let forks = try Self.forks(db)
-            // Rows are never deleted and positions are assigned max + 1, so the highest
-            // position is the count, read in O(1) (count(*) would scan the log).
-            let count = try Int.fetchOne(db, sql: "SELECT max(position) FROM entry") ?? 0
-            return LogSummary(heads: heads, forks: forks, digest: NetworkDigest(heads: heads, forks: forks), entries: count)
+            return LogSummary(heads: heads, forks: forks, digest: NetworkDigest(heads: heads, forks: forks), entries: try Self.count(db))
         }
     }
 
@@ -227,9 +224,11 @@ public final class LogStore: Sendable {
     }
 
     /// The number of entries in the log.
+    public func count() throws -> Int { try read { db in try Self.count(db) } }
+
     /// O(1): rows are never deleted and positions are assigned max + 1, so the highest
     /// position is the count (count(*) would scan the log).
-    public func count() throws -> Int { try read { db in try Int.fetchOne(db, sql: "SELECT max(position) FROM entry") ?? 0 } }
+    static func count(_ db: Database) throws -> Int { try Int.fetchOne(db, sql: "SELECT max(position) FROM entry") ?? 0 }
 
     /// Streams every stored row in arrival order (a causal order), in chunks, without
     /// decoding: what `audit` and `export` need. Memory stays bounded by `chunk`.

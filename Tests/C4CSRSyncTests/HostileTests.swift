@@ -8,7 +8,7 @@ import Testing
 
 /// A test peer written in Python from docs/PROTOCOL.md (scripts/test_peer.py), so that
 /// what it sends does not come from our own encoder.
-func runPeerScript(_ arguments: [String], background: Bool = false) throws -> Process {
+func runPeerScript(_ arguments: [String]) throws -> Process {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -183,35 +183,15 @@ struct FaultTests {
         try #require(try sh("mount -o remount,ro '\(mountpoint.path)'") == 0)
         for arguments in [["add", "--data-dir", dir, "--title", "T", "--title-en", "T", "--summary", "S", "--summary-en", "S", "--challenge", "C"],
                           ["serve", "--data-dir", dir, "--listen", "127.0.0.1:0"], ["audit", "--data-dir", dir]] {
-            let r = try runCLI(arguments)
-            #expect(r.status == 1, "\(arguments[0]): \(r)")
+            let r = try runBinary(arguments)
+            #expect(r.status == 1, "\(arguments[0]): exit \(r.status), \(r.stderr)")
             #expect(r.stderr.contains("not writable") && r.stderr.contains("Read-only file system"), "\(arguments[0]): \(r.stderr)")
         }
         try #require(try sh("mount -o remount,rw '\(mountpoint.path)'") == 0)
         let after = try runBinary(["heads", "--data-dir", dir, "--json"])
         #expect(after.stdout == before.stdout, "nothing changed")
-        #expect(try runCLI(["audit", "--data-dir", dir]).status == 0)
+        #expect(try runBinary(["audit", "--data-dir", dir]).status == 0)
     }
-}
-
-/// The built binary with the standard streams captured (bounded to 60 s).
-func runCLI(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: c4csrBinary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["C4CSR_CONFIG"] = ""
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    let deadline = Date().addingTimeInterval(60)
-    while p.isRunning, Date() < deadline { usleep(10_000) }
-    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
 extension String {

@@ -78,7 +78,6 @@ final class Simulation: @unchecked Sendable {
     var group: [Int]  // partition: nodes talk only within their group
     var inFlight: [(to: Int, entries: [SignedEntry], at: Int)] = []
     var step = 0
-    var clock: Int64 = 1_764_061_200_000
     var stats = SimStats()
     var faultsOn = true
 

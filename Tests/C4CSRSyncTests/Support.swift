@@ -206,10 +206,15 @@ let c4csrBinary: String = {
 }()
 
 /// Runs the binary and returns its standard output (bounded to 60 s).
-func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8]) {
+func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-out-\(UUID().uuidString)")
+    let err = out.appendingPathExtension("err")
     FileManager.default.createFile(atPath: out.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: out) }
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: c4csrBinary)
     p.arguments = arguments
@@ -217,13 +222,13 @@ func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8])
     env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
     p.environment = env
     p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = FileHandle.nullDevice
+    p.standardError = try FileHandle(forWritingTo: err)
     try p.run()
     let deadline = Date().addingTimeInterval(60)
     while p.isRunning && Date() < deadline { usleep(10_000) }
     if p.isRunning { kill(p.processIdentifier, SIGKILL) }
     p.waitUntilExit()
-    return (p.terminationStatus, Array(try Data(contentsOf: out)))
+    return (p.terminationStatus, Array(try Data(contentsOf: out)), String(decoding: try Data(contentsOf: err), as: UTF8.self))
 }
 
 /// A test's time limit in minutes: `minutes` for the bounded run in CI, or the value of

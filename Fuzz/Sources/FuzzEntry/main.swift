@@ -1,4 +1,5 @@
 import C4CSRCore
+import FuzzDriver
 
 /// An entry body from anywhere must decode or be refused with an error, never crash;
 /// and when the JSON parses, the one-pass canonical check must agree with the
@@ -17,20 +18,7 @@ public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as `<Module>_main`: run libFuzzer's
-// driver from there (it would otherwise bring its own `main`).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzEntry_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return check(UnsafeRawPointer(data), size)
-    }
+    runFuzzer(argc, argv, check)
 }

@@ -148,8 +148,8 @@ final class DemoRunner: @unchecked Sendable {
         say("Propagation: how long from an officer's add until all ten cities hold the entry?")
         var worst = [Double]()
         for n in 0..<samples {
-            let city = cities[(n * 3 + 4) % cities.count]
-            let local = DemoData.cities[(n * 3 + 4) % cities.count]
+            let i = (n * 3 + 4) % cities.count  // rotate through the cities
+            let (city, local) = (cities[i], DemoData.cities[i])
             let t0 = Date()
             let extra = try city.publish(DemoData.practice(
                 local.language, "\(local.practices[0].title.local) \(n + 2)", "\(local.practices[0].title.en) \(n + 2)",
