@@ -4,7 +4,8 @@
 // eight per core) and keeps freed memory in each. `c4csr serve` runs event loops, a
 // blocking pool and verification workers; each arena they make keeps a few megabytes
 // after a catch-up. One arena takes a 100,000-entry catch-up's peak resident memory
-// from 108 MB to 89 MB. It must be set before the first other thread allocates: the
+// from 101-108 MB to 87-89 MB, for about 13 % more wall time (the threads wait on the
+// arena's lock; docs/PERFORMANCE.md). It must be set before the first other thread allocates: the
 // arenas made before the limit stay, and Swift's async entry point already runs on a
 // worker thread, so this is a load-time constructor rather than Swift code.
 #define _GNU_SOURCE
