@@ -18,9 +18,10 @@ public final class LogStore: Sendable {
     private let now: @Sendable () -> Int64
     public let path: String
 
-    /// Tests only: sees every SQL statement of stores opened while it is set (to check
-    /// that hot paths never scan the log).
-    static let statementObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// Tests only: per store file path, a closure that sees every SQL statement of the
+    /// stores opened on that path (to check that hot paths never scan the log). Keyed by
+    /// path, so that tests running in parallel never see each other's statements.
+    static let statementObservers = Mutex<[String: @Sendable (String) -> Void]>([:])
 
     /// How long a write waits for another process's transaction before failing.
     public static let busyTimeout: TimeInterval = 15
@@ -33,7 +34,7 @@ public final class LogStore: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(LogStore.busyTimeout)
         config.label = "c4csr"
-        let observer = LogStore.statementObserver.withLock { $0 }
+        let observer = LogStore.statementObservers.withLock { $0[path] }
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             if let observer { db.trace(options: .statement) { observer("\($0)") } }

@@ -15,8 +15,12 @@ import Testing
     @Test func hotPathsNeverScanTheLog() throws {
         try withTemporaryDirectory { root in
             let seen = Mutex<[String]>([])
-            LogStore.statementObserver.withLock { $0 = { sql in seen.withLock { $0.append(sql) } } }
-            defer { LogStore.statementObserver.withLock { $0 = nil } }
+            // Only the stores of this test are observed: other tests run in parallel.
+            let paths = ["sofia", "milano"].map { DataDirectory(root.appendingPathComponent($0).path).storeFile.path }
+            LogStore.statementObservers.withLock { o in
+                for p in paths { o[p] = { sql in seen.withLock { $0.append(sql) } } }
+            }
+            defer { LogStore.statementObservers.withLock { o in for p in paths { o[p] = nil } } }
             let a = try makeCity("sofia", in: root)
             let b = try makeCity("milano", in: root, peers: [a])
             for i in 0..<30 { _ = try a.publish(practice("p\(i)")) }
