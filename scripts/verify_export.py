@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
 KINDS = {"publish", "revise", "retract", "adopt"}
+MAX_CLOCK_COMPONENTS = 256  # section 11
 
 
 def no_duplicates(pairs):
@@ -110,9 +111,18 @@ def main():
                         raise ValueError("its predecessor is not earlier in the file")
                     if any(before[prev].get(c, 0) > clock.get(c, 0) for c in before[prev]):
                         raise ValueError("its clock does not cover its predecessor's")
+                if len(clock) > MAX_CLOCK_COMPONENTS:
+                    raise ValueError(f"its clock has {len(clock)} components; the limit is {MAX_CLOCK_COMPONENTS}")
                 for city, k in clock.items():
-                    if city != origin and top.get(city, 0) < k:
+                    if city == origin:
+                        continue
+                    # Section 4, rule 3: an entry at (city, k) earlier in the file whose own
+                    # clock this clock covers (so the whole causal past precedes this line).
+                    there = positions.get((city, k), {})
+                    if not there:
                         raise ValueError(f"its clock depends on {city}#{k}, which is not earlier in the file")
+                    if not any(all(c.get(x, 0) <= clock.get(x, 0) for x in c) for c in there.values()):
+                        raise ValueError(f"its clock names {city}#{k} but does not cover that entry's clock")
                 key = (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))
                 if last_key is not None and key <= last_key:
                     raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")

@@ -186,6 +186,9 @@ struct AuditIndex: LogIndex {
     func contains(_ id: EntryID) -> Bool { false }  // duplicates are caught by the store's UNIQUE id
 
     mutating func add(_ e: Entry) {
+        // A stored entry beyond a gap (a damaged store) is reported by the caller; the
+        // chain never grows by more than one position, whatever its seq says.
+        guard e.seq <= maxSeq(of: e.origin) + 1 else { return }
         var chain = chains[e.origin] ?? []
         chains[e.origin] = nil  // keep the array uniquely referenced while it grows
         while chain.count < e.seq { chain.append([]) }

@@ -18,9 +18,9 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
 public struct Entry: Sendable, Hashable, CustomStringConvertible {
     public static let format = "c4csr/1"
     /// The largest body accepted (bytes).
-    public static let maxBodyBytes = 64 * 1024
+    public static let maxBodyBytes = ProtocolLimits.maxBodyBytes
     /// The deepest JSON nesting accepted in a body.
-    public static let maxBodyDepth = 12
+    public static let maxBodyDepth = ProtocolLimits.maxBodyDepth
 
     public let id: EntryID
     public let body: [UInt8]
@@ -88,6 +88,9 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
             throw .malformed("prev must be null or a string")
         }
         guard case .object(let clockObject) = o["clock"]! else { throw .malformed("clock must be an object") }
+        guard clockObject.count <= ProtocolLimits.maxClockComponents else {
+            throw .outOfRange("clock has \(clockObject.count) components; the limit is \(ProtocolLimits.maxClockComponents)")
+        }
         var components = [CityID: Int64]()
         for (k, v) in clockObject {
             guard let city = CityID(k) else { throw .malformed("clock key \"\(k)\" is not a city id") }
@@ -160,6 +163,7 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case malformed = "entry_malformed"
         case notCanonical = "entry_not_canonical"
         case unsupportedFormat = "entry_unsupported_format"
+        case outOfRange = "entry_out_of_range"
         case unknownOrigin = "entry_unknown_origin"
         case badSignature = "entry_bad_signature"
     }
@@ -174,6 +178,8 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         EntryError(code: .tooLarge, message: "entry body is \(n) bytes; the limit is \(Entry.maxBodyBytes)")
     }
     public static func malformed(_ why: String) -> EntryError { EntryError(code: .malformed, message: "malformed entry: \(why)") }
+    /// A value beyond a bound of `ProtocolLimits`.
+    public static func outOfRange(_ why: String) -> EntryError { EntryError(code: .outOfRange, message: "entry out of range: \(why)") }
     public static var notCanonical: EntryError {
         EntryError(code: .notCanonical, message: "entry body is not in canonical JSON form (docs/PROTOCOL.md §2)")
     }

@@ -26,12 +26,16 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
     case missingDependency(origin: CityID, seq: Int64)
     /// Invalid: its clock does not cover its own predecessor's clock.
     case clockRegressed(prev: EntryID)
+    /// Its clock names (origin, seq), but no entry held there has a clock this one
+    /// covers: it claims an entry without that entry's own causal past. Invalid unless
+    /// another entry at that position (a fork) arrives whose past it does cover.
+    case dependencyNotCovered(origin: CityID, seq: Int64)
 
     /// `true` when the entry may become acceptable once its causal past arrives.
     public var isNotReady: Bool {
         switch self {
         case .missingPredecessor, .missingDependency: true
-        case .clockRegressed: false
+        case .clockRegressed, .dependencyNotCovered: false
         }
     }
 
@@ -40,6 +44,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .missingPredecessor: "missing_predecessor"
         case .missingDependency: "missing_dependency"
         case .clockRegressed: "clock_regressed"
+        case .dependencyNotCovered: "dependency_not_covered"
         }
     }
 
@@ -48,6 +53,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .missingPredecessor(let o, let s): "its predecessor \(o)#\(s) is not in the log"
         case .missingDependency(let o, let s): "its vector clock depends on \(o)#\(s), which is not in the log"
         case .clockRegressed(let p): "its vector clock does not cover that of its predecessor \(p.short)"
+        case .dependencyNotCovered(let o, let s): "its vector clock names \(o)#\(s) but does not cover that entry's own clock (its causal past)"
         }
     }
 }
@@ -104,6 +110,7 @@ public enum MergePlanner {
                 plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
                 continue
             }
+            var predecessorClock: VectorClock?
             if let prev = entry.prev {
                 guard let p = try held(entry.origin, entry.seq - 1).first(where: { $0.id == prev }) else {
                     plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
@@ -113,15 +120,9 @@ public enum MergePlanner {
                     plan.refused.append((entry, .clockRegressed(prev: prev)))
                     continue
                 }
+                predecessorClock = p.clock
             }
-            var missing: MergeRejection?
-            for (city, n) in entry.clock.components where city != entry.origin {
-                if try max(city) < n {
-                    missing = .missingDependency(origin: city, seq: n)
-                    break
-                }
-            }
-            if let missing {
+            if let missing = try uncovered(entry, predecessorClock: predecessorClock, max: max, held: held) {
                 plan.refused.append((entry, missing))
                 continue
             }
@@ -133,6 +134,25 @@ public enum MergePlanner {
             plan.accepted.append(entry)
         }
         return plan
+    }
+
+    /// Rule 3 of §4: for every other city c in the clock, the log holds an entry at
+    /// (c, clock[c]) whose own clock is covered by this one — so the entry's whole causal
+    /// past is held, not only the positions it names. A component equal to the
+    /// predecessor's was already checked when the predecessor was accepted (its clock is
+    /// covered by this one), so only the components that grew are looked up.
+    private static func uncovered(
+        _ entry: Entry, predecessorClock: VectorClock?,
+        max: (CityID) throws -> Int64, held: (CityID, Int64) throws -> [LogPosition]
+    ) throws -> MergeRejection? {
+        for (city, n) in entry.clock.components where city != entry.origin && predecessorClock?[city] != n {
+            if try max(city) < n { return .missingDependency(origin: city, seq: n) }
+            let there = try held(city, n)
+            if !there.contains(where: { $0.clock.isDominated(by: entry.clock) }) {
+                return .dependencyNotCovered(origin: city, seq: n)
+            }
+        }
+        return nil
     }
 
     private struct PositionKey: Hashable {

@@ -13,8 +13,10 @@ public struct VectorClock: Hashable, Sendable, CustomStringConvertible {
         set { components[city] = newValue == 0 ? nil : newValue }
     }
 
-    /// The sum of all components: the first key of the merged order.
-    public var sum: Int64 { components.values.reduce(0, +) }
+    /// The sum of all components: the first key of the merged order. Saturating, so
+    /// that no clock can trap it; a decoded entry's clock is bounded
+    /// (`ProtocolLimits.maxClockComponents`) so that its sum never reaches the bound.
+    public var sum: Int64 { components.values.reduce(0) { $0.addingSaturating($1) } }
 
     /// `self ≤ other` componentwise.
     public func isDominated(by other: VectorClock) -> Bool {

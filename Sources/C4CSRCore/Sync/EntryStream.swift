@@ -30,7 +30,7 @@ public enum EntryStream {
     public static let magic: [UInt8] = Array("C4S1".utf8)
     public static let headerSize = 9
     /// The most entries one stream may hold, whatever the sender's page size.
-    public static let maxEntries = 50_000
+    public static let maxEntries = ProtocolLimits.maxStreamEntries
 
     /// Encodes a page. - Parameter more: the sender has more entries for the same request.
     public static func encode(_ entries: [SignedEntry], more: Bool) -> [UInt8] {

@@ -6,9 +6,9 @@ public enum SyncAPI {
     /// The version of the HTTP API; the path prefix is `/v1`.
     public static let version = "c4csr-sync/1"
     /// Most heads a message may carry (one per origin, more only after forks).
-    public static let maxHeads = 10_000
+    public static let maxHeads = ProtocolLimits.maxHeads
     /// Most ids one `entries` request may name.
-    public static let maxIDs = 1_000
+    public static let maxIDs = ProtocolLimits.maxIDs
 
     static func parse(_ bytes: [UInt8], what: String) throws(SyncProtocolError) -> [String: JSONValue] {
         let value: JSONValue

@@ -14,17 +14,17 @@ public struct HeadsComparison: Sendable, Hashable {
     public init(local: PeerHeads, remote: PeerHeads) {
         let lv = local.vector, rv = remote.vector
         var weLack: Int64 = 0, theyLack: Int64 = 0
-        for (o, n) in rv.components where n > lv[o] { weLack += n - lv[o] }
-        for (o, n) in lv.components where n > rv[o] { theyLack += n - rv[o] }
+        // Saturating: a peer's heads may name up to `maxHeads` origins at 2⁵³ − 1.
+        for (o, n) in rv.components where n > lv[o] { weLack = weLack.addingSaturating(n - lv[o]) }
+        for (o, n) in lv.components where n > rv[o] { theyLack = theyLack.addingSaturating(n - rv[o]) }
         self.weLack = weLack
         self.theyLack = theyLack
         digestsAgree = local.digest == remote.digest
+        // Grouped once: linear in the number of heads, however many a peer sends.
+        let mine = Dictionary(grouping: local.heads, by: \.origin).mapValues { Set($0.map(\.id)) }
+        let theirs = Dictionary(grouping: remote.heads, by: \.origin).mapValues { Set($0.map(\.id)) }
         var divergent = [CityID]()
-        for (o, n) in lv.components where rv[o] == n {
-            let mine = Set(local.heads.filter { $0.origin == o }.map(\.id))
-            let theirs = Set(remote.heads.filter { $0.origin == o }.map(\.id))
-            if mine != theirs { divergent.append(o) }
-        }
+        for (o, n) in lv.components where rv[o] == n && mine[o] != theirs[o] { divergent.append(o) }
         self.divergent = divergent.sorted()
     }
 
