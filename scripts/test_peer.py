@@ -161,6 +161,13 @@ def attack(args):
     b = canonical({"clock": {city: 1}, "format": "c4csr/1", "kind": "publish", "origin": city, "payload": PRACTICE,
                    "prev": None, "seq": 1, "time": 0}).replace(b',"format"', b', "format"')
     refused("not canonical (whitespace)", [(b, key.sign(b))], "entry_not_canonical")
+    # Arithmetic a member controls: a clock of 1,100 components near 2^53 (the sort of the
+    # merged order overflowed on it) is out of range; 255 components wait for cities
+    # this node has no card for, and nothing traps.
+    huge_clock = {city: 1, **{f"c{i}": 2**53 - 1 for i in range(1100)}}
+    refused("clock with 1,100 components near 2^53", [entry(key, city, 1, None, huge_clock)], "entry_out_of_range")
+    wide_clock = {city: 1, **{f"c{i}": 2**53 - 1 for i in range(255)}}
+    refused("clock naming 255 unknown cities at 2^53-1", [entry(key, city, 1, None, wide_clock)], "missing_dependency")
     deep = {"fields": PRACTICE["fields"]}
     node = deep
     for _ in range(200):
@@ -180,6 +187,14 @@ def attack(args):
     expect("pull with deeply nested JSON", status == 400, f"HTTP {status}")
     status, payload = client.request("POST", "/v1/entries", b'{"ids":["' + b"zz" * 32 + b'"]}')
     expect("entries with a bad id", status == 400, f"HTTP {status}")
+    for method, path, want, code in [("GET", "/v1/nothing", 404, "not_found"), ("GET", "/v2/heads", 400, "unsupported_version"),
+                                     ("DELETE", "/v1/heads", 405, "method_not_allowed")]:
+        status, payload = client.request(method, path)
+        try:
+            got = json.loads(payload)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            got = None
+        expect(f"{method} {path} is a JSON {want}", status == want and got == code, f"HTTP {status} {payload}")
 
     after_bad = client.heads()
     expect("nothing of the above was stored", after_bad["digest"] == before["digest"], f"{before['digest']} -> {after_bad['digest']}")
@@ -261,6 +276,24 @@ def serve(args):
             elif args.mode == "http500":
                 body = b'{"error":{"code":"internal","message":"the test peer is broken"}}'
                 s.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            elif args.mode in ("hugeheads", "hugeclock"):
+                # What a hostile member answers: 10,000 heads at 2^53 - 1 (the heads
+                # comparison overflowed on it), or a pulled entry whose clock has 1,100
+                # components near 2^53 (the merged order overflowed on it).
+                path = data.split(b" ", 2)[1]
+                if path == b"/v1/heads" and args.mode == "hugeheads":
+                    body = canonical({"city": me["city"], "digest": "1" * 64, "entries": 2**53 - 1, "forks": 0,
+                                      "format": "c4csr-sync/1",
+                                      "heads": [[f"c{i}", 2**53 - 1, "ab" * 32] for i in range(10000)]})
+                elif path == b"/v1/heads":
+                    body = canonical({"city": me["city"], "digest": "1" * 64, "entries": 1, "forks": 0,
+                                      "format": "c4csr-sync/1", "heads": [[me["city"], 1, "ab" * 32]]})
+                elif path == b"/v1/pull" and args.mode == "hugeclock":
+                    clock = {me["city"]: 1, **{f"c{i}": 2**53 - 1 for i in range(1100)}}
+                    body = stream([entry(signing_key(args.dir), me["city"], 1, None, clock)])
+                else:
+                    body = stream([])
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
             elif args.mode == "garbage":
                 body = b"<html>not c4csr</html>"
                 s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
@@ -284,7 +317,7 @@ def main():
     a.add_argument("--dir", required=True, help="the attacking city's data directory (its card is known to the target)")
     a.add_argument("--stranger", help="data directory of a city the target does not know")
     s = sub.add_parser("serve")
-    s.add_argument("--mode", required=True, choices=["close", "slow", "truncated", "oversized", "http500", "garbage", "wrongcert"])
+    s.add_argument("--mode", required=True, choices=["close", "slow", "truncated", "oversized", "http500", "garbage", "wrongcert", "hugeheads", "hugeclock"])
     s.add_argument("--dir", required=True)
     s.add_argument("--other-dir")
     s.add_argument("--port", type=int, default=0)

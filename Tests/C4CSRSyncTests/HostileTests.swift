@@ -123,6 +123,61 @@ struct FaultTests {
         }
     }
 
+    /// A hostile member's answers: 10,000 heads at 2⁵³ − 1, and a pulled entry whose clock
+    /// has 1,100 components near 2⁵³ (each crashed the daemon, `status --probe` and
+    /// `audit --peers` before the bounds). The daemon (this process) stays up, stores
+    /// nothing of it, and `status` names the refusal; the CLI exits without a trap.
+    @Test func hostileAnswersNeitherCrashNorPoison() async throws {
+        try await withNetwork(["victim", "good"], edges: [("victim", "good")], interval: 0.5, configure: { c in
+            c.connectTimeoutMS = 1_000
+            c.requestTimeoutMS = 5_000
+            c.backoffBaseMS = 100
+            c.backoffCapMS = 300
+            c.only = nil
+        }) { n in
+            let victim = n["victim"]!
+            let root = victim.city.directory.root.deletingLastPathComponent()
+            let evil = try makeCity("evil", in: root)
+            try Data(victim.card.toml.utf8).write(to: evil.directory.peersDirectory.appendingPathComponent("victim.toml"))
+            for mode in ["hugeheads", "hugeclock"] {
+                let server = try runPeerScript(["serve", "--mode", mode, "--dir", evil.directory.root.path, "--other-dir", evil.directory.root.path])
+                let out = Pipe()
+                server.standardOutput = out
+                server.standardError = FileHandle.nullDevice
+                try server.run()
+                defer {
+                    kill(server.processIdentifier, SIGKILL)
+                    server.waitUntilExit()
+                }
+                let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let port = try #require(Int(portLine), "test peer did not start: \(portLine)")
+                var card = evil.card
+                card.endpoint = "https://127.0.0.1:\(port)"
+                try Data(card.toml.utf8).write(to: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
+                victim.reload()
+                let before = try victim.heads().digest
+                victim.daemon!.sync.syncNow()
+                try await eventually("\(mode): a round with the hostile member ran", within: 20) {
+                    (try victim.city.store.peerStatus(evil.id))?.lastAttempt != nil
+                }
+                if mode == "hugeclock" {
+                    try await eventually("hugeclock: status names the refusal", within: 20) {
+                        (try victim.city.store.peerStatus(evil.id))?.lastRefusal?.contains("entry_out_of_range") == true
+                    }
+                }
+                #expect(try victim.heads().digest == before, "\(mode): nothing of it was stored")
+                for command in [["status", "--probe"], ["audit", "--peers"]] {
+                    let r = try runBinary(command + ["--data-dir", victim.city.directory.root.path])
+                    #expect(r.status < 128, "\(mode): c4csr \(command.joined(separator: " ")) died (\(r.status)): \(r.stderr)")
+                }
+                // Forget it before the next mode.
+                try FileManager.default.removeItem(at: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
+                victim.reload()
+            }
+            #expect(try victim.city.audit().errors.isEmpty)
+        }
+    }
+
     /// The disk fills up during a write: a clear sentence, nothing half-written, and
     /// the store is whole afterwards.
     @Test func aFullDiskRefusesTheWriteWhole() throws {
