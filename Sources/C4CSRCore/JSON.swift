@@ -506,10 +506,28 @@ public enum PrettyJSON {
             let inner = indent + "  "
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             return "{\n" + keys.map { key in
-                inner + CanonicalJSON.string(.string(key)) + ": " + string(members[key]!, indent: inner)
+                inner + terminalSafe(CanonicalJSON.string(.string(key))) + ": " + string(members[key]!, indent: inner)
             }.joined(separator: ",\n") + "\n" + indent + "}"
+        case .string:
+            return terminalSafe(CanonicalJSON.string(value))
         default:
             return CanonicalJSON.string(value)
         }
+    }
+
+    /// A JSON string literal with DEL, C1 and bidirectional controls written as `\uXXXX`
+    /// (still the same JSON value), so that `--json` output printed on a terminal is inert.
+    static func terminalSafe(_ literal: String) -> String {
+        guard literal.unicodeScalars.contains(where: { !TextRules.isAllowed($0, multiline: true) }) else { return literal }
+        var out = ""
+        for c in literal.unicodeScalars {
+            if TextRules.isAllowed(c, multiline: true) || c.value < 0x20 {
+                out.unicodeScalars.append(c)  // C0 controls are already escaped by the canonical writer
+            } else {
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        return out
     }
 }

@@ -83,7 +83,7 @@ public struct PeerCard: Sendable, Hashable {
         var key: CityPublicKey?
         if let k = r.string("public_key", required: false, max: 64) {
             key = CityPublicKey(base64: k)
-            if key == nil { r.fail("public_key", "must be the base64 of a 32-byte Ed25519 public key") }
+            if key == nil { r.fail("public_key", "must be the base64 of a 32-byte Ed25519 public key that is not weak (small order or non-canonical)") }
         }
         let endpoint = r.string("endpoint", required: false, max: 200)
         if let endpoint, !endpoint.hasPrefix("https://") { r.fail("endpoint", "must start with https://") }

@@ -108,9 +108,10 @@ extension Practice {
             r.fail("language", "must be a BCP 47 language tag such as \"bg\" or \"pt-PT\"")
         }
         let title = r.localized("title", max: Practice.maxTitle)
-        let summary = r.localized("summary", max: Practice.maxText)
-        let challenge = r.string("challenge", required: true, max: Practice.maxText) ?? ""
-        let themes = r.strings("themes").map { $0.lowercased() }
+        let summary = r.localized("summary", max: Practice.maxText, multiline: true)
+        let challenge = r.string("challenge", required: true, max: Practice.maxText, multiline: true) ?? ""
+        var themes = [String]()
+        for t in r.strings("themes").map({ $0.lowercased() }) where !themes.contains(t) { themes.append(t) }
         let companies = r.strings("companies")
         let partners = r.strings("partners")
         let sdgs = r.ints("sdgs", range: 1...17)
@@ -121,7 +122,7 @@ extension Practice {
         if status == nil {
             r.fail("status", "must be one of \(PracticeStatus.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(statusText)\"")
         }
-        let outcomes = r.string("outcomes", required: false, max: Practice.maxText)
+        let outcomes = r.string("outcomes", required: false, max: Practice.maxText, multiline: true)
         let links = r.strings("links")
         for (i, link) in links.enumerated() where !Practice.isWebLink(link) {
             r.fail("links[\(i)]", "must be an http:// or https:// URL")
@@ -172,6 +173,11 @@ extension Practice {
         (s.hasPrefix("https://") || s.hasPrefix("http://")) && s.count > 8 && !s.contains(where: { $0.isWhitespace })
     }
 
+    /// "YYYY" → "YYYY-01"; "YYYY-MM" unchanged (for comparing periods).
+    static func firstMonth(_ s: String) -> String { s.utf8.count == 4 ? s + "-01" : s }
+    /// "YYYY" → "YYYY-12"; "YYYY-MM" unchanged.
+    static func lastMonth(_ s: String) -> String { s.utf8.count == 4 ? s + "-12" : s }
+
     static func isPeriodDate(_ s: String) -> Bool {
         let u = Array(s.utf8)
         func digits(_ r: Range<Int>) -> Bool { r.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[$0]) } }
@@ -204,30 +210,33 @@ struct FieldReader {
 
     mutating func fail(_ key: String, _ problem: String) { errors.append(FieldError(name(key), problem)) }
 
-    mutating func string(_ key: String, required: Bool, max: Int) -> String? {
+    mutating func string(_ key: String, required: Bool, max: Int, multiline: Bool = false) -> String? {
         guard let v = object[key], !v.isNull else {
             if required { fail(key, "is required") }
             return nil
         }
         guard let s = v.stringValue else { fail(key, "must be a string, found \(v.typeName)"); return nil }
-        return checkText(s, key, required: required, max: max)
+        return checkText(s, key, required: required, max: max, multiline: multiline)
     }
 
-    mutating func checkText(_ raw: String, _ key: String, required: Bool, max: Int) -> String? {
+    /// §6 text rules. Lengths are counted in Unicode scalar values (code points), which
+    /// does not depend on the Unicode version, unlike grapheme clusters.
+    mutating func checkText(_ raw: String, _ key: String, required: Bool, max: Int, multiline: Bool = false) -> String? {
         let s = raw.trimmingWhitespace()
         if s.isEmpty {
             if required { fail(key, "must not be empty") }
             return nil
         }
-        if s.count > max { fail(key, "is \(s.count) characters long; the limit is \(max)"); return nil }
-        if s.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }) {
-            fail(key, "must not contain control characters")
+        let length = s.unicodeScalars.count
+        if length > max { fail(key, "is \(length) characters long; the limit is \(max)"); return nil }
+        if let bad = s.unicodeScalars.first(where: { !TextRules.isAllowed($0, multiline: multiline) }) {
+            fail(key, "must not contain \(TextRules.describe(bad))")
             return nil
         }
         return s
     }
 
-    mutating func localized(_ key: String, max: Int) -> Practice.LocalizedText {
+    mutating func localized(_ key: String, max: Int, multiline: Bool = false) -> Practice.LocalizedText {
         guard let v = object[key] else {
             fail(key, "is required (an object with \"local\" and \"en\")")
             return .init(local: "", en: "")
@@ -237,8 +246,8 @@ struct FieldReader {
             return .init(local: "", en: "")
         }
         var inner = FieldReader(json: v, path: name(key))
-        let local = inner.string("local", required: true, max: max) ?? ""
-        let en = inner.string("en", required: true, max: max) ?? ""
+        let local = inner.string("local", required: true, max: max, multiline: multiline) ?? ""
+        let en = inner.string("en", required: true, max: max, multiline: multiline) ?? ""
         inner.rejectUnknown(allowed: ["local", "en"])
         errors += inner.errors
         return .init(local: local, en: en)
@@ -279,7 +288,10 @@ struct FieldReader {
         for (k, value) in [("start", start), ("end", end)] {
             if let value, !Practice.isPeriodDate(value) { inner.fail(k, "must be YYYY or YYYY-MM, found \"\(value)\"") }
         }
-        if let start, let end, inner.errors.isEmpty, end < start { inner.fail("end", "is before start") }
+        // A year as start means its January, as end its December (§6): "2020-05" … "2020" is valid.
+        if let start, let end, inner.errors.isEmpty, Practice.lastMonth(end) < Practice.firstMonth(start) {
+            inner.fail("end", "is before start")
+        }
         errors += inner.errors
         guard let start, inner.errors.isEmpty else { return nil }
         return .init(start: start, end: end)
@@ -298,5 +310,61 @@ extension String {
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[first...last])
+    }
+}
+
+/// Which characters practice texts may hold (docs/PROTOCOL.md §6): no C0 or C1 control
+/// characters, no DEL, no bidirectional embedding, override or isolate controls (they
+/// reorder what a terminal or page shows), and in one-line fields no line breaks.
+public enum TextRules {
+    public static func isAllowed(_ c: Unicode.Scalar, multiline: Bool) -> Bool {
+        switch c.value {
+        case 0x0A, 0x09: return multiline
+        case 0x00..<0x20, 0x7F...0x9F: return false
+        case 0x202A...0x202E, 0x2066...0x2069: return false
+        case 0x2028, 0x2029: return multiline
+        default: return true
+        }
+    }
+
+    /// `s` made safe to print on a terminal or write to a log: every character that
+    /// `isAllowed` refuses (controls, C1, DEL, bidirectional controls; line breaks and
+    /// tabs unless `multiline`) is replaced by a visible `\u{1B}`-style escape, so that
+    /// text from a peer can neither forge a log line nor move the cursor.
+    public static func inert(_ s: String, multiline: Bool = false) -> String {
+        guard s.unicodeScalars.contains(where: { !isAllowed($0, multiline: multiline) }) else { return s }
+        var out = String.UnicodeScalarView()
+        for c in s.unicodeScalars {
+            if isAllowed(c, multiline: multiline) {
+                out.append(c)
+            } else {
+                out.append(contentsOf: "\\u{\(String(c.value, radix: 16, uppercase: true))}".unicodeScalars)
+            }
+        }
+        return String(out)
+    }
+
+    /// "a control character (U+001B)", for an error message.
+    public static func describe(_ c: Unicode.Scalar) -> String {
+        let hex = String(c.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        switch c.value {
+        case 0x0A, 0x09, 0x2028, 0x2029: return "a line break or tab (\(code)); this field is one line"
+        case 0x202A...0x202E, 0x2066...0x2069: return "a bidirectional control character (\(code))"
+        default: return "a control character (\(code))"
+        }
+    }
+}
+
+/// One CSV cell (RFC 4180).
+public enum CSVCell {
+    /// The cell as written: quoted when it holds a comma, quote or line break. A cell
+    /// that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+    /// tab or a carriage return) gets a leading `'`, which spreadsheets show as text: a
+    /// peer's practice cannot run anything on a reader's machine.
+    public static func escape(_ raw: String) -> String {
+        let s = raw.first.map { "=+-@\t\r".contains($0) } == true ? "'" + raw : raw
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\""
     }
 }

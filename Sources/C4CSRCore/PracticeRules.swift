@@ -49,7 +49,7 @@ public enum PracticeAction: Sendable, Hashable {
             self = .revise(practice: practice, base: base, fields: p)
         case .retract:
             let practice = id("practice"), base = ids("base")
-            let reason = r.string("reason", required: false, max: Practice.maxText)
+            let reason = r.string("reason", required: false, max: Practice.maxText, multiline: true)
             r.rejectUnknown(allowed: ["practice", "base", "reason"])
             guard r.errors.isEmpty, let practice else { throw ValidationErrors(r.errors) }
             self = .retract(practice: practice, base: base, reason: reason)
@@ -58,10 +58,20 @@ public enum PracticeAction: Sendable, Hashable {
             let modeText = r.string("mode", required: true, max: 20) ?? ""
             let mode = AdoptionMode(rawValue: modeText)
             if mode == nil, !modeText.isEmpty { r.fail("mode", "must be \"adopted\" or \"adapted\"") }
-            let notes = r.string("notes", required: false, max: Practice.maxText)
+            let notes = r.string("notes", required: false, max: Practice.maxText, multiline: true)
             r.rejectUnknown(allowed: ["practice", "version", "mode", "notes"])
             guard r.errors.isEmpty, let practice, let version, let mode else { throw ValidationErrors(r.errors) }
             self = .adopt(practice: practice, version: version, mode: mode, notes: notes)
+        }
+        // §6: a signed payload is in normal form (texts trimmed, themes lower-case, lists
+        // without repeats, sdgs and base sorted, empty optionals absent). One that is
+        // not is invalid as it stands: it is never read as its normalised form, so two
+        // implementations cannot disagree about what it says.
+        let normal = payload
+        if normal != entry.payload.objectValue {
+            let given = entry.payload.objectValue ?? [:]
+            let differing = Set(normal.keys).union(given.keys).filter { normal[$0] != given[$0] }.sorted()
+            throw ValidationErrors(differing.map { FieldError("payload.\($0)", "is not in the normal form of §6 (surrounding white space, case, order or repeats)") })
         }
     }
 

@@ -118,14 +118,9 @@ extension City {
                 p.period?.end ?? "", p.links.joined(separator: " "), p.contact ?? "", String(r.versions.count),
                 String(r.adoptions.count), r.conflict ? "yes" : "no",
             ]
-            try write(fields.map(csvField).joined(separator: ",") + "\r\n")
+            try write(fields.map(CSVCell.escape).joined(separator: ",") + "\r\n")
         }
     }
-}
-
-func csvField(_ s: String) -> String {
-    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// The result of `audit`.

@@ -34,7 +34,7 @@ struct ExportCommand: AsyncParsableCommand {
         try Console.run {
             let city = try global.openCity()
             var chunks = [Data]()
-            var sink: (String) throws -> Void = { Console.write($0) }
+            var sink: (String) throws -> Void = { Console.data($0) }
             if output != nil { sink = { chunks.append(Data($0.utf8)) } }
             var count: Int?
             switch format {

@@ -74,7 +74,7 @@ struct InitCommand: AsyncParsableCommand {
             } else {
                 Console.err("Created city \(city.id) in \(city.directory.root.path)")
                 Console.err("Its peer card (also in \(city.directory.cardFile.path)); send it to the other cities:\n")
-                Console.write(city.card.toml)
+                Console.data(city.card.toml)
             }
         }
     }

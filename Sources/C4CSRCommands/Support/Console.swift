@@ -22,21 +22,30 @@ enum Exit {
     static let config = ExitCode(78)
 }
 
+/// Standard output and error. Human text goes through `TextRules.inert`: much of what
+/// is printed (titles, refusals, a peer's error messages) comes from other cities, and no
+/// escape sequence or bidirectional control in it may reach the terminal. `data` writes
+/// exports and JSON untouched.
 enum Console {
     static func out(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TextRules.inert(s, multiline: true) + "\n").utf8))
     }
+    /// Human text without a newline added.
     static func write(_ s: String) {
+        FileHandle.standardOutput.write(Data(TextRules.inert(s, multiline: true).utf8))
+    }
+    /// Machine-readable output (exports, JSON), exactly as given.
+    static func data(_ s: String) {
         FileHandle.standardOutput.write(Data(s.utf8))
     }
     static func err(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        FileHandle.standardError.write(Data((TextRules.inert(s, multiline: true) + "\n").utf8))
     }
     static func warn(_ s: String) { err("c4csr: warning: \(s)") }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    static func json(_ v: JSONValue) { out(PrettyJSON.string(v)) }
+    static func json(_ v: JSONValue) { data(PrettyJSON.string(v) + "\n") }
 
     /// Runs a command body; turns errors into one line on standard error and a named exit code.
     static func run(_ body: () throws -> Void) throws {

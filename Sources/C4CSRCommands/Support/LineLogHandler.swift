@@ -1,3 +1,4 @@
+import C4CSRCore
 import Foundation
 import Logging
 import Synchronization
@@ -42,7 +43,9 @@ struct LineLogHandler: LogHandler {
         } else {
             line += Self.timestamp() + " "
         }
-        line += "\(event.level) \(event.message)"
+        // Peer-controlled text reaches messages and metadata: nothing in it may end the
+        // line or drive the terminal (TextRules.inert escapes controls, C1 and bidi).
+        line += "\(event.level) \(TextRules.inert("\(event.message)"))"
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in all.keys.sorted() {
             line += " \(key)=\(Self.quote("\(all[key]!)"))"
@@ -52,10 +55,12 @@ struct LineLogHandler: LogHandler {
     }
 
     /// Quotes a value that holds spaces, quotes or `=`, so that each line splits into key=value pairs.
-    static func quote(_ s: String) -> String {
-        guard s.isEmpty || s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\n" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    static func quote(_ raw: String) -> String {
+        guard raw.isEmpty || raw.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" })
+            || raw.unicodeScalars.contains(where: { !TextRules.isAllowed($0, multiline: false) }) else { return raw }
+        // Backslashes and quotes first, then controls as \u{…}: a reader can undo each.
+        let escaped = raw.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + TextRules.inert(escaped) + "\""
     }
 
     /// syslog priorities (sd-daemon.h): 7 debug … 2 critical.
