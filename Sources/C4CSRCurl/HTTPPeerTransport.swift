@@ -95,9 +95,24 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
         do { return try f(body) } catch { throw TransportError.protocolViolation(url: endpoint, error) }
     }
 
+    /// One request of any path (GET without a body, POST with one), its status and body
+    /// as they came: for tests and diagnostics of a peer's HTTP answers.
+    public func raw(_ path: String, body: [UInt8]?) async throws -> (status: Int, body: [UInt8]) {
+        let r = try await perform(endpoint + path, body: body, binary: false)
+        return (r.status, r.body)
+    }
+
     /// Performs one request on the queue; non-2xx statuses become `TransportError.http`.
     private func request(_ path: String, body: [UInt8]?, binary: Bool = false) async throws -> [UInt8] {
         let url = endpoint + path
+        let response = try await perform(url, body: body, binary: binary)
+        guard (200..<300).contains(response.status) else {
+            throw TransportError.http(url: url, status: response.status, body: response.body)
+        }
+        return response.body
+    }
+
+    private func perform(_ url: String, body: [UInt8]?, binary: Bool) async throws -> CurlResponse {
         let response: CurlResponse = try await withCheckedThrowingContinuation { continuation in
             queue.async { [easy] in
                 continuation.resume(with: Result { try easy.value.perform(url: url, body: body, binary: binary) })
@@ -109,10 +124,7 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
             $0.bytesReceived += response.bytesReceived
             $0.connections += response.newConnections
         }
-        guard (200..<300).contains(response.status) else {
-            throw TransportError.http(url: url, status: response.status, body: response.body)
-        }
-        return response.body
+        return response
     }
 }
 

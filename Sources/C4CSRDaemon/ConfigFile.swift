@@ -27,6 +27,12 @@ public struct ConfigFile: Sendable, Hashable {
     public var metricsListen: String?
     /// `daemon.shutdown_grace` (ms).
     public var shutdownGraceMS: Int64?
+    /// `server.max_connections`, `server.max_connections_per_address` (1 … 65,536).
+    public var maxConnections: Int?
+    public var maxConnectionsPerAddress: Int?
+    /// `server.handshake_timeout` (100 ms … 10 min), `server.request_timeout` (100 ms … 1 h), in ms.
+    public var handshakeTimeoutMS: Int64?
+    public var serverRequestTimeoutMS: Int64?
 
     public init() {}
 
@@ -35,6 +41,8 @@ public struct ConfigFile: Sendable, Hashable {
         "server.listen": "\"host:port\"", "sync.interval": "duration", "sync.connect_timeout": "duration",
         "sync.request_timeout": "duration", "sync.backoff_max": "duration", "sync.peers": "array of city ids",
         "metrics.listen": "\"host:port\" or \"\"", "daemon.shutdown_grace": "duration",
+        "server.max_connections": "integer", "server.max_connections_per_address": "integer",
+        "server.handshake_timeout": "duration", "server.request_timeout": "duration",
     ]
 
     /// Reads and validates a configuration file.
@@ -111,6 +119,18 @@ public struct ConfigFile: Sendable, Hashable {
         c.requestTimeoutMS = duration("sync.request_timeout", 100...600_000)
         c.backoffMaxMS = duration("sync.backoff_max", 2_000...86_400_000)
         c.shutdownGraceMS = duration("daemon.shutdown_grace", 1_000...300_000)
+        func integer(_ key: String, _ range: ClosedRange<Int64>) -> Int? {
+            guard let v = flat[key] else { return nil }
+            guard let n = v.intValue, range.contains(n) else {
+                problems.append("\(at(key)): must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                return nil
+            }
+            return Int(n)
+        }
+        c.maxConnections = integer("server.max_connections", 1...65_536)
+        c.maxConnectionsPerAddress = integer("server.max_connections_per_address", 1...65_536)
+        c.handshakeTimeoutMS = duration("server.handshake_timeout", 100...600_000)
+        c.serverRequestTimeoutMS = duration("server.request_timeout", 100...3_600_000)
         if let ct = c.connectTimeoutMS, let rt = c.requestTimeoutMS, ct > rt {
             problems.append("\(at("sync.connect_timeout")): must not exceed sync.request_timeout")
         }
@@ -145,6 +165,10 @@ public struct ConfigFile: Sendable, Hashable {
         if let v = shutdownGraceMS { d.shutdownGraceSeconds = Int((v + 999) / 1000) }
         if !peers.isEmpty { d.only = Set(peers) }
         if let m = metricsListen { d.metrics = ListenAddress(m) }
+        if let v = maxConnections { d.listener.maxConnections = v }
+        if let v = maxConnectionsPerAddress { d.listener.maxConnectionsPerAddress = v }
+        if let v = handshakeTimeoutMS { d.listener.handshakeTimeout = .milliseconds(v) }
+        if let v = serverRequestTimeoutMS { d.listener.requestTimeout = .milliseconds(v) }
         return d
     }
 }

@@ -36,6 +36,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Where to serve Prometheus metrics over plain HTTP (`nil`: not at all; the
     /// configuration template turns it on at 127.0.0.1:9464).
     public var metrics: ListenAddress?
+    /// Connection caps and timeouts of the sync listener (docs/SYNC.md, "Connections").
+    public var listener = ListenerLimits()
+    /// The same for the metrics listener.
+    public var metricsListener = ListenerLimits.metrics
 
     public init() {}
 }
@@ -82,7 +86,9 @@ public struct Daemon: Sendable {
         let runtime = RuntimeFile(url: city.directory.serveFile, city: city.id, host: host)
         app = Application(
             router: router,
-            server: try .tls(.http1(), configuration: SyncServer.tlsConfiguration(identity: identity, book: book)),
+            server: try .guardedTLS(
+                configuration: SyncServer.tlsConfiguration(identity: identity, book: book),
+                limiter: ConnectionLimiter(limits: configuration.listener)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "c4csr"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -103,6 +109,7 @@ public struct Daemon: Sendable {
             }
             metricsApp = Application(
                 router: metricsRouter,
+                server: .guardedHTTP1(limiter: ConnectionLimiter(limits: configuration.metricsListener)),
                 configuration: ApplicationConfiguration(address: .hostname(m.host, port: m.port), serverName: "c4csr-metrics"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? m.port

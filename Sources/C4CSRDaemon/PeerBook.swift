@@ -8,9 +8,23 @@ import Synchronization
 /// A card with a `tls_pin` lets that city connect to us; a card with `endpoint`,
 /// `tls_pin` and `public_key` is a peer we sync with, unless `only` restricts the set.
 public final class PeerBook: Sendable {
+    /// What a caller may do with the sync API (docs/SYNC.md, "Who may call what").
+    public enum Access: Int, Sendable, Comparable {
+        /// `GET /v1/health` only: a card with a pin but no `public_key` (not onboarded).
+        case health
+        /// Reading routes too (heads, pull, forks, entries): a member outside `sync.peers`.
+        case read
+        /// Everything, push included: a member this city syncs with.
+        case push
+
+        public static func < (a: Access, b: Access) -> Bool { a.rawValue < b.rawValue }
+    }
+
     public struct Snapshot: Sendable {
         /// TLS pin → city, for every card that has a pin.
         public var pins: [String: CityID] = [:]
+        /// What each city with a pin may call.
+        public var access: [CityID: Access] = [:]
         /// The cards we run rounds with.
         public var syncPeers: [PeerCard] = []
         /// Cards skipped, one sentence each.
@@ -45,11 +59,17 @@ public final class PeerBook: Sendable {
     /// The city whose card carries this pin, if any.
     public func city(forPin pin: String) -> CityID? { state.withLock { $0.pins[pin] } }
 
+    /// What `city` may call now (`nil`: nothing; its card is gone).
+    public func access(of city: CityID) -> Access? { state.withLock { $0.access[city] } }
+
     static func snapshot(_ directory: PeerDirectory, only: Set<CityID>?) -> Snapshot {
         var s = Snapshot()
         s.warnings = directory.warnings
         for card in directory.cards {
-            if let pin = card.tlsPin { s.pins[pin] = card.city }
+            if let pin = card.tlsPin {
+                s.pins[pin] = card.city
+                s.access[card.city] = card.publicKey == nil ? .health : (only.map { $0.contains(card.city) } ?? true) ? .push : .read
+            }
             if let only, !only.contains(card.city) { continue }
             if card.endpoint != nil, card.tlsPin != nil, card.publicKey != nil {
                 s.syncPeers.append(card)

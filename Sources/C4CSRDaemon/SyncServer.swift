@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 
 /// The request context of the sync API: it carries the channel, through which the
@@ -31,6 +32,10 @@ public struct PeerRequestContext: RequestContext {
 public enum SyncServer {
     /// The largest request body accepted (a push page), bytes.
     public static let maxRequestBytes = 24 << 20
+    /// The largest JSON request body (pull, entries), bytes.
+    public static let maxJSONRequestBytes = 1 << 20
+    /// The TLS 1.2 cipher suites offered (OpenSSL names); TLS 1.3 suites are all AEAD.
+    public static let tls12CipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
 
     /// The TLS configuration: our certificate, TLS ≥ 1.2, client certificates
     /// required and checked against the peer book's pins.
@@ -39,6 +44,9 @@ public enum SyncServer {
         let key = try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        // TLS 1.3 is preferred (the server picks the highest version both speak). For 1.2,
+        // only forward-secret AEAD suites for our ECDSA certificates: no CBC, no SHA-1.
+        tls.cipherSuites = SyncServer.tls12CipherSuites
         // Require a client certificate; trust comes from the callback below, not from CAs.
         tls.certificateVerification = .noHostnameVerification
         return TLSChannelConfiguration(tlsConfiguration: tls) { certificates, promise in
@@ -54,11 +62,12 @@ public enum SyncServer {
     /// The routes of API version 1.
     public static func router(responder: SyncResponder, book: PeerBook, logger: Logger, observer: (any SyncServerObserver)? = nil) -> Router<PeerRequestContext> {
         let router = Router(context: PeerRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
         let api = router.group("v1")
         let handler = Handler(responder: responder, book: book, logger: logger, observer: observer)
 
         api.get("health") { _, context in
-            try await handler.respond(context, "health") { _ in
+            try await handler.respond(context, "health", needs: .health) { _ in
                 .json(CanonicalJSON.encode(.object([
                     "city": .string(responder.city.id.rawValue), "protocol": .string(SyncAPI.version), "status": .string("ok"),
                 ])))
@@ -69,13 +78,13 @@ public enum SyncServer {
         }
         api.post("pull") { request, context in
             try await handler.respond(context, "pull") { _ in
-                let pull = try PullRequest.decode(try await body(request, limit: 1 << 20))
+                let pull = try PullRequest.decode(try await body(request, limit: maxJSONRequestBytes))
                 let page = try await Blocking.run { try responder.pull(pull) }
                 return .entries(EntryStream.encode(page.entries, more: page.more))
             }
         }
         api.post("push") { request, context in
-            try await handler.respond(context, "push") { peer in
+            try await handler.respond(context, "push", needs: .push) { peer in
                 let (entries, _) = try EntryStream.decode(try await body(request, limit: maxRequestBytes))
                 let result = try await Blocking.run { try responder.push(entries) }
                 handler.pushed(result, from: peer, offered: entries.count)
@@ -87,7 +96,7 @@ public enum SyncServer {
         }
         api.post("entries") { request, context in
             try await handler.respond(context, "entries") { _ in
-                let ids = try IDsRequest.decode(try await body(request, limit: 1 << 20))
+                let ids = try IDsRequest.decode(try await body(request, limit: maxJSONRequestBytes))
                 return .entries(EntryStream.encode(try await Blocking.run { try responder.entries(ids) }, more: false))
             }
         }
@@ -95,8 +104,18 @@ public enum SyncServer {
     }
 
     static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
-        let buffer = try await request.body.collect(upTo: limit)
-        return Array(buffer.readableBytesView)
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw RequestTooLarge(limit: limit)
+        }
+    }
+
+    /// A request body over the route's limit.
+    struct RequestTooLarge: Error {
+        let limit: Int
+        var readable: String { limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB" }
     }
 }
 
@@ -129,12 +148,20 @@ struct Handler: Sendable {
     let logger: Logger
     let observer: (any SyncServerObserver)?
 
-    func respond(_ context: PeerRequestContext, _ route: String, _ body: (CityID) async throws -> Reply) async throws -> Response {
+    func respond(
+        _ context: PeerRequestContext, _ route: String, needs: PeerBook.Access = .read, _ body: (CityID) async throws -> Reply
+    ) async throws -> Response {
         let peer: CityID
         do {
             peer = try await caller(context)
         } catch {
             return Self.error(.forbidden, "unknown_peer", "this client's certificate matches no peer card")
+        }
+        guard let access = book.access(of: peer), access >= needs else {
+            logger.notice("request refused: not allowed for this card", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)"])
+            return Self.error(.forbidden, "not_allowed", needs == .push
+                ? "\(peer) may not push to this city (its card has no public_key, or it is not in sync.peers)"
+                : "\(peer) may not call /v1/\(route) (its card has no public_key yet)")
         }
         observer?.contacted(by: peer)
         do {
@@ -142,9 +169,16 @@ struct Handler: Sendable {
         } catch let e as SyncProtocolError {
             logger.notice("bad request from peer", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)", "c4csr.error": "\(e)"])
             return Self.error(.badRequest, e.codeName, e.message)
+        } catch let e as SyncServer.RequestTooLarge {
+            logger.notice("request body too large", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)"])
+            return Self.error(.contentTooLarge, "payload_too_large", "the request body exceeds the \(e.readable) limit of /v1/\(route); send smaller pages")
         } catch is NIOTooManyBytesError {
             logger.notice("request body too large", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)"])
             return Self.error(.contentTooLarge, "payload_too_large", "the request body exceeds the \(SyncServer.maxRequestBytes >> 20) MiB limit; send smaller pages")
+        } catch let e as HTTPParserError {
+            // A body the HTTP decoder could not read (bad chunking, say): the request's fault.
+            logger.notice("malformed HTTP request from peer", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)", "c4csr.error": "\(e)"])
+            return Self.error(.badRequest, "malformed_message", "the request is not valid HTTP/1.1 (\(e))")
         } catch let e as StoreError where e.isBusy {
             return Self.error(.serviceUnavailable, "busy", "the store is busy; retry later")
         } catch let e as StoreError where e.isFull || e.isReadOnly {
@@ -187,5 +221,33 @@ struct Handler: Sendable {
         Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: APIErrorBody(code: code, message: message).encoded)))
+    }
+}
+
+/// Every error the router itself raises (an unknown path, a wrong method, a path of
+/// another API version) answered as the API's JSON error body with a stable code.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes of `/v1` and their methods.
+    static var routes: [String: HTTPRequest.Method] {
+        ["/v1/health": .get, "/v1/heads": .get, "/v1/pull": .post, "/v1/push": .post, "/v1/forks": .get, "/v1/entries": .post]
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let path = request.uri.path
+            guard error.status == .notFound else {
+                return Handler.error(error.status, "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+            }
+            if let method = Self.routes[path] {
+                return Handler.error(.methodNotAllowed, "method_not_allowed", "\(path) takes \(method), not \(request.method)")
+            }
+            let first = path.split(separator: "/").first.map(String.init) ?? ""
+            if first.count > 1, first.hasPrefix("v"), first.dropFirst().allSatisfy(\.isNumber), first != "v1" {
+                return Handler.error(.badRequest, "unsupported_version", "this node speaks API /v1 (\(SyncAPI.version)), not /\(first)")
+            }
+            return Handler.error(.notFound, "not_found", "no such route: \(path) (see docs/PROTOCOL.md §10)")
+        }
     }
 }

@@ -46,7 +46,7 @@ public final class City: Sendable {
     }
 
     private static func readPeers(_ directories: [URL], card: PeerCard) -> PeerState {
-        let peers = PeerDirectory.load(directories, ownCity: card.city)
+        let peers = PeerDirectory.load(directories, ownCity: card.city, ownPin: card.tlsPin)
         var keys = peers.keys
         keys[card.city] = card.publicKey
         return PeerState(peers: peers, verifier: EntryVerifier(keys: keys))
@@ -58,6 +58,13 @@ public final class City: Sendable {
     @discardableResult
     public func reloadPeers() -> PeerDirectory {
         let state = Self.readPeers(peerDirectories, card: card)
+        if !state.peers.readErrors.isEmpty {
+            // Half a directory is worse than the old one: keep the cards we had.
+            let old = peerState.withLock { $0.peers }
+            return PeerDirectory(
+                cards: old.cards, warnings: state.peers.readErrors + ["peer cards not reloaded; keeping the \(old.cards.count) cards read before"],
+                readErrors: state.peers.readErrors)
+        }
         peerState.withLock { $0 = state }
         return state.peers
     }

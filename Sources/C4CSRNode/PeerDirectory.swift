@@ -6,19 +6,44 @@ public struct PeerDirectory: Sendable {
     public let cards: [PeerCard]
     /// Cards skipped or ignored, one sentence each ("Peers/sofia.toml: no public_key yet; skipped").
     public let warnings: [String]
+    /// Directories or files that exist but could not be read (permissions, or no file
+    /// descriptor left): the cards read are then incomplete, and a reload keeps the
+    /// cards it had (`City.reloadPeers`).
+    public var readErrors: [String] = []
+
+    public init(cards: [PeerCard], warnings: [String], readErrors: [String] = []) {
+        self.cards = cards
+        self.warnings = warnings
+        self.readErrors = readErrors
+    }
 
     /// Loads every card in `directories` (missing directories are skipped). When two
     /// files name the same city, the first directory wins and a warning says so.
-    public static func load(_ directories: [URL], ownCity: CityID? = nil) -> PeerDirectory {
+    ///
+    /// One TLS pin names one city: cards that share a pin (with each other, or with
+    /// `ownPin`) are all skipped with a warning, so that no connection is ever taken
+    /// for another city's.
+    public static func load(_ directories: [URL], ownCity: CityID? = nil, ownPin: String? = nil) -> PeerDirectory {
         var cards = [CityID: PeerCard]()
         var source = [CityID: String]()
         var warnings = [String]()
+        var readErrors = [String]()
         for dir in directories {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: dir.path) } catch {
+                if FileManager.default.fileExists(atPath: dir.path) {
+                    readErrors.append("\(dir.path): cannot be listed (\(String(cString: strerror(errno)))); peer cards not read")
+                }
+                continue
+            }
             for name in names.sorted() where name.hasSuffix(".toml") || name.hasSuffix(".json") {
                 let file = dir.appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
-                    warnings.append("\(file.path): unreadable or not UTF-8; skipped")
+                guard let data = FileManager.default.contents(atPath: file.path) else {
+                    readErrors.append("\(file.path): cannot be read (\(String(cString: strerror(errno))))")
+                    continue
+                }
+                guard let text = String(data: data, encoding: .utf8) else {
+                    warnings.append("\(file.path): not UTF-8; skipped")
                     continue
                 }
                 let card: PeerCard
@@ -38,7 +63,15 @@ public struct PeerDirectory: Sendable {
                 source[card.city] = file.path
             }
         }
-        return PeerDirectory(cards: cards.values.sorted { $0.city < $1.city }, warnings: warnings)
+        // One pin, one city.
+        var byPin = [String: [CityID]]()
+        for card in cards.values { if let pin = card.tlsPin { byPin[pin, default: []].append(card.city) } }
+        for (pin, cities) in byPin where cities.count > 1 || pin == ownPin {
+            let names = cities.sorted().map(\.rawValue).joined(separator: ", ")
+            warnings.append("the cards of \(names) carry the TLS pin \(pin == ownPin ? "of this city" : "of each other"); skipped until each has its own")
+            for c in cities { cards[c] = nil }
+        }
+        return PeerDirectory(cards: cards.values.sorted { $0.city < $1.city }, warnings: warnings, readErrors: readErrors)
     }
 
     /// Public keys by city, for cards that have one.

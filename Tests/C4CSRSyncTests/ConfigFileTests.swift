@@ -21,6 +21,10 @@ import Testing
             log_level = "debug"
             [server]
             listen = "[::]:8443"
+            max_connections = 100
+            max_connections_per_address = 4
+            handshake_timeout = "3s"
+            request_timeout = "20s"
             [sync]
             interval = "90s"
             connect_timeout = "500ms"
@@ -37,6 +41,8 @@ import Testing
         #expect(d.intervalMS == 90_000 && d.connectTimeoutMS == 500 && d.requestTimeoutMS == 60_000 && d.backoffCapMS == 3_600_000)
         #expect(d.only == [CityID("milano")!, CityID("sofia")!])
         #expect(d.metrics == nil && d.shutdownGraceSeconds == 15)
+        #expect(d.listener.maxConnections == 100 && d.listener.maxConnectionsPerAddress == 4)
+        #expect(d.listener.handshakeTimeout == .seconds(3) && d.listener.requestTimeout == .seconds(20))
         #expect(c.peersDirs == ["/etc/c4csr/peers", "/opt/peers"] && c.logLevel == "debug" && c.dataDir == "/srv/c4csr")
     }
 
@@ -48,6 +54,8 @@ import Testing
         ("[server]\nlisten = \"localhost\"\n", "line 2: server.listen"),
         ("[sync]\npeers = [\"Sofia\"]\n", "line 2: sync.peers"),
         ("[sync]\nintervall = \"60s\"\n", "line 2: sync.intervall: unknown key"),
+        ("[server]\nmax_connections = 0\n", "line 2: server.max_connections: must be an integer from 1"),
+        ("[server]\nrequest_timeout = \"2h\"\n", "line 2: server.request_timeout"),
         ("[sync]\nconnect_timeout = \"40s\"\nrequest_timeout = \"30s\"\n", "must not exceed"),
         ("data_dir = \n", "line 1"),
     ])
