@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
 KINDS = {"publish", "revise", "retract", "adopt"}
 MAX_CLOCK_COMPONENTS = 256  # section 11
+MAX_ENTRIES_PER_POSITION = 2
+MAX_FORKED_POSITIONS = 16
 
 
 def no_duplicates(pairs):
@@ -136,8 +138,18 @@ def main():
     forks = sorted((o, s, i) for (o, s), ids in positions.items() if len(ids) > 1 for i in ids)
     text = "".join(f"head {o} {s} {i}\n" for o, s, i in heads) + "".join(f"fork {o} {s} {i}\n" for o, s, i in forks)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    for o, s, i in forks:
-        problems.append(f"fork: {o}#{s} has more than one entry ({i[:12]})")
+    # Forks are a member's equivocation, recorded as evidence (section 4): reported, and
+    # within the bounds of section 11 (two entries per position, 16 positions per city).
+    per_city = {}
+    for (o, s), ids in positions.items():
+        if len(ids) > 1:
+            per_city.setdefault(o, []).append(s)
+            print(f"equivocation: {o} signed {len(ids)} entries with seq {s}")
+            if len(ids) > MAX_ENTRIES_PER_POSITION:
+                problems.append(f"{o}#{s} holds {len(ids)} entries; at most {MAX_ENTRIES_PER_POSITION} are kept")
+    for o, seqs in per_city.items():
+        if len(seqs) > MAX_FORKED_POSITIONS:
+            problems.append(f"{o} has {len(seqs)} forked positions; at most {MAX_FORKED_POSITIONS} are kept")
     if args.expect_digest and not digest.startswith(args.expect_digest):
         problems.append(f"digest {digest[:16]} differs from the expected {args.expect_digest[:16]}")
     for p in problems:

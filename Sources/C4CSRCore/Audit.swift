@@ -34,10 +34,25 @@ public struct StoredRow: Sendable {
 /// One thing `audit` found.
 public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
     public enum Severity: String, Sendable, Hashable {
-        /// The log is not what it should be: `audit` exits non-zero.
+        /// This store, or what the network handed it, was tampered with: a stored entry
+        /// that does not verify, a damaged derived table, a broken chain. `audit` exits 2.
         case error
+        /// A member broke the protocol and the log records it faithfully: it signed two
+        /// entries at one seq (equivocation), or an entry the practice rules ignore. The
+        /// store is intact; `audit` reports it and exits 0 (2 with `--strict`), so that
+        /// one bad member cannot make every city's audit fail for ever.
+        case violation
         /// Worth a look, not a fault (a revision conflict): `audit --strict` fails on it.
         case warning
+    }
+
+    /// Who the finding is about: `tampering` (errors), `member` (violations), `conflict` (warnings).
+    public var category: String {
+        switch severity {
+        case .error: "tampering"
+        case .violation: "member"
+        case .warning: "conflict"
+        }
     }
     public let severity: Severity
     /// A stable code: `bad_signature`, `fork`, `conflict`, ….
@@ -56,7 +71,9 @@ public struct AuditFinding: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(severity.rawValue): [\(code)] " + (entry.map { "\($0): " } ?? "") + message }
 
     public var json: JSONValue {
-        var o: [String: JSONValue] = ["severity": .string(severity.rawValue), "code": .string(code), "message": .string(message)]
+        var o: [String: JSONValue] = [
+            "severity": .string(severity.rawValue), "category": .string(category), "code": .string(code), "message": .string(message),
+        ]
         if let entry { o["entry"] = .string(entry) }
         return .object(o)
     }
@@ -112,14 +129,19 @@ public struct LogAuditor {
             findings.append(AuditFinding(.error, "duplicate", entry: name, "stored twice"))
             return
         }
+        let others = index.positions(origin: entry.origin, seq: entry.seq).map(\.id.short).joined(separator: ", ")
         if let refused = plan.refused.first {
-            let code = refused.reason.isNotReady ? "not_causal" : "bad_clock"
-            findings.append(AuditFinding(.error, code, entry: name, "stored at \(at) although \(refused.reason)"))
+            if case .evidenceFull = refused.reason {
+                // Evidence stored before the bound existed: the member's doing, not tampering.
+                findings.append(AuditFinding(.violation, "fork", entry: name, "\(entry.origin) signed yet another entry with seq \(entry.seq) (also \(others)); kept from before evidence was bounded"))
+            } else {
+                let code = refused.reason.isNotReady ? "not_causal" : "bad_clock"
+                findings.append(AuditFinding(.error, code, entry: name, "stored at \(at) although \(refused.reason)"))
+            }
             // Keep it in the index so that later entries are judged on their own.
         }
         if plan.forks.contains(entry.id) {
-            let others = index.positions(origin: entry.origin, seq: entry.seq).map(\.id.short).joined(separator: ", ")
-            findings.append(AuditFinding(.error, "fork", entry: name, "\(entry.origin) signed two different entries with seq \(entry.seq) (also \(others)); both are kept as evidence"))
+            findings.append(AuditFinding(.violation, "fork", entry: name, "\(entry.origin) signed two different entries with seq \(entry.seq) (also \(others)); both are kept as evidence"))
         }
         index.add(entry)
     }
@@ -151,7 +173,7 @@ public struct LogAuditor {
     public static func practiceCheck(publish: Entry?, related: [Entry]) -> PracticeCheck {
         let (record, problems) = PracticeRules.project(publish: publish, related: related)
         var findings = problems.map { p in
-            AuditFinding(.error, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message)
+            AuditFinding(.violation, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message)
         }
         if let record, record.conflict {
             let heads = record.heads.map(\.short).joined(separator: ", ")
@@ -185,6 +207,9 @@ struct AuditIndex: LogIndex {
 
     func contains(_ id: EntryID) -> Bool { false }  // duplicates are caught by the store's UNIQUE id
 
+    func forkedPositions(of origin: CityID) -> Int { forkedCount[origin] ?? 0 }
+    private var forkedCount: [CityID: Int] = [:]
+
     mutating func add(_ e: Entry) {
         // A stored entry beyond a gap (a damaged store) is reported by the caller; the
         // chain never grows by more than one position, whatever its seq says.
@@ -193,6 +218,7 @@ struct AuditIndex: LogIndex {
         chains[e.origin] = nil  // keep the array uniquely referenced while it grows
         while chain.count < e.seq { chain.append([]) }
         chain[Int(e.seq - 1)].append(LogPosition(id: e.id, clock: e.clock))
+        if chain[Int(e.seq - 1)].count == 2 { forkedCount[e.origin, default: 0] += 1 }
         chains[e.origin] = chain
     }
 

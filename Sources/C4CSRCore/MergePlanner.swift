@@ -16,6 +16,8 @@ public protocol LogIndex {
     /// The entries held at (origin, seq): one normally, more after a fork.
     func positions(origin: CityID, seq: Int64) throws -> [LogPosition]
     func contains(_ id: EntryID) throws -> Bool
+    /// How many positions of `origin` hold more than one entry.
+    func forkedPositions(of origin: CityID) throws -> Int
 }
 
 /// Why the planner did not accept an entry of a batch.
@@ -26,6 +28,10 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
     case missingDependency(origin: CityID, seq: Int64)
     /// Invalid: its clock does not cover its own predecessor's clock.
     case clockRegressed(prev: EntryID)
+    /// A fork beyond the evidence kept (`ProtocolLimits.maxEntriesPerPosition` at one
+    /// position, `maxForkedPositionsPerOrigin` per origin): the equivocation is already
+    /// proven; this entry would only grow the log. Refused.
+    case evidenceFull(origin: CityID, seq: Int64)
     /// Its clock names (origin, seq), but no entry held there has a clock this one
     /// covers: it claims an entry without that entry's own causal past. Invalid unless
     /// another entry at that position (a fork) arrives whose past it does cover.
@@ -35,7 +41,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
     public var isNotReady: Bool {
         switch self {
         case .missingPredecessor, .missingDependency: true
-        case .clockRegressed, .dependencyNotCovered: false
+        case .clockRegressed, .dependencyNotCovered, .evidenceFull: false
         }
     }
 
@@ -45,6 +51,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .missingDependency: "missing_dependency"
         case .clockRegressed: "clock_regressed"
         case .dependencyNotCovered: "dependency_not_covered"
+        case .evidenceFull: "fork_evidence_full"
         }
     }
 
@@ -53,6 +60,8 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .missingPredecessor(let o, let s): "its predecessor \(o)#\(s) is not in the log"
         case .missingDependency(let o, let s): "its vector clock depends on \(o)#\(s), which is not in the log"
         case .clockRegressed(let p): "its vector clock does not cover that of its predecessor \(p.short)"
+        case .evidenceFull(let o, let s):
+            "\(o) already equivocated and the evidence kept is complete (\(o)#\(s) would be one fork too many)"
         case .dependencyNotCovered(let o, let s): "its vector clock names \(o)#\(s) but does not cover that entry's own clock (its causal past)"
         }
     }
@@ -84,6 +93,7 @@ public enum MergePlanner {
         var maxSeq = [CityID: Int64]()
         var positions = [PositionKey: [LogPosition]]()
         var seen = Set<EntryID>()
+        var forked = [CityID: Int]()
 
         func max(_ origin: CityID) throws -> Int64 {
             if let m = maxSeq[origin] { return m }
@@ -128,7 +138,17 @@ public enum MergePlanner {
             }
             let key = PositionKey(origin: entry.origin, seq: entry.seq)
             let here = try held(entry.origin, entry.seq)
-            if !here.isEmpty { plan.forks.insert(entry.id) }
+            if !here.isEmpty {
+                // Bounded evidence: the first entries to arrive are kept, later ones refused.
+                let positions = try forked[entry.origin] ?? index.forkedPositions(of: entry.origin)
+                if here.count >= ProtocolLimits.maxEntriesPerPosition
+                    || (here.count == 1 && positions >= ProtocolLimits.maxForkedPositionsPerOrigin) {
+                    plan.refused.append((entry, .evidenceFull(origin: entry.origin, seq: entry.seq)))
+                    continue
+                }
+                forked[entry.origin] = positions + (here.count == 1 ? 1 : 0)
+                plan.forks.insert(entry.id)
+            }
             positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock)]
             if entry.seq > top { maxSeq[entry.origin] = entry.seq }
             plan.accepted.append(entry)
@@ -168,12 +188,14 @@ public struct MemoryLog: LogIndex, Sendable {
     private var byID: [EntryID: Int] = [:]
     private var top: [CityID: Int64] = [:]
     private var at: [String: [LogPosition]] = [:]
+    private var forkedCount: [CityID: Int] = [:]
 
     public init() {}
 
     public func maxSeq(of origin: CityID) -> Int64 { top[origin] ?? 0 }
     public func positions(origin: CityID, seq: Int64) -> [LogPosition] { at["\(origin)#\(seq)"] ?? [] }
     public func contains(_ id: EntryID) -> Bool { byID[id] != nil }
+    public func forkedPositions(of origin: CityID) -> Int { forkedCount[origin] ?? 0 }
     public func entry(_ id: EntryID) -> Entry? { byID[id].map { entries[$0] } }
 
     /// Plans `batch` against this log and appends what the plan accepts.
@@ -191,6 +213,7 @@ public struct MemoryLog: LogIndex, Sendable {
         entries.append(e)
         top[e.origin] = Swift.max(top[e.origin] ?? 0, e.seq)
         at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock))
+        if at["\(e.origin)#\(e.seq)"]?.count == 2 { forkedCount[e.origin, default: 0] += 1 }
     }
 
     /// The clock a new local entry by `origin` gets: what is held, plus one for `origin`.

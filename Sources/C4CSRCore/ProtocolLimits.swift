@@ -29,6 +29,12 @@ public enum ProtocolLimits {
     public static let maxWalkBack = 256
     /// The most entries a walk-back may buffer before it merges them.
     public static let maxWalkBackEntries = 4_096
+    /// Equivocation evidence: the most entries kept at one (origin, seq). Two prove the
+    /// equivocation; more would only let one member grow every node's log and heads.
+    public static let maxEntriesPerPosition = 2
+    /// The most forked positions kept per origin: enough to show a member equivocated,
+    /// few enough that heads and fork lists stay far below `maxHeads`.
+    public static let maxForkedPositionsPerOrigin = 16
 }
 
 extension Int64 {

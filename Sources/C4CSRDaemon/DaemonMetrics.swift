@@ -9,6 +9,7 @@ public final class DaemonMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let entries: Gauge
     private let byOrigin = Mutex<[CityID: Gauge]>([:])
+    private let equivocations = Mutex<[CityID: Gauge]>([:])
     private let perPeer = Mutex<[CityID: PeerMetrics]>([:])
     private let rejected = Mutex<[String: Counter]>([:])
 
@@ -42,6 +43,21 @@ public final class DaemonMetrics: Sendable {
                 return g
             }
             g.set(Double(seq))
+        }
+    }
+
+    /// Equivocation per city: how many of its positions hold two entries (evidence kept).
+    public func observe(forks: [Head]) {
+        for (origin, heads) in Dictionary(grouping: forks, by: \.origin) {
+            let g = equivocations.withLock { gauges in
+                if let g = gauges[origin] { return g }
+                let g = registry.makeGauge(
+                    descriptor: d("c4csr_equivocated_positions", "Positions (seqs) at which each city signed two entries: evidence of equivocation."),
+                    labels: [("origin", origin.rawValue)])
+                gauges[origin] = g
+                return g
+            }
+            g.set(Double(Set(heads.map(\.seq)).count))
         }
     }
 

@@ -79,6 +79,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
                     }
                     if changed, let heads = try? await Blocking.run({ [city] in try city.localHeads() }) {
                         metrics.observe(heads)
+                        if heads.forks > 0, let forks = try? await Blocking.run({ [city] in try city.store.forks() }) {
+                            metrics.observe(forks: forks)
+                        }
                         updateStatus(entries: heads.entries)
                     }
                 }

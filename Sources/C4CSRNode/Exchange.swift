@@ -133,8 +133,15 @@ public struct AuditReport: Sendable {
     public let digest: NetworkDigest
     public let practices: Int
 
+    /// Tampering: `audit` exits 2.
     public var errors: [AuditFinding] { findings.filter { $0.severity == .error } }
+    /// A member's protocol violations, recorded faithfully by the log.
+    public var violations: [AuditFinding] { findings.filter { $0.severity == .violation } }
     public var warnings: [AuditFinding] { findings.filter { $0.severity == .warning } }
+    /// Cities that signed two entries at one seq, with the forked seqs.
+    public var equivocations: [CityID: [Int64]] {
+        Dictionary(grouping: forks, by: \.origin).mapValues { Array(Set($0.map(\.seq))).sorted() }
+    }
 }
 
 extension City {
@@ -188,7 +195,7 @@ extension City {
             }
         }
         for e in try store.entriesWithoutSubject() where e.kind != .publish {
-            auditor.add(AuditFinding(.error, "invalid_payload", entry: "\(e)", "payload names no practice"))
+            auditor.add(AuditFinding(.violation, "invalid_payload", entry: "\(e)", "payload names no practice"))
         }
         return AuditReport(
             checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,

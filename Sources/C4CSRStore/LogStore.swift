@@ -390,6 +390,10 @@ struct SQLIndex: LogIndex {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM entry WHERE id = ?)"), arguments: [Data(id.bytes)]) ?? false
     }
 
+    func forkedPositions(of origin: CityID) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM fork WHERE origin = ?"), arguments: [origin.rawValue]) ?? 0
+    }
+
     static func clock(_ text: String) -> VectorClock? {
         guard case .object(let o)? = try? JSONParser.parse(text) else { return nil }
         var c = [CityID: Int64]()

@@ -138,3 +138,65 @@ import Testing
         }
     }
 }
+
+/// Equivocation evidence is bounded: two entries per position, 16 forked positions per
+/// city; the rest is refused, so no sequence of signed entries grows a log or its heads
+/// without bound.
+@Suite struct BoundedEvidenceTests {
+    static func variants(_ n: Int, seq: Int64 = 1, prev: EntryID? = nil, clock: VectorClock? = nil) throws -> [Entry] {
+        let sofia = CityID("sofia")!
+        return try (0..<n).map { i in
+            try EntryDraft(
+                origin: sofia, seq: seq, prev: prev, clock: clock ?? VectorClock([sofia: seq]), time: Int64(i), kind: .publish,
+                payload: PracticeAction.publish(samplePractice("variant \(i)")).payload
+            ).sign(with: TestKeys.key("sofia"))
+        }
+    }
+
+    @Test func hundredsAtOneSeqKeepTwo() throws {
+        let all = try Self.variants(500)
+        var log = MemoryLog()
+        let plan = log.merge(all)
+        #expect(plan.accepted.count == ProtocolLimits.maxEntriesPerPosition)
+        #expect(plan.forks.count == 1)
+        #expect(plan.refused.count == 500 - 2)
+        #expect(plan.refused.allSatisfy { $0.reason.code == "fork_evidence_full" && !$0.reason.isNotReady })
+        #expect(log.heads.count == 2)
+        // Offered again, one at a time, in another order: nothing more is kept.
+        for e in all.reversed() { _ = log.merge([e]) }
+        #expect(log.entries.count == 2)
+    }
+
+    @Test func forkedPositionsPerCityAreBounded() throws {
+        // A chain of 20, then one fork at each of its positions 2…20.
+        var sofia = SimCity("sofia")
+        for i in 0..<20 { sofia.write(.publish(samplePractice("chain \(i)"))) }
+        var log = MemoryLog()
+        log.merge(sofia.log.entries)
+        let chain = sofia.log.entries
+        var forks = [Entry]()
+        for k in 1..<20 {
+            forks += try Self.variants(1, seq: chain[k].seq, prev: chain[k - 1].id, clock: chain[k].clock)
+        }
+        let plan = log.merge(forks)
+        #expect(plan.forks.count == ProtocolLimits.maxForkedPositionsPerOrigin)
+        #expect(plan.refused.count == 19 - ProtocolLimits.maxForkedPositionsPerOrigin)
+        #expect(log.forks.count == 2 * ProtocolLimits.maxForkedPositionsPerOrigin)
+    }
+
+    /// Pushed to one node and relayed, the first two to reach it are the ones every node
+    /// keeps: relays only pass on what they hold, and later variants are refused. (Pushed
+    /// to several nodes at once, nodes may keep different pairs: docs/PROTOCOL.md §4.)
+    @Test func relayedEvidenceConvergesOnTheSamePair() throws {
+        let all = try Self.variants(50)
+        var first = MemoryLog(), second = MemoryLog(), third = MemoryLog()
+        first.merge(Array(all.prefix(30)))
+        second.merge(first.entries)
+        // The member pushes more variants to the second node afterwards: all refused.
+        #expect(second.merge(Array(all.suffix(20))).accepted.isEmpty)
+        third.merge(second.entries)
+        #expect(Set(first.entries.map(\.id)) == Set(second.entries.map(\.id)))
+        #expect(Set(third.entries.map(\.id)) == Set(first.entries.map(\.id)))
+        #expect(NetworkDigest(heads: first.heads, forks: first.forks) == NetworkDigest(heads: third.heads, forks: third.forks))
+    }
+}

@@ -22,8 +22,13 @@ struct AuditCommand: AsyncParsableCommand {
             fork shown to different cities: an error). Peers that cannot be reached are
             reported and do not fail the audit.
 
-            Errors exit with status 2; conflicts are warnings (exit 0) unless --strict.
-            Progress goes to standard error on a terminal.
+            Findings come in three categories. Tampering (errors: a stored entry that does
+            not verify, a damaged table, a broken chain) exits with status 2. A member's
+            protocol violations that the log records faithfully (a city that signed two
+            entries at one seq, entries the practice rules ignore, a chain two peers see
+            differently) and revision conflicts are reported and exit 0, unless --strict:
+            one bad member cannot make every city's audit fail for ever, nor hide real
+            tampering. Progress goes to standard error on a terminal.
 
             Example:
               c4csr audit --peers-dir Peers
@@ -32,7 +37,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
-    @Flag(help: "Exit with status 2 on warnings (conflicts) too.")
+    @Flag(help: "Exit with status 2 on members' violations and conflicts too.")
     var strict = false
     @Flag(name: .customLong("peers"), help: "Also compare heads with every reachable peer.")
     var comparePeers = false
@@ -60,12 +65,14 @@ struct AuditCommand: AsyncParsableCommand {
                 }
             }
             let divergent = agreements.contains { !$0.divergences.isEmpty }
-            let failed = !report.errors.isEmpty || (strict && !report.warnings.isEmpty) || divergent
+            let failed = !report.errors.isEmpty || (strict && (!report.violations.isEmpty || !report.warnings.isEmpty || divergent))
             if output.json {
                 Console.json(.object([
                     "ok": .bool(!failed), "city": .string(city.id.rawValue), "entries": .int(Int64(report.checked)),
                     "practices": .int(Int64(report.practices)), "errors": .int(Int64(report.errors.count)),
-                    "warnings": .int(Int64(report.warnings.count)), "findings": .array(report.findings.map(\.json)),
+                    "violations": .int(Int64(report.violations.count)), "warnings": .int(Int64(report.warnings.count)),
+                    "findings": .array(report.findings.map(\.json)),
+                    "equivocations": .object(Dictionary(uniqueKeysWithValues: report.equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
                     "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
                     "digest": .string(report.digest.hex),
                     "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
@@ -73,6 +80,9 @@ struct AuditCommand: AsyncParsableCommand {
             } else {
                 for f in report.findings { Console.out(f.description) }
                 if !report.findings.isEmpty { Console.out("") }
+                for (origin, seqs) in report.equivocations.sorted(by: { $0.key < $1.key }) {
+                    Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")) (evidence kept)")
+                }
                 Console.out("audit of \(city.id): \(Format.count(report.checked)) entries, \(Format.count(report.practices)) practices, \(String(format: "%.2f", seconds)) s")
                 Console.out("heads:")
                 for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
@@ -81,8 +91,9 @@ struct AuditCommand: AsyncParsableCommand {
                     if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
                     for a in agreements { Console.out(Self.line(a)) }
                 }
-                Console.out(failed ? "FAILED: \(report.errors.count) error(s), \(report.warnings.count) warning(s)"
-                                   : "OK: every signature, chain and causal link verifies" + (report.warnings.isEmpty ? "" : " (\(report.warnings.count) warning(s))"))
+                let counts = "\(report.errors.count) tampering error(s), \(report.violations.count) member violation(s), \(report.warnings.count) conflict(s)"
+                Console.out(failed ? "FAILED: \(counts)"
+                                   : "OK: every signature, chain and causal link verifies" + (report.findings.isEmpty ? "" : " (\(counts))"))
             }
             if failed { throw Exit.problems }
         }
@@ -97,7 +108,7 @@ struct AuditCommand: AsyncParsableCommand {
         } else if let c = a.comparison {
             line += "differs: it lacks \(c.theyLack), this city lacks \(c.weLack) (digest \(a.remote?.digest.prefix(16) ?? ""))"
         }
-        for d in a.divergences { line += "\n    error: [chain_divergence] \(d)" }
+        for d in a.divergences { line += "\n    violation: [chain_divergence] \(d)" }
         return line
     }
 

@@ -58,8 +58,12 @@ struct StatusCommand: AsyncParsableCommand {
                 rows = cards.map { recorded[$0.city] ?? PeerStatus(city: $0.city, endpoint: $0.endpoint ?? "") }
             }
             let daemon = Network.daemon(city)
+            // Cities that signed two entries at one seq (evidence kept; bounded per city).
+            let equivocations = local.forks > 0
+                ? Dictionary(grouping: try city.store.forks(), by: \.origin).mapValues { Array(Set($0.map(\.seq))).sorted() } : [:]
             if output.json {
                 Console.json(.object([
+                    "equivocations": .object(Dictionary(uniqueKeysWithValues: equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
                     "city": .string(city.id.rawValue), "entries": .int(local.entries), "digest": .string(local.digest),
                     "daemon": daemon.map { .object(["pid": .int(Int64($0.pid)), "port": .int(Int64($0.port))]) } ?? .null,
                     "peers": .array(rows.map(Self.json)),
@@ -71,6 +75,9 @@ struct StatusCommand: AsyncParsableCommand {
                 let synced = rows.filter { $0.inSync && $0.lastError == nil }.count
                 if !rows.isEmpty { Console.out("in sync with \(synced) of \(rows.count) peers\(probe ? " (probed now)" : "")") }
                 for s in rows { Console.out(Self.line(s)) }
+                for (origin, seqs) in equivocations.sorted(by: { $0.key < $1.key }) {
+                    Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")); the evidence is kept and shown by `c4csr audit`")
+                }
             }
             if probe, rows.contains(where: { $0.lastError != nil }) { throw Exit.unreachable }
         }
