@@ -109,7 +109,7 @@ public struct SyncRound: Sendable {
     /// The most pages one round moves in each direction; the rest waits for the next round.
     public var maxPages = 10_000
     /// How many chain links a round may walk back to fetch a fork's evidence.
-    public var maxWalkBack = 256
+    public var maxWalkBack = ProtocolLimits.maxWalkBack
 
     public init(city: City, peer: CityID, transport: any PeerTransport) {
         self.city = city
@@ -261,17 +261,23 @@ public struct SyncRound: Sendable {
             pending.append(SignedEntry(body: entry.body, signature: entry.signature))
         }
         if wanted.isEmpty { return nil }
+        // The server's answers are not trusted: only entries that were asked for are kept
+        // (by id), each is hashed and decoded once, and what is buffered is bounded.
+        var pendingIDs = Set(pending.map { EntryID.of(body: $0.body) })
+        wanted = Array(Set(wanted).prefix(SyncAPI.maxIDs))
         var steps = 0
-        while !wanted.isEmpty, steps < maxWalkBack {
+        while !wanted.isEmpty, steps < maxWalkBack, pending.count < ProtocolLimits.maxWalkBackEntries {
             steps += 1
             report.requests += 1
+            let asked = Set(wanted)
             let fetched = try await transport.entries(IDsRequest(ids: wanted))
-            if fetched.isEmpty { break }
-            pending += fetched
             wanted = []
-            for f in fetched {
+            for f in fetched where pending.count < ProtocolLimits.maxWalkBackEntries {
+                let id = EntryID.of(body: f.body)
+                guard asked.contains(id), pendingIDs.insert(id).inserted else { continue }
+                pending.append(f)
                 guard let e = try? Entry.decode(body: f.body, signature: f.signature), let prev = e.prev else { continue }
-                if try !city.store.contains(prev), !pending.contains(where: { EntryID.of(body: $0.body) == prev }) { wanted.append(prev) }
+                if !pendingIDs.contains(prev), try !city.store.contains(prev), wanted.count < SyncAPI.maxIDs { wanted.append(prev) }
             }
         }
         return try city.receive(pending.map { ($0.body, $0.signature) })

@@ -9,12 +9,24 @@ struct MemoryTransport: PeerTransport {
     let responder: SyncResponder
     func heads() async throws -> PeerHeads { try responder.heads() }
     func pull(_ r: PullRequest) async throws -> (entries: [SignedEntry], more: Bool) {
-        // Through the wire format, so that framing is exercised too.
-        try EntryStream.decode(EntryStream.encode(try responder.pull(PullRequest.decode(r.encoded)).entries, more: try responder.pull(r).more))
+        // Through the wire format, so that framing is exercised too (one call of pull).
+        let page = try responder.pull(PullRequest.decode(r.encoded))
+        return try EntryStream.decode(EntryStream.encode(page.entries, more: page.more))
     }
     func push(_ entries: [SignedEntry]) async throws -> PushResult { try PushResult.decode(try responder.push(entries).encoded) }
     func forks() async throws -> ForkList { try responder.forks() }
     func entries(_ r: IDsRequest) async throws -> [SignedEntry] { try responder.entries(r) }
+}
+
+/// Answers like `base`, but adds `extra` to every answer of `entries`.
+struct LyingTransport: PeerTransport {
+    let base: MemoryTransport
+    let extra: [SignedEntry]
+    func heads() async throws -> PeerHeads { try await base.heads() }
+    func pull(_ r: PullRequest) async throws -> (entries: [SignedEntry], more: Bool) { try await base.pull(r) }
+    func push(_ entries: [SignedEntry]) async throws -> PushResult { try await base.push(entries) }
+    func forks() async throws -> ForkList { try await base.forks() }
+    func entries(_ r: IDsRequest) async throws -> [SignedEntry] { try await base.entries(r) + extra }
 }
 
 func withCities(_ names: [String], _ body: ([City]) async throws -> Void) async throws {
@@ -83,9 +95,37 @@ func round(_ a: City, _ b: City) async -> RoundReport {
             for city in [a, b] {
                 #expect(try city.store.contains(left.id) && city.store.contains(right.id) && city.store.contains(right3.id))
                 let audit = try city.audit()
-                #expect(audit.errors.contains { $0.code == "fork" }, "\(audit.findings)")
+                #expect(audit.violations.contains { $0.code == "fork" }, "\(audit.findings)")
             }
             #expect(try a.localHeads().digest == b.localHeads().digest)
+        }
+    }
+
+    /// A server whose answers to the walk-back lie: besides what was asked, thousands of
+    /// entries nobody asked for (garbage, and a valid entry of another city). The client
+    /// keeps only what it asked for, and the round still fetches the fork's evidence.
+    @Test func theWalkBackTrustsOnlyWhatItAskedFor() async throws {
+        try await withCities(["aa", "bb", "xx", "yy"]) { c in
+            let (a, b, x, y) = (c[0], c[1], c[2], c[3])
+            let first = try x.publish(practice("x1"))
+            for city in [a, b] { _ = try city.receive([(first.body, first.signature)]) }
+            let key = try signingKey(of: x)
+            func entry(_ seq: Int64, prev: EntryID, _ title: String) throws -> Entry {
+                try EntryDraft(origin: x.id, seq: seq, prev: prev, clock: VectorClock([x.id: seq]), time: seq, kind: .publish,
+                               payload: PracticeAction.publish(practice(title)).payload).sign(with: key)
+            }
+            let left = try entry(2, prev: first.id, "left"), right = try entry(2, prev: first.id, "right")
+            let right3 = try entry(3, prev: right.id, "right 3")
+            _ = try a.receive([(left.body, left.signature)])
+            _ = try b.receive([(right.body, right.signature), (right3.body, right3.signature)])
+            let unasked = try y.publish(practice("nobody asked for this"))
+            var junk = (0..<5_000).map { i in SignedEntry(body: Array("junk \(i)".utf8), signature: [UInt8](repeating: 0, count: 64)) }
+            junk.append(SignedEntry(body: unasked.body, signature: unasked.signature))
+            let liar = LyingTransport(base: MemoryTransport(responder: SyncResponder(city: b)), extra: junk)
+            let r = await SyncRound(city: a, peer: b.id, transport: liar).run()
+            #expect(r.succeeded, "\(String(describing: r.error))")
+            #expect(try a.store.contains(right.id) && a.store.contains(right3.id))
+            #expect(try !a.store.contains(unasked.id), "an entry nobody asked for was taken from the walk-back")
         }
     }
 
