@@ -21,7 +21,12 @@ import Testing
         var decoded = 0
         for url in inputs {
             let bytes = Array(try Data(contentsOf: url))
-            if (try? Entry.decode(body: bytes, signature: [UInt8](repeating: 0, count: 64))) != nil { decoded += 1 }
+            if let entry = try? Entry.decode(body: bytes, signature: [UInt8](repeating: 0, count: 64)) {
+                decoded += 1
+                var log = MemoryLog()
+                _ = log.merge([entry, entry])
+                _ = try? PracticeAction(entry: entry)
+            }
             if let value = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 12, maxBytes: 1 << 20)) {
                 #expect(CanonicalJSON.isCanonical(bytes) == (CanonicalJSON.encode(value) == bytes), "\(url.lastPathComponent)")
             }
@@ -50,7 +55,11 @@ import Testing
                 decoded += 1
                 #expect(EntryStream.encode(entries, more: more) == bytes)
             }
-            if let h = try? PeerHeads.decode(bytes) { decoded += 1; #expect(try PeerHeads.decode(h.encoded) == h) }
+            if let h = try? PeerHeads.decode(bytes) {
+                decoded += 1
+                #expect(try PeerHeads.decode(h.encoded) == h)
+                #expect(HeadsComparison(local: h, remote: h).digestsAgree)
+            }
             if let p = try? PullRequest.decode(bytes) { decoded += 1; #expect(try PullRequest.decode(p.encoded) == p) }
             if let i = try? IDsRequest.decode(bytes) { decoded += 1; #expect(try IDsRequest.decode(i.encoded) == i) }
             if let f = try? ForkList.decode(bytes) { decoded += 1; #expect(try ForkList.decode(f.encoded) == f) }

@@ -7,7 +7,16 @@ import FuzzDriver
 @_cdecl("LLVMFuzzerTestOneInput")
 public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
-    _ = try? Entry.decode(body: bytes, signature: [UInt8](repeating: 0, count: 64))
+    if let entry = try? Entry.decode(body: bytes, signature: [UInt8](repeating: 0, count: 64)) {
+        // What a member can sign goes on through the merge planner, the merged order and
+        // the practice rules: refused or accepted, never a trap.
+        _ = entry.orderKey
+        _ = [entry, entry].mergedOrder()
+        var log = MemoryLog()
+        _ = log.merge([entry])
+        _ = log.merge([entry])
+        _ = try? PracticeAction(entry: entry)
+    }
     if let value = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 12, maxBytes: 1 << 20)) {
         let reference = CanonicalJSON.encode(value) == bytes
         precondition(CanonicalJSON.isCanonical(bytes) == reference, "isCanonical disagrees with parse+encode")
