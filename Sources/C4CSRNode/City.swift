@@ -167,11 +167,32 @@ public final class City: Sendable {
     /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
     ///   every current version, which also resolves a conflict.
     public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> Entry {
+        try revise(practiceID, base: base) { _ in practice }.entry
+    }
+
+    /// Revises one of this city's practices from its current fields, read in the same
+    /// write transaction that signs the revision: two officers revising at once each
+    /// start from the other's committed version, so no edit is lost (the base is then
+    /// exactly the versions the fields were read from).
+    ///
+    /// - Parameters:
+    ///   - base: versions this revision supersedes (hex prefixes); by default every
+    ///     current version, read in the same transaction as the fields.
+    ///   - change: builds the new fields from the current ones; runs inside the write
+    ///     transaction, so it must be quick and must not write.
+    /// - Returns: the entry and the fields it carries.
+    public func revise(
+        _ practiceID: String, base: [String] = [], change: @escaping (Practice) throws -> Practice
+    ) throws -> (entry: Entry, fields: Practice) {
         let id = try resolve(practiceID)
-        return try append { ctx in
+        nonisolated(unsafe) var written: Practice?
+        let entry = try append { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
-            return .revise(practice: id, base: try self.base(base, of: record), fields: practice)
+            let fields = try change(record.current)
+            written = fields
+            return .revise(practice: id, base: try self.base(base, of: record), fields: fields)
         }
+        return (entry, written!)
     }
 
     /// Withdraws one of this city's practices.

@@ -10,7 +10,8 @@ struct ReviseCommand: AsyncParsableCommand {
         abstract: "Change the fields of one of this city's practices.",
         discussion: """
             Starts from the practice's current fields, applies the file (if any) and the
-            flags, and signs a revise entry. Only the city that published a practice may
+            flags, and signs a revise entry; the fields are read in the same transaction
+            that writes, so two officers revising at once never lose an edit. Only the city that published a practice may
             revise it. The new version supersedes every current version unless --base
             names the versions it was written from; two revisions from the same base are a
             conflict that `show` and `audit` report, and a later revise resolves it.
@@ -36,10 +37,16 @@ struct ReviseCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
-            let (record, _, _) = try city.store.practice(practiceID)
-            let practice = try fields.practice(base: record.current.json, defaultLanguage: city.card.language)
-            let entry = try city.revise(record.id.hex, with: practice, base: base)
-            reportWrite("revised", entry, practice: record.id, json: output.json)
+            let fields = self.fields
+            let file = try fields.loadFile()
+            let language = city.card.language
+            // The current fields are read inside the write transaction that signs the
+            // revision: a revision by another officer committed meanwhile is built upon,
+            // never silently overwritten.
+            let (entry, _) = try city.revise(practiceID, base: base) { current in
+                try fields.practice(base: current.json, file: file, defaultLanguage: language)
+            }
+            reportWrite("revised", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)
         }
     }
 }

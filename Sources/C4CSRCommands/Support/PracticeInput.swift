@@ -37,18 +37,36 @@ struct PracticeOptions: ParsableArguments {
             || end != nil || status != nil || outcomes != nil || !links.isEmpty || contact != nil
     }
 
+    /// The `--file` fields, read once (before any write transaction: it may be standard input).
+    struct FileFields: Sendable {
+        let fields: [String: JSONValue]
+        let lines: [String: Int]
+        let name: String
+    }
+
+    /// Reads `--file`, if given.
+    func loadFile() throws -> FileFields? {
+        guard let file else { return nil }
+        let (value, lines, name) = try Self.readFile(file)
+        guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
+        return FileFields(fields: o, lines: lines, name: name)
+    }
+
     /// Builds the practice: `base` fields (for `revise`: the current version), then
     /// the file, then the flags. Reports every invalid field at once.
     func practice(base: JSONValue?, defaultLanguage: String) throws -> Practice {
+        try practice(base: base, file: loadFile(), defaultLanguage: defaultLanguage)
+    }
+
+    /// As `practice(base:defaultLanguage:)`, with the file already read.
+    func practice(base: JSONValue?, file loaded: FileFields?, defaultLanguage: String) throws -> Practice {
         var fields = base?.objectValue ?? [:]
         var lines: [String: Int] = [:]
         var source = "flags"
-        if let file {
-            let (value, l, name) = try Self.readFile(file)
-            guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
-            for (k, v) in o { fields[k] = v }
-            lines = l
-            source = name
+        if let loaded {
+            for (k, v) in loaded.fields { fields[k] = v }
+            lines = loaded.lines
+            source = loaded.name
         }
         func set(_ key: String, _ v: String?) { if let v { fields[key] = .string(v) } }
         func setPair(_ key: String, local: String?, en: String?) {
