@@ -15,10 +15,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The test suite (what CI runs). The flood test loads both cores, so it runs alone after the rest.
+## The test suite (what CI runs). The load tests (a connection flood, a fork flood) load
+## both cores, so they run alone after the rest.
 test: deps
 	$(SWIFT) test
-	C4CSR_FLOOD=1 $(SWIFT) test --skip-build --filter OpenPortTests/aFloodOfIdleAndSlowConnectionsLocksNobodyOut
+	C4CSR_LOAD_TESTS=1 $(SWIFT) test --skip-build --filter "aFloodOfIdleAndSlowConnectionsLocksNobodyOut|aForkFloodKeepsEveryCitySyncableWithTheSameEvidence"
 
 ## The main job: ten cities as daemons on loopback converge; an independent verifier checks the result.
 demo: release

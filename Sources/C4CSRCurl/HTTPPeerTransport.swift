@@ -58,41 +58,52 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
 
     public func heads() async throws -> PeerHeads {
         let body = try await request("/v1/heads", body: nil)
-        return try decode(body, PeerHeads.decode)
+        return try await decode(body, PeerHeads.decode)
     }
 
     public func pull(_ request: PullRequest) async throws -> (entries: [SignedEntry], more: Bool) {
         let body = try await self.request("/v1/pull", body: request.encoded)
-        return try decode(body) { b throws(SyncProtocolError) in try EntryStream.decode(b) }
+        return try await decode(body) { b throws(SyncProtocolError) in try EntryStream.decode(b) }
     }
 
     public func push(_ entries: [SignedEntry]) async throws -> PushResult {
         let body = try await request("/v1/push", body: EntryStream.encode(entries, more: false), binary: true)
-        return try decode(body, PushResult.decode)
+        return try await decode(body, PushResult.decode)
     }
 
     public func forks() async throws -> ForkList {
         let body = try await request("/v1/forks", body: nil)
-        return try decode(body, ForkList.decode)
+        return try await decode(body, ForkList.decode)
     }
 
     public func entries(_ request: IDsRequest) async throws -> [SignedEntry] {
         let body = try await self.request("/v1/entries", body: request.encoded)
-        return try decode(body) { b throws(SyncProtocolError) in try EntryStream.decode(b).entries }
+        return try await decode(body) { b throws(SyncProtocolError) in try EntryStream.decode(b).entries }
     }
 
     /// `GET /v1/health`: the peer's city and version, as JSON.
     public func health() async throws -> JSONValue {
         let body = try await request("/v1/health", body: nil)
-        return try decode(body) { b throws(SyncProtocolError) in
+        return try await decode(body) { b throws(SyncProtocolError) in
             do { return try JSONParser.parse(b) } catch { throw .malformed("health is not JSON (\(error))") }
         }
     }
 
     // MARK: Plumbing
 
-    private func decode<T>(_ body: [UInt8], _ f: ([UInt8]) throws(SyncProtocolError) -> T) throws -> T {
-        do { return try f(body) } catch { throw TransportError.protocolViolation(url: endpoint, error) }
+    /// Decodes an answer on this peer's queue, not on Swift's cooperative pool: a hostile
+    /// peer's 4 MiB heads message costs parsing time, and the pool has one thread per core.
+    private func decode<T: Sendable>(
+        _ body: [UInt8], _ f: @escaping @Sendable ([UInt8]) throws(SyncProtocolError) -> T
+    ) async throws -> T {
+        let endpoint = self.endpoint
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do throws(SyncProtocolError) { continuation.resume(returning: try f(body)) } catch {
+                    continuation.resume(throwing: TransportError.protocolViolation(url: endpoint, error))
+                }
+            }
+        }
     }
 
     /// One request of any path (GET without a body, POST with one), its status and body

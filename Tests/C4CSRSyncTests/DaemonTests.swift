@@ -21,7 +21,8 @@ struct DaemonTests {
                 return try Set(d).count == 1 && a.heads().entries == 2
             }
             // The merged log, as the CLI prints it, is byte-identical in all three cities.
-            let logs = try [a, b, c].map { try runBinary(["log", "--data-dir", $0.city.directory.root.path]) }
+            var logs = [(status: Int32, stdout: [UInt8], stderr: String)]()
+            for node in [a, b, c] { logs.append(try await runBinary(["log", "--data-dir", node.city.directory.root.path])) }
             #expect(logs.allSatisfy { $0.status == 0 })
             #expect(!logs[0].stdout.isEmpty)
             #expect(logs[0].stdout == logs[1].stdout && logs[1].stdout == logs[2].stdout)

@@ -11,6 +11,10 @@ func openDescriptors(of pid: Int32) -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
 }
 
+/// The load tests (a connection flood, a fork flood) run alone, after the rest of the
+/// suite: `make test` sets C4CSR_LOAD_TESTS=1 for them.
+let loadTestsEnabled = ProcessInfo.processInfo.environment["C4CSR_LOAD_TESTS"] != nil
+
 /// Anyone who can reach the port (issue: the open port): connection caps and timeouts,
 /// JSON for every error, what each card may call. Real daemons on loopback.
 @Suite(.serialized, .timeLimit(.minutes(3)))
@@ -22,8 +26,8 @@ struct OpenPortTests {
     ///
     /// It loads both cores for 10 s, which would starve the timing of every other suite
     /// running beside it, so `make test` runs it on its own after them
-    /// (`C4CSR_FLOOD=1 swift test --filter aFlood`); a plain `swift test` leaves it out.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["C4CSR_FLOOD"] != nil, "run alone by make test (C4CSR_FLOOD=1)"))
+    /// (`C4CSR_LOAD_TESTS=1 swift test --filter LoadTests`); a plain `swift test` leaves it out.
+    @Test(.enabled(if: loadTestsEnabled, "run alone by make test (C4CSR_LOAD_TESTS=1)"))
     func aFloodOfIdleAndSlowConnectionsLocksNobodyOut() async throws {
         try await withServiceCity { root, served in
             let peer = try makeCity("peer", in: root)
@@ -165,5 +169,27 @@ struct OpenPortTests {
         #expect(after.cards.map(\.city) == [b.id])
         #expect(after.warnings.contains { $0.contains("keeping the 1 cards read before") })
         #expect(a.peers.cards.map(\.city) == [b.id])
+    }
+}
+
+/// The timeouts close only what they should: a kept-alive connection outlives the
+/// handshake timeout, and an idle one is closed after the request timeout.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ConnectionTimeoutTests {
+    @Test func aKeptAliveConnectionOutlivesTheHandshakeTimeout() async throws {
+        try await withNetwork(["aa", "bb"], edges: [("aa", "bb")], interval: 3600, configure: { c in
+            c.listener.handshakeTimeout = .seconds(2)
+            c.listener.requestTimeout = .seconds(5)
+        }) { n in
+            let t = try n["bb"]!.transport(to: n["aa"]!)
+            for _ in 0..<4 {
+                _ = try await t.heads()
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(t.traffic.connections == 1, "the connection was closed under a working client")
+            try await Task.sleep(for: .seconds(7))
+            _ = try await t.heads()
+            #expect(t.traffic.connections == 2, "an idle connection outlived the request timeout")
+        }
     }
 }

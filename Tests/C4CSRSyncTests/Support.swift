@@ -103,7 +103,7 @@ final class TestNode: @unchecked Sendable {
     func heads() throws -> PeerHeads { try city.localHeads() }
 
     /// A libcurl transport from this city to `other`, as the daemon would build it.
-    func transport(to other: TestNode, connectTimeoutMS: Int = 2_000, requestTimeoutMS: Int = 5_000) throws -> HTTPPeerTransport {
+    func transport(to other: TestNode, connectTimeoutMS: Int = 5_000, requestTimeoutMS: Int = 20_000) throws -> HTTPPeerTransport {
         try HTTPPeerTransport(card: other.card, city: city, connectTimeoutMS: connectTimeoutMS, requestTimeoutMS: requestTimeoutMS)
     }
 }
@@ -204,6 +204,38 @@ let c4csrBinary: String = {
     }
     return dir.appendingPathComponent("c4csr").path
 }()
+
+/// Waits for a process without holding a thread: async tests run on Swift's cooperative
+/// pool (one thread per core), which the daemons of the other tests in this process need.
+func waitForExit(_ p: Process, seconds: Double) async {
+    let deadline = Date().addingTimeInterval(seconds)
+    while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+}
+
+/// `runBinary` for async tests: the same, without blocking a thread of the cooperative pool.
+func runBinary(_ arguments: [String]) async throws -> (status: Int32, stdout: [UInt8], stderr: String) {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-out-\(UUID().uuidString)")
+    let err = out.appendingPathExtension("err")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: c4csrBinary)
+    p.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
+    p.environment = env
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    try p.run()
+    await waitForExit(p, seconds: 60)
+    return (p.terminationStatus, Array(try Data(contentsOf: out)), String(decoding: try Data(contentsOf: err), as: UTF8.self))
+}
 
 /// Runs the binary and returns its standard output (bounded to 60 s).
 func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
