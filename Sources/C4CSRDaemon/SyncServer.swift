@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// The request context of the sync API: it carries the channel, through which the
 /// handler learns which peer's certificate opened the connection.
@@ -141,12 +142,43 @@ enum Reply {
     }
 }
 
+/// Requests in flight per calling city: at most `maxRequests`, of which at most
+/// `maxPushes` pushes (a push may hold a 24 MiB body while it is read), so that one
+/// member holds at most about 27 MiB of unfinished requests whatever it opens.
+final class InFlight: Sendable {
+    static let maxRequests = 4
+    static let maxPushes = 1
+    private let counts = Mutex<[CityID: (all: Int, pushes: Int)]>([:])
+
+    /// Counts a request; `false` (and nothing counted) when over a limit.
+    func enter(_ city: CityID, push: Bool) -> Bool {
+        counts.withLock { c in
+            var n = c[city] ?? (0, 0)
+            guard n.all < Self.maxRequests, !push || n.pushes < Self.maxPushes else { return false }
+            n.all += 1
+            if push { n.pushes += 1 }
+            c[city] = n
+            return true
+        }
+    }
+
+    func leave(_ city: CityID, push: Bool) {
+        counts.withLock { c in
+            guard var n = c[city] else { return }
+            n.all -= 1
+            if push { n.pushes -= 1 }
+            c[city] = n.all > 0 ? n : nil
+        }
+    }
+}
+
 /// What every route shares: who is calling, and errors as JSON with a stable code.
 struct Handler: Sendable {
     let responder: SyncResponder
     let book: PeerBook
     let logger: Logger
     let observer: (any SyncServerObserver)?
+    let inFlight = InFlight()
 
     func respond(
         _ context: PeerRequestContext, _ route: String, needs: PeerBook.Access = .read, _ body: (CityID) async throws -> Reply
@@ -163,6 +195,10 @@ struct Handler: Sendable {
                 ? "\(peer) may not push to this city (its card has no public_key, or it is not in sync.peers)"
                 : "\(peer) may not call /v1/\(route) (its card has no public_key yet)")
         }
+        guard inFlight.enter(peer, push: needs == .push) else {
+            return Self.error(.serviceUnavailable, "busy", "\(peer) has \(InFlight.maxRequests) requests (or \(InFlight.maxPushes) push) in flight already; retry when they finish")
+        }
+        defer { inFlight.leave(peer, push: needs == .push) }
         observer?.contacted(by: peer)
         do {
             return try await body(peer).response
