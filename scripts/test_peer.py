@@ -103,6 +103,24 @@ class Client:
         status = int(header.split(b" ")[1])
         return status, payload
 
+    def raw(self, data):
+        """Sends `data` as it is (a request this client would never form) and reads the answer."""
+        raw = socket.create_connection((self.host, self.port), timeout=20)
+        with self.ctx.wrap_socket(raw) as s:
+            s.sendall(data)
+            answer = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except (ssl.SSLError, OSError):
+                    break
+                if not chunk:
+                    break
+                answer += chunk
+        header, _, payload = answer.partition(b"\r\n\r\n")
+        status = int(header.split(b" ")[1]) if header.startswith(b"HTTP/") else 0
+        return status, payload
+
     def heads(self):
         status, payload = self.request("GET", "/v1/heads")
         assert status == 200, (status, payload)
@@ -187,6 +205,13 @@ def attack(args):
     expect("pull with deeply nested JSON", status == 400, f"HTTP {status}")
     status, payload = client.request("POST", "/v1/entries", b'{"ids":["' + b"zz" * 32 + b'"]}')
     expect("entries with a bad id", status == 400, f"HTTP {status}")
+    status, payload = client.raw(b"POST /v1/push HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                 b"Connection: close\r\n\r\nzz\r\nC4S1\r\n0\r\n\r\n")
+    try:
+        got = json.loads(payload)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        got = None
+    expect("malformed chunking is a JSON 400", status == 400 and got == "malformed_message", f"HTTP {status} {payload[:200]}")
     for method, path, want, code in [("GET", "/v1/nothing", 404, "not_found"), ("GET", "/v2/heads", 400, "unsupported_version"),
                                      ("DELETE", "/v1/heads", 405, "method_not_allowed")]:
         status, payload = client.request(method, path)
