@@ -76,17 +76,19 @@ struct OpenPortTests {
             #expect(report.succeeded, "the legitimate round failed: \(report.error ?? "")")
             #expect(report.sent == 1)
             #expect(try City.open(served.directory).store.contains(entry.id))
-            // 64 connections in all, whatever the flood; the daemon's own files besides.
-            #expect(most - before <= 64, "descriptors went from \(before) to \(most)")
+            // 64 connections in all, whatever the flood (2,000 without the cap), plus the
+            // refused ones being closed at that instant and the store's files of the round.
+            #expect(most - before <= 128, "descriptors went from \(before) to \(most)")
 
             let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
             let stats = try JSONParser.parse(Array(text.utf8))
             func closed(_ kind: String) -> Int64 { stats[kind]?["closed_by_server"]?.intValue ?? 0 }
             // Over the per-address cap: closed at once (2,000 idle, 16 kept); under it,
-            // closed by the timeouts (handshakes after 1 s, bodies after 2 s, over 10 s).
+            // closed by the timeouts: every one of the 16 handshakes and 16 pushes the
+            // caps admit is cut at least once in 10 s (after 1 s and 2 s).
             #expect(closed("idle") >= 1_900)
-            #expect(closed("handshake") >= 40)
-            #expect(closed("body") >= 20)
+            #expect(closed("handshake") >= 16)
+            #expect(closed("body") >= 16)
             print("flood: \(text.trimmingCharacters(in: .whitespacesAndNewlines)); legitimate round \(String(format: "%.3f", seconds)) s; daemon descriptors \(before) → at most \(most)")
         }
     }
