@@ -88,13 +88,15 @@ let package = Package(
         .target(
             name: "C4CSRCommands",
             dependencies: [
-                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon",
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The daemon's malloc arena limit, set by a load-time constructor (docs/PERFORMANCE.md).
         .target(name: "CMemoryPolicy"),
+        // prctl(PR_SET_PDEATHSIG) for the demo's daemons (variadic in C).
+        .target(name: "CProcess"),
         .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands", "CMemoryPolicy"]),
         // The in-process measurements of scripts/bench.sh (ceilings, no-op rounds).
         .executableTarget(

@@ -39,9 +39,45 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run {
             let runner = try DemoRunner(directory: dir, keep: keep, timeout: timeout, samples: samples)
-            try await runner.run()
+            // SIGTERM, SIGINT or SIGHUP (`timeout 3 c4csr demo`, Ctrl-C, a closed terminal):
+            // stop every daemon started, then exit as the signal would.
+            let signals = DemoSignals.install { signal in
+                runner.interrupt(by: signal)
+                Foundation.exit(128 + signal)
+            }
+            defer { signals.cancel() }
+            do {
+                try await runner.run()
+            } catch {
+                // Daemons stopped under the demo by a signal: the signal's status, not an error.
+                if runner.interruption != nil {
+                    while true { try await Task.sleep(for: .seconds(1)) }  // the handler exits
+                }
+                throw error
+            }
         }
     }
+}
+
+/// Runs `handler` once on the first of SIGTERM, SIGINT and SIGHUP (dispatch sources; the
+/// signals' default actions are turned off while installed).
+struct DemoSignals: @unchecked Sendable {
+    // @unchecked: the sources are only cancelled, from the command's task.
+    private let sources: [any DispatchSourceSignal]
+
+    static func install(_ handler: @escaping @Sendable (Int32) -> Void) -> DemoSignals {
+        let queue = DispatchQueue(label: "c4csr.demo.signals")
+        let sources = [SIGTERM, SIGINT, SIGHUP].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { handler(sig) }
+            source.resume()
+            return source
+        }
+        return DemoSignals(sources: sources)
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
 }
 
 /// The demo: processes it starts are always stopped, whatever happens.
@@ -216,14 +252,17 @@ final class DemoRunner: @unchecked Sendable {
         env["C4CSR_LOG_LEVEL"] = env["C4CSR_LOG_LEVEL"] ?? "info"
         env["C4CSR_PEERS_DIR"] = nil
         env["C4CSR_CONFIG"] = ""  // the demo's daemons ignore any system configuration
+        env["C4CSR_DIE_WITH_PARENT"] = "\(getpid())"  // and never outlive the demo
         p.environment = env
         let log = city.directory.root.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: log)
         p.standardOutput = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
-        try p.run()
-        daemons.append(p)
+        try processes.withLock {
+            try p.run()
+            daemons.append(p)
+        }
     }
 
     private func waitForPorts() async throws {
@@ -236,7 +275,7 @@ final class DemoRunner: @unchecked Sendable {
                     ports.append(Int(port))
                     break
                 }
-                guard daemons[i].isRunning else {
+                guard processes.withLock({ i < daemons.count && daemons[i].isRunning }) else {
                     throw NodeError.io("the daemon of \(city.id) exited; see \(city.directory.root.path)/serve.log")
                 }
                 guard Date() < deadline else { throw NodeError.io("the daemon of \(city.id) did not start listening within 20 s") }
@@ -260,14 +299,32 @@ final class DemoRunner: @unchecked Sendable {
         }
     }
 
+    /// Guards `daemons` and `interruption` against the signal handler, which may stop the
+    /// daemons from its own queue.
+    private let processes = NSLock()
+    private var interruptedBy: Int32?
+
+    /// The signal that stopped the demo, if one did.
+    var interruption: Int32? { processes.withLock { interruptedBy } }
+
+    /// A signal arrived: stop every daemon (the caller then exits).
+    func interrupt(by signal: Int32) {
+        processes.withLock { interruptedBy = signal }
+        stopAll()
+    }
+
     func stopAll() {
-        let running = daemons.filter(\.isRunning)
+        let all = processes.withLock { () -> [Process] in
+            let all = daemons
+            daemons = []
+            return all
+        }
+        let running = all.filter(\.isRunning)
         for d in running { kill(d.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(25)
         while running.contains(where: \.isRunning), Date() < deadline { usleep(20_000) }
         for d in running where d.isRunning { kill(d.processIdentifier, SIGKILL) }
-        for d in daemons { d.waitUntilExit() }
-        daemons = []
+        for d in all { d.waitUntilExit() }
         if !keep { try? FileManager.default.removeItem(at: root) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import C4CSRCore
+import CProcess
 import C4CSRDaemon
 import C4CSRNode
 import Foundation
@@ -89,6 +90,11 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         LineLogHandler.bootstrap(level: global.level(default: .info))
         let logger = Logger(label: "c4csr")
+        // Started by `c4csr demo`: die with it, even if it is killed with SIGKILL.
+        if let parent = ProcessInfo.processInfo.environment["C4CSR_DIE_WITH_PARENT"].flatMap(Int32.init),
+           c4csr_die_with_parent(SIGTERM, parent) == 1 {
+            throw ExitCode(Exit.failure.rawValue)
+        }
         try await Console.run {
             let city = try global.openCity()
             for w in city.peers.warnings { logger.warning("\(w)") }
