@@ -20,7 +20,6 @@ public struct C4CSR: AsyncParsableCommand {
             66 not found; 69 a peer could not be reached; 77 not allowed by the
             network's rules.
             """,
-        version: C4CSRVersion.string,
         subcommands: [
             InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
@@ -28,7 +27,19 @@ public struct C4CSR: AsyncParsableCommand {
             ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, ConfigCommand.self, DemoCommand.self,
         ]
     )
+
+    // `--version` of the root only: ArgumentParser's automatic one (the configuration's
+    // `version:`) is accepted after any subcommand too, so that `show X --version Y`
+    // printed the program's version and `adopt --help` listed `--version` twice.
+    @Flag(name: .customLong("version"), help: "Show the version.")
+    var showVersion = false
+
     public init() {}
+
+    public func run() async throws {
+        guard showVersion else { throw CleanExit.helpRequest(self) }
+        print(C4CSRVersion.string)
+    }
 }
 
 public enum C4CSRVersion {

@@ -84,8 +84,10 @@ public struct ConfigFile: Sendable, Hashable {
         }
         func duration(_ key: String, _ range: ClosedRange<Int64>) -> Int64? {
             guard let v = flat[key] else { return nil }
-            guard let s = v.stringValue, let ms = parseDuration(s) else {
-                problems.append("\(at(key)): must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\"")
+            // A plain integer is seconds, as on the command line (`--interval 60`).
+            let text = v.intValue.map { "\($0)s" } ?? v.stringValue
+            guard let s = text, let ms = parseDuration(s) else {
+                problems.append("\(at(key)): must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\" (a plain number is seconds)")
                 return nil
             }
             guard range.contains(ms) else {

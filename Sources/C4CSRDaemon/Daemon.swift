@@ -178,7 +178,16 @@ public struct Daemon: Sendable {
             RuntimeFile.removeIfOurs(city.directory.serveFile)
             lock.release()
         }
-        try await serviceGroup(signals: true).run()
+        do {
+            try await serviceGroup(signals: true).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EADDRNOTAVAIL || error.errnoCode == EACCES {
+            // NIO says only "Address already in use": name the address, and what to do.
+            let address = ListenAddress(host: configuration.host, port: configuration.port)
+            let why = error.errnoCode == EADDRINUSE ? "the address is already in use (another c4csr serve, or another program)"
+                : error.errnoCode == EACCES ? "permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)"
+                : "no interface has that address"
+            throw NodeError.io("cannot listen on \(address): \(why); change server.listen or --listen")
+        }
         logger.notice("stopped", metadata: ["c4csr.city": "\(city.id)"])
     }
 }

@@ -46,8 +46,14 @@ import Testing
         #expect(c.peersDirs == ["/etc/c4csr/peers", "/opt/peers"] && c.logLevel == "debug" && c.dataDir == "/srv/c4csr")
     }
 
+    /// `interval = 60` in the file means what `--interval 60` means: seconds.
+    @Test func aPlainNumberIsSeconds() throws {
+        let c = try parse("[sync]\ninterval = 90\nrequest_timeout = 20\n")
+        #expect(c.intervalMS == 90_000 && c.requestTimeoutMS == 20_000)
+    }
+
     @Test(arguments: [
-        ("[sync]\ninterval = 60\n", "line 2: sync.interval: must be a duration"),
+        ("[sync]\ninterval = -60\n", "line 2: sync.interval: must be a duration"),
         ("[sync]\ninterval = \"2d\"\n", "line 2: sync.interval"),
         ("[sync]\ninterval = \"48h\"\n", "out of range"),
         ("log_level = \"loud\"\n", "line 1: log_level: must be one of"),

@@ -195,3 +195,21 @@ struct ConnectionTimeoutTests {
         }
     }
 }
+
+/// A port already in use is named in the error, with what to do.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ListenErrorTests {
+    @Test func aPortInUseIsNamed() async throws {
+        try await withNetwork(["aa"], edges: [], interval: 3600) { n in
+            let busy = n["aa"]!.port
+            let root = n["aa"]!.city.directory.root.deletingLastPathComponent()
+            let other = try makeCity("bb", in: root)
+            let serve = try ServeProcess(city: other, extra: ["--listen", "127.0.0.1:\(busy)"])
+            defer { serve.kill() }
+            let deadline = Date().addingTimeInterval(30)
+            while serve.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!serve.isRunning)
+            #expect(serve.log().contains("cannot listen on 127.0.0.1:\(busy): the address is already in use"), "\(serve.log())")
+        }
+    }
+}
