@@ -34,30 +34,27 @@ public final class DaemonMetrics: Sendable {
     public func observe(_ heads: PeerHeads) {
         entries.set(Double(heads.entries))
         for (origin, seq) in heads.vector.components {
-            let g = byOrigin.withLock { gauges in
-                if let g = gauges[origin] { return g }
-                let g = registry.makeGauge(
-                    descriptor: d("c4csr_origin_entries", "Entries of each origin city held: the highest seq of its chain."),
-                    labels: [("origin", origin.rawValue)])
-                gauges[origin] = g
-                return g
-            }
-            g.set(Double(seq))
+            gauge(origin, in: byOrigin, "c4csr_origin_entries", "Entries of each origin city held: the highest seq of its chain.")
+                .set(Double(seq))
         }
     }
 
     /// Equivocation per city: how many of its positions hold two entries (evidence kept).
     public func observe(forks: [Head]) {
         for (origin, heads) in Dictionary(grouping: forks, by: \.origin) {
-            let g = equivocations.withLock { gauges in
-                if let g = gauges[origin] { return g }
-                let g = registry.makeGauge(
-                    descriptor: d("c4csr_equivocated_positions", "Positions (seqs) at which each city signed two entries: evidence of equivocation."),
-                    labels: [("origin", origin.rawValue)])
-                gauges[origin] = g
-                return g
-            }
-            g.set(Double(Set(heads.map(\.seq)).count))
+            gauge(origin, in: equivocations, "c4csr_equivocated_positions",
+                  "Positions (seqs) at which each city signed two entries: evidence of equivocation.")
+                .set(Double(Set(heads.map(\.seq)).count))
+        }
+    }
+
+    /// The gauge of one origin in a family labelled by `origin`, made on first use.
+    private func gauge(_ origin: CityID, in family: borrowing Mutex<[CityID: Gauge]>, _ name: String, _ help: String) -> Gauge {
+        family.withLock { gauges in
+            if let g = gauges[origin] { return g }
+            let g = registry.makeGauge(descriptor: d(name, help), labels: [("origin", origin.rawValue)])
+            gauges[origin] = g
+            return g
         }
     }
 

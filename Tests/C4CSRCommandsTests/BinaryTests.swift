@@ -39,7 +39,7 @@ import Testing
         try withTemporaryDirectory { root in
             let dir = try initCity(root, "sofia", "Sofia", "София", "BG", "bg")
             let bad = root.appendingPathComponent("bad.toml")
-            try "log_level = \"info\"\n[sync]\ninterval = 60\nintervall = \"5m\"\n".write(to: bad, atomically: true, encoding: .utf8)
+            try "log_level = \"info\"\n[sync]\ninterval = -60\nintervall = \"5m\"\n".write(to: bad, atomically: true, encoding: .utf8)
             var r = try run(["config", "check", "--config", bad.path, "--data-dir", dir])
             #expect(r.status == 78, "\(r)")
             #expect(r.stderr.contains("bad.toml") && r.stderr.contains("line 3: sync.interval") && r.stderr.contains("line 4: sync.intervall: unknown key"), "\(r.stderr)")

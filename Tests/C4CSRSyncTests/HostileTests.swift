@@ -16,6 +16,34 @@ func runPeerScript(_ arguments: [String]) throws -> Process {
     return p
 }
 
+/// `scripts/test_peer.py serve --mode MODE` as `evil`'s endpoint on `victim`'s peer
+/// card, which the victim has re-read.
+struct TestPeerServer {
+    let process: Process
+
+    init(mode: String, evil: City, other: City, victim: TestNode) throws {
+        process = try runPeerScript(["serve", "--mode", mode, "--dir", evil.directory.root.path, "--other-dir", other.directory.root.path])
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let port = Int(portLine) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw SyncRoundError("test peer did not start: \(portLine)")
+        }
+        var card = evil.card
+        card.endpoint = "https://127.0.0.1:\(port)"
+        try Data(card.toml.utf8).write(to: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
+        victim.reload()
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
 /// Runs a process to its end (bounded), its standard output and error together, without
 /// blocking a thread of the cooperative pool.
 func output(of p: Process, timeout: Double = 120) async throws -> (Int32, String) {
@@ -94,21 +122,8 @@ struct FaultTests {
             let other = try makeCity("other", in: root)
             try Data(victim.card.toml.utf8).write(to: evil.directory.peersDirectory.appendingPathComponent("victim.toml"))
             for (mode, sentence) in Self.modes {
-                let server = try runPeerScript(["serve", "--mode", mode, "--dir", evil.directory.root.path, "--other-dir", other.directory.root.path])
-                let out = Pipe()
-                server.standardOutput = out
-                server.standardError = FileHandle.nullDevice
-                try server.run()
-                defer {
-                    kill(server.processIdentifier, SIGKILL)
-                    server.waitUntilExit()
-                }
-                let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                let port = try #require(Int(portLine), "test peer did not start: \(portLine)")
-                var card = evil.card
-                card.endpoint = "https://127.0.0.1:\(port)"
-                try Data(card.toml.utf8).write(to: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
-                victim.reload()
+                let server = try TestPeerServer(mode: mode, evil: evil, other: other, victim: victim)
+                defer { server.stop() }
                 victim.daemon!.sync.syncNow()
                 let entry = try victim.city.publish(practice("while evil is \(mode)"))
                 try await eventually("\(mode): the good peer still gets entries", within: 20) { try good.city.store.contains(entry.id) }
@@ -144,21 +159,8 @@ struct FaultTests {
             let evil = try makeCity("evil", in: root)
             try Data(victim.card.toml.utf8).write(to: evil.directory.peersDirectory.appendingPathComponent("victim.toml"))
             for mode in ["hugeheads", "hugeclock"] {
-                let server = try runPeerScript(["serve", "--mode", mode, "--dir", evil.directory.root.path, "--other-dir", evil.directory.root.path])
-                let out = Pipe()
-                server.standardOutput = out
-                server.standardError = FileHandle.nullDevice
-                try server.run()
-                defer {
-                    kill(server.processIdentifier, SIGKILL)
-                    server.waitUntilExit()
-                }
-                let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                let port = try #require(Int(portLine), "test peer did not start: \(portLine)")
-                var card = evil.card
-                card.endpoint = "https://127.0.0.1:\(port)"
-                try Data(card.toml.utf8).write(to: victim.city.directory.peersDirectory.appendingPathComponent("evil.toml"))
-                victim.reload()
+                let server = try TestPeerServer(mode: mode, evil: evil, other: evil, victim: victim)
+                defer { server.stop() }
                 let before = try victim.heads().digest
                 victim.daemon!.sync.syncNow()
                 try await eventually("\(mode): a round with the hostile member ran", within: 20) {

@@ -214,53 +214,50 @@ func waitForExit(_ p: Process, seconds: Double) async {
     while p.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
 }
 
+/// The binary started on `arguments`, its output going to two temporary files.
+private struct BinaryRun {
+    let process = Process()
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-out-\(UUID().uuidString)")
+    var err: URL { out.appendingPathExtension("err") }
+
+    init(_ arguments: [String]) throws {
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: c4csrBinary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+    }
+
+    /// Status and output, once the process has exited; the files are removed.
+    func result() throws -> (status: Int32, stdout: [UInt8], stderr: String) {
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        return (process.terminationStatus, Array(try Data(contentsOf: out)), String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    }
+}
+
 /// `runBinary` for async tests: the same, without blocking a thread of the cooperative pool.
 func runBinary(_ arguments: [String]) async throws -> (status: Int32, stdout: [UInt8], stderr: String) {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-out-\(UUID().uuidString)")
-    let err = out.appendingPathExtension("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: c4csrBinary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
-    p.environment = env
-    p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = try FileHandle(forWritingTo: err)
-    try p.run()
-    await waitForExit(p, seconds: 60)
-    return (p.terminationStatus, Array(try Data(contentsOf: out)), String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    let run = try BinaryRun(arguments)
+    await waitForExit(run.process, seconds: 60)
+    return try run.result()
 }
 
 /// Runs the binary and returns its standard output (bounded to 60 s).
 func runBinary(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-out-\(UUID().uuidString)")
-    let err = out.appendingPathExtension("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: c4csrBinary)
-    p.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["C4CSR_CONFIG"] = ""  // never the machine's /etc/c4csr
-    p.environment = env
-    p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = try FileHandle(forWritingTo: err)
-    try p.run()
+    let run = try BinaryRun(arguments)
     let deadline = Date().addingTimeInterval(60)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-    p.waitUntilExit()
-    return (p.terminationStatus, Array(try Data(contentsOf: out)), String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    while run.process.isRunning && Date() < deadline { usleep(10_000) }
+    if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) }
+    run.process.waitUntilExit()
+    return try run.result()
 }
 
 /// A test's time limit in minutes: `minutes` for the bounded run in CI, or the value of
