@@ -19,9 +19,9 @@ release: deps
 ## every suite at once in one process, and the daemons that some suites run in that process
 ## need the cooperative thread pool (one thread per core) that busy suites also hold; so:
 ##   1. everything but the suites that time live in-process daemons;
-##   2. those suites (each serial within itself);
+##   2. those suites, and the demo's signal test (ten daemons, timed), each serial within itself;
 ##   3. the load tests (a fork flood, a connection flood), each alone.
-NETWORK_SUITES = DaemonTests|FaultTests|OpenPortTests|ConnectionTimeoutTests|ListenErrorTests|ForkFloodTests
+NETWORK_SUITES = DaemonTests|FaultTests|OpenPortTests|ConnectionTimeoutTests|ListenErrorTests|DemoSignalTests|ForkFloodTests
 test: deps
 	$(SWIFT) test --skip "$(NETWORK_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(NETWORK_SUITES)"
