@@ -1,4 +1,5 @@
 import ArgumentParser
+import C4CSRCore
 
 /// The `c4csr` command. It holds only its configuration; each subcommand is a file.
 public struct C4CSR: AsyncParsableCommand {
@@ -42,9 +43,6 @@ public struct C4CSR: AsyncParsableCommand {
     }
 }
 
-public enum C4CSRVersion {
-    public static let string = "0.1.0"
-}
 
 extension C4CSR {
     /// Parses the process arguments, runs the command and exits (the executable's entry point).

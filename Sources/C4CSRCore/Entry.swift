@@ -158,7 +158,7 @@ public struct EntryDraft: Sendable {
 
 /// Why an entry's envelope or signature is not acceptable.
 public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: String, Sendable, Hashable {
+    private enum Code: String, Sendable, Hashable, CaseIterable {
         case tooLarge = "entry_too_large"
         case malformed = "entry_malformed"
         case notCanonical = "entry_not_canonical"
@@ -169,6 +169,9 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
     }
     private let code: Code
     public let message: String
+
+    /// Every code, for metrics present from zero.
+    public static var codeNames: [String] { Code.allCases.map(\.rawValue) }
 
     /// A stable machine-readable code (`entry_bad_signature`, …).
     public var codeName: String { code.rawValue }

@@ -45,6 +45,9 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Every code, for metrics present from zero.
+    public static let codes = ["missing_predecessor", "missing_dependency", "clock_regressed", "dependency_not_covered", "fork_evidence_full"]
+
     public var code: String {
         switch self {
         case .missingPredecessor: "missing_predecessor"

@@ -1,4 +1,5 @@
 import C4CSRCore
+import C4CSRNode
 import CCurl
 import Foundation
 
@@ -106,4 +107,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         let rest = url[r.upperBound...]
         return String(rest.prefix { $0 != "/" })
     }
+}
+
+extension TransportError: ClassifiedFailure {
+    public var failureKind: String { kind.rawValue }
 }

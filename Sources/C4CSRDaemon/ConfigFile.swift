@@ -1,4 +1,5 @@
 import C4CSRCore
+import C4CSRNode
 import Foundation
 
 /// The configuration file (`/etc/c4csr/c4csr.toml`; `systemd/c4csr.toml` documents
@@ -45,22 +46,43 @@ public struct ConfigFile: Sendable, Hashable {
         "server.handshake_timeout": "duration", "server.request_timeout": "duration",
     ]
 
-    /// Reads and validates a configuration file.
-    /// - Throws: `ConfigError` naming the file, the line and the key of every problem.
-    public static func load(path: String) throws(ConfigError) -> ConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, problems: ["cannot read the file (missing, or not readable by this user)"])
+    /// Which keys a command checks. The CLI's commands read only `data_dir`,
+    /// `peers_dirs` and `log_level`: a typo in a daemon's key (`[server]`, `[sync]`,
+    /// `[metrics]`, `[daemon]`) must not stop an officer's `c4csr list`. `serve` and
+    /// `config check` check every key.
+    public enum Scope: Sendable {
+        case client
+        case daemon
+
+        /// Whether a problem with `key` (dotted) concerns this scope.
+        func covers(_ key: String) -> Bool {
+            switch self {
+            case .daemon: true
+            case .client: !key.contains(".")
+            }
         }
-        return try parse(Array(data), file: path)
     }
 
-    public static func parse(_ bytes: [UInt8], file: String) throws(ConfigError) -> ConfigFile {
+    /// Reads and validates a configuration file.
+    /// - Throws: `ConfigError` naming the file, the line and the key of every problem
+    ///   in `scope` (values of keys outside it are left unset).
+    public static func load(path: String, scope: Scope = .daemon) throws(ConfigError) -> ConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, problems: [FileAccess.readProblem(path) ?? "the file does not exist"])
+        }
+        return try parse(Array(data), file: path, scope: scope)
+    }
+
+    public static func parse(_ bytes: [UInt8], file: String, scope: Scope = .daemon) throws(ConfigError) -> ConfigFile {
         let doc: TOMLDocument
         do { doc = try TOMLParser.parse(bytes) } catch {
             throw ConfigError(file: file, problems: ["line \(error.line): \(error.message)"])
         }
         var problems = [String]()
         func at(_ key: String) -> String { doc.line(of: key).map { "line \($0): \(key)" } ?? key }
+        func report(_ key: String, _ problem: String) {
+            if scope.covers(key) { problems.append("\(at(key)): \(problem)") }
+        }
         guard case .object(let root) = doc.value else { throw ConfigError(file: file, problems: ["not a TOML table"]) }
 
         // Flatten one level of tables into dotted keys and refuse unknown ones.
@@ -73,13 +95,13 @@ public struct ConfigFile: Sendable, Hashable {
             }
         }
         for key in flat.keys.sorted() where keys[key] == nil {
-            problems.append("\(at(key)): unknown key (known: \(keys.keys.sorted().joined(separator: ", ")))")
+            report(key, "unknown key (known: \(keys.keys.sorted().joined(separator: ", ")))")
         }
 
         var c = ConfigFile()
         func string(_ key: String) -> String? {
             guard let v = flat[key] else { return nil }
-            guard let s = v.stringValue else { problems.append("\(at(key)): must be a string"); return nil }
+            guard let s = v.stringValue else { report(key, "must be a string"); return nil }
             return s
         }
         func duration(_ key: String, _ range: ClosedRange<Int64>) -> Int64? {
@@ -87,33 +109,33 @@ public struct ConfigFile: Sendable, Hashable {
             // A plain integer is seconds, as on the command line (`--interval 60`).
             let text = v.intValue.map { "\($0)s" } ?? v.stringValue
             guard let s = text, let ms = parseDuration(s) else {
-                problems.append("\(at(key)): must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\" (a plain number is seconds)")
+                report(key, "must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\" (a plain number is seconds)")
                 return nil
             }
             guard range.contains(ms) else {
-                problems.append("\(at(key)): \(s) is out of range (\(formatDuration(range.lowerBound)) … \(formatDuration(range.upperBound)))")
+                report(key, "\(s) is out of range (\(formatDuration(range.lowerBound)) … \(formatDuration(range.upperBound)))")
                 return nil
             }
             return ms
         }
 
         c.dataDir = string("data_dir")
-        if let d = c.dataDir, d.isEmpty { problems.append("\(at("data_dir")): must not be empty") }
+        if let d = c.dataDir, d.isEmpty { report("data_dir", "must not be empty") }
         if let v = flat["peers_dirs"] {
             if let a = v.arrayValue, a.allSatisfy({ $0.stringValue?.isEmpty == false }) {
                 c.peersDirs = a.compactMap(\.stringValue)
             } else {
-                problems.append("\(at("peers_dirs")): must be an array of directory paths")
+                report("peers_dirs", "must be an array of directory paths")
             }
         }
         if let l = string("log_level") {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(l) { c.logLevel = l } else {
-                problems.append("\(at("log_level")): must be one of trace, debug, info, notice, warning, error, critical (got \"\(l)\")")
+                report("log_level", "must be one of trace, debug, info, notice, warning, error, critical (got \"\(l)\")")
             }
         }
         if let l = string("server.listen") {
             if let hp = ListenAddress(l) { c.listen = hp } else {
-                problems.append("\(at("server.listen")): must be \"host:port\" with a port from 0 to 65535 (got \"\(l)\")")
+                report("server.listen", "must be \"host:port\" with a port from 0 to 65535 (got \"\(l)\")")
             }
         }
         c.intervalMS = duration("sync.interval", 1_000...86_400_000)
@@ -124,7 +146,7 @@ public struct ConfigFile: Sendable, Hashable {
         func integer(_ key: String, _ range: ClosedRange<Int64>) -> Int? {
             guard let v = flat[key] else { return nil }
             guard let n = v.intValue, range.contains(n) else {
-                problems.append("\(at(key)): must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                report(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
                 return nil
             }
             return Int(n)
@@ -134,22 +156,22 @@ public struct ConfigFile: Sendable, Hashable {
         c.handshakeTimeoutMS = duration("server.handshake_timeout", 100...600_000)
         c.serverRequestTimeoutMS = duration("server.request_timeout", 100...3_600_000)
         if let ct = c.connectTimeoutMS, let rt = c.requestTimeoutMS, ct > rt {
-            problems.append("\(at("sync.connect_timeout")): must not exceed sync.request_timeout")
+            report("sync.connect_timeout", "must not exceed sync.request_timeout")
         }
         if let v = flat["sync.peers"] {
             if let a = v.arrayValue {
                 for item in a {
                     if let s = item.stringValue, let id = CityID(s) { c.peers.append(id) } else {
-                        problems.append("\(at("sync.peers")): \(item) is not a city id (\(CityID.rule))")
+                        report("sync.peers", "\(item) is not a city id (\(CityID.rule))")
                     }
                 }
             } else {
-                problems.append("\(at("sync.peers")): must be an array of city ids")
+                report("sync.peers", "must be an array of city ids")
             }
         }
         if let m = string("metrics.listen") {
             if m.isEmpty || ListenAddress(m) != nil { c.metricsListen = m } else {
-                problems.append("\(at("metrics.listen")): must be \"host:port\", or \"\" to turn metrics off (got \"\(m)\")")
+                report("metrics.listen", "must be \"host:port\", or \"\" to turn metrics off (got \"\(m)\")")
             }
         }
         if !problems.isEmpty { throw ConfigError(file: file, problems: problems) }

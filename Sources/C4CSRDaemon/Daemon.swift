@@ -83,12 +83,14 @@ public struct Daemon: Sendable {
         self.sync = sync
         let router = SyncServer.router(responder: SyncResponder(city: city), book: book, logger: logger, observer: sync)
         let host = configuration.host
+        let syncLimiter = ConnectionLimiter(limits: configuration.listener)
+        metrics.watch(listener: "sync", syncLimiter)
         let runtime = RuntimeFile(url: city.directory.serveFile, city: city.id, host: host)
         app = Application(
             router: router,
             server: try .guardedTLS(
                 configuration: SyncServer.tlsConfiguration(identity: identity, book: book),
-                limiter: ConnectionLimiter(limits: configuration.listener)),
+                limiter: syncLimiter),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "c4csr"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
@@ -107,9 +109,18 @@ public struct Daemon: Sendable {
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
             }
+            // For a load balancer or a monitoring check: 200 while the sync loop runs.
+            metricsRouter.get("healthz") { _, _ in
+                let (healthy, body) = sync.health()
+                return Response(
+                    status: healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.string(body) + "\n")))
+            }
+            let metricsLimiter = ConnectionLimiter(limits: configuration.metricsListener)
+            metrics.watch(listener: "metrics", metricsLimiter)
             metricsApp = Application(
                 router: metricsRouter,
-                server: .guardedHTTP1(limiter: ConnectionLimiter(limits: configuration.metricsListener)),
+                server: .guardedHTTP1(limiter: metricsLimiter),
                 configuration: ApplicationConfiguration(address: .hostname(m.host, port: m.port), serverName: "c4csr-metrics"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? m.port

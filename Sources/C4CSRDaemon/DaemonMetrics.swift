@@ -1,5 +1,6 @@
 import C4CSRCore
 import C4CSRNode
+import Foundation
 import Prometheus
 import Synchronization
 
@@ -26,8 +27,29 @@ public final class DaemonMetrics: Sendable {
         let duration: DurationHistogram
     }
 
+    private let listeners = Mutex<[(name: String, limiter: ConnectionLimiter)]>([])
+    private let startTime = Date().timeIntervalSince1970
+
     public init() {
         entries = registry.makeGauge(descriptor: d("c4csr_entries", "Entries in this city's network log."))
+        registry.makeGauge(
+            descriptor: d("c4csr_build_info", "Always 1; the labels name this build's version and sync protocol."),
+            labels: [("version", C4CSRVersion.string), ("protocol", SyncAPI.version)]
+        ).set(1.0)
+    }
+
+    /// Makes every series of these peers (rounds, lags, rejections by each reason code)
+    /// present from zero, so that a rate or an alert works before the first event.
+    public func register(peers: [CityID]) {
+        for p in peers {
+            _ = peer(p)
+            for reason in EntryError.codeNames + MergeRejection.codes { _ = rejectedCounter(peer: p, reason: reason) }
+        }
+    }
+
+    /// Reports a listener's open and refused connections (`name`: "sync" or "metrics").
+    public func watch(listener name: String, _ limiter: ConnectionLimiter) {
+        listeners.withLock { $0.append((name, limiter)) }
     }
 
     /// After any change: the count, and per origin its highest seq.
@@ -81,8 +103,12 @@ public final class DaemonMetrics: Sendable {
 
     /// An entry from `peer` was not stored; `reason` is its stable code.
     public func reject(peer: CityID, reason: String) {
+        rejectedCounter(peer: peer, reason: reason).increment()
+    }
+
+    private func rejectedCounter(peer: CityID, reason: String) -> Counter {
         let key = "\(peer)|\(reason)"
-        let c = rejected.withLock { counters in
+        return rejected.withLock { counters in
             if let c = counters[key] { return c }
             let c = registry.makeCounter(
                 descriptor: d("c4csr_rejected_entries_total", "Entries from peers not stored, by peer and reason code."),
@@ -90,7 +116,6 @@ public final class DaemonMetrics: Sendable {
             counters[key] = c
             return c
         }
-        c.increment()
     }
 
     private func peer(_ id: CityID) -> PeerMetrics {
@@ -115,7 +140,65 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
-    public func text() -> String { registry.emitToString() }
+    /// The exposition text: the registry, then the listeners' connection counts and the
+    /// process's own figures, read at each scrape.
+    public func text() -> String {
+        var out = registry.emitToString()
+        let watched = listeners.withLock { $0 }
+        if !watched.isEmpty {
+            out += "# HELP c4csr_connections_open Connections open now on each listener.\n# TYPE c4csr_connections_open gauge\n"
+            for l in watched { out += "c4csr_connections_open{listener=\"\(l.name)\"} \(l.limiter.open)\n" }
+            out += "# HELP c4csr_connections_refused_total Connections closed at once because a connection cap was reached.\n"
+            out += "# TYPE c4csr_connections_refused_total counter\n"
+            for l in watched { out += "c4csr_connections_refused_total{listener=\"\(l.name)\"} \(l.limiter.refused)\n" }
+        }
+        out += ProcessFigures.read(startTime: startTime).exposition
+        return out
+    }
+}
+
+/// The process's resident memory, CPU time, descriptors and start time, in the names
+/// Prometheus' client libraries use (`process_*`). Read from /proc/self, which the
+/// unit's `ProcSubset=pid` keeps visible.
+struct ProcessFigures {
+    var residentBytes: Double?
+    var cpuSeconds: Double?
+    var openFDs: Int?
+    var maxFDs: Double?
+    var startTime: Double
+
+    static func read(startTime: Double) -> ProcessFigures {
+        var f = ProcessFigures(startTime: startTime)
+        let page = Double(sysconf(Int32(_SC_PAGESIZE))), ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = statm.split(separator: " ")
+            if fields.count > 1, let pages = Double(fields[1]) { f.residentBytes = pages * page }
+        }
+        // utime and stime are fields 14 and 15; the command name (field 2) may hold spaces,
+        // so count from the closing parenthesis.
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+            let rest = stat[stat.index(after: close)...].split(separator: " ")
+            if rest.count > 12, let u = Double(rest[11]), let s = Double(rest[12]), ticks > 0 { f.cpuSeconds = (u + s) / ticks }
+        }
+        f.openFDs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")).map { max(0, $0.count - 1) }
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { f.maxFDs = Double(limit.rlim_cur) }
+        return f
+    }
+
+    var exposition: String {
+        var out = ""
+        func put(_ name: String, _ type: String, _ help: String, _ value: Double?) {
+            guard let value else { return }
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        put("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", residentBytes)
+        put("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.", cpuSeconds)
+        put("process_open_fds", "gauge", "Open file descriptors.", openFDs.map(Double.init))
+        put("process_max_fds", "gauge", "The limit of open file descriptors.", maxFDs)
+        put("process_start_time_seconds", "gauge", "Unix time the daemon started, in seconds.", startTime)
+        return out
+    }
 }
 
 private func d(_ name: String, _ help: String) -> MetricNameDescriptor {

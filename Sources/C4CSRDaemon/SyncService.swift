@@ -35,6 +35,8 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         var statuses: [CityID: PeerStatus] = [:]
         var lastChange: Int64 = -1
         var roundsCompleted = 0
+        /// When the loop last read the store (ms since the epoch; 0: not yet).
+        var lastAlive: Int64 = 0
     }
 
     public init(
@@ -72,6 +74,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
                 if let counter = try? await Blocking.run({ [city] in try city.store.changeCounter() }) {
                     notifier.watchdogIfDue(now: t)
                     let changed = state.withLock { s -> Bool in
+                        s.lastAlive = t
                         guard counter != s.lastChange else { return false }
                         if s.lastChange >= 0 { s.scheduler.localChange(now: t) }
                         s.lastChange = counter
@@ -95,6 +98,23 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             }
             logger.info("sync service stopping; waiting for rounds in flight")
         }
+    }
+
+    /// What `GET /healthz` answers: healthy while the loop reads the store and runs on
+    /// time (within 30 s, or ten polls if longer).
+    public func health() -> (healthy: Bool, body: JSONValue) {
+        let t = now()
+        let (alive, poll, peers, synced) = state.withLock { s -> (Int64, Int, Int, Int) in
+            let peers = s.scheduler.peerIDs
+            let synced = peers.filter { s.statuses[$0]?.inSync == true && s.statuses[$0]?.lastError == nil }.count
+            return (s.lastAlive, s.configuration.pollIntervalMS, peers.count, synced)
+        }
+        let healthy = alive > 0 && t - alive <= max(30_000, 10 * Int64(poll))
+        return (healthy, .object([
+            "status": .string(healthy ? "ok" : "stalled"), "city": .string(city.id.rawValue),
+            "peers": .int(Int64(peers)), "peers_in_sync": .int(Int64(synced)),
+            "loop_age_ms": alive > 0 ? .int(t - alive) : .null,
+        ]))
     }
 
     /// Re-reads peer cards (SIGHUP): new peers are synced with at once, removed ones dropped.
@@ -164,6 +184,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
     private func applyPeers(_ snapshot: PeerBook.Snapshot) {
         for w in snapshot.warnings { logger.warning("\(w)") }
         let t = now()
+        metrics.register(peers: snapshot.syncPeers.map(\.city))
         state.withLock { s in
             s.scheduler.setPeers(snapshot.syncPeers.map(\.city), now: t)
             let cards = Dictionary(uniqueKeysWithValues: snapshot.syncPeers.map { ($0.city, $0) })
@@ -194,7 +215,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             report = await r.run()
         } catch {
             report = RoundReport(peer: peer)
-            report.error = "\(error)"
+            report.fail(error)
         }
         let finished = now()
         let endpoint = book.snapshot.syncPeers.first { $0.city == peer }?.endpoint ?? ""

@@ -115,6 +115,11 @@ public final class City: Sendable {
     ///   repository's `Peers/`), read after `<data-dir>/peers`.
     /// - Throws: `NodeError` when the directory, card or key is missing or unusable.
     public static func open(_ directory: DataDirectory, extraPeerDirectories: [URL] = [], now: @escaping @Sendable () -> Int64 = City.systemClock) throws -> City {
+        // A file this user may not read is not a missing city: say who may read it.
+        // The store and its directory must be writable too (SQLite's WAL lives beside it).
+        for (file, write) in [(directory.cardFile, false), (directory.signingKeyFile, false), (directory.root, true), (directory.storeFile, true)] {
+            if let problem = FileAccess.readProblem(file.path, write: write) { throw NodeError.permission(problem) }
+        }
         guard directory.exists else {
             throw NodeError.notFound("no city in \(directory.root.path) (run `c4csr init`, or pass --data-dir / set C4CSR_DATA_DIR)")
         }
@@ -167,7 +172,7 @@ public final class City: Sendable {
     /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
     ///   every current version, which also resolves a conflict.
     public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> Entry {
-        try revise(practiceID, base: base) { _ in practice }.entry
+        try revise(practiceID, base: base) { _ in practice }
     }
 
     /// Revises one of this city's practices from its current fields, read in the same
@@ -180,19 +185,13 @@ public final class City: Sendable {
     ///     current version, read in the same transaction as the fields.
     ///   - change: builds the new fields from the current ones; runs inside the write
     ///     transaction, so it must be quick and must not write.
-    /// - Returns: the entry and the fields it carries.
-    public func revise(
-        _ practiceID: String, base: [String] = [], change: @escaping (Practice) throws -> Practice
-    ) throws -> (entry: Entry, fields: Practice) {
+    /// - Returns: the revision entry.
+    public func revise(_ practiceID: String, base: [String] = [], change: @escaping (Practice) throws -> Practice) throws -> Entry {
         let id = try resolve(practiceID)
-        nonisolated(unsafe) var written: Practice?
-        let entry = try append { ctx in
+        return try append { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
-            let fields = try change(record.current)
-            written = fields
-            return .revise(practice: id, base: try self.base(base, of: record), fields: fields)
+            return .revise(practice: id, base: try self.base(base, of: record), fields: try change(record.current))
         }
-        return (entry, written!)
     }
 
     /// Withdraws one of this city's practices.
@@ -232,8 +231,12 @@ public final class City: Sendable {
                 let seq = (top?.seq ?? 0) + 1
                 var clock = try ctx.clock()
                 clock[me] = seq
-                return try EntryDraft(origin: me, seq: seq, prev: top?.id, clock: clock, time: time, kind: act.kind, payload: act.payload)
+                let entry = try EntryDraft(origin: me, seq: seq, prev: top?.id, clock: clock, time: time, kind: act.kind, payload: act.payload)
                     .sign(with: key)
+                // Read back as every other node will read it: this city never signs an
+                // entry the practice rules refuse (a reason too long, a control character).
+                _ = try PracticeAction(entry: entry)
+                return entry
             }
         } catch let e as NodeError {
             throw e

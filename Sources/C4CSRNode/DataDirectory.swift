@@ -74,6 +74,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case forbidden
         /// A file or the store could not be read or written.
         case io
+        /// This user may not read or write a file that is there (owner, mode).
+        case permission
     }
     public let kind: Kind
     public let message: String
@@ -83,4 +85,5 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func notFound(_ m: String) -> NodeError { NodeError(kind: .notFound, message: m) }
     public static func forbidden(_ m: String) -> NodeError { NodeError(kind: .forbidden, message: m) }
     public static func io(_ m: String) -> NodeError { NodeError(kind: .io, message: m) }
+    public static func permission(_ m: String) -> NodeError { NodeError(kind: .permission, message: m) }
 }

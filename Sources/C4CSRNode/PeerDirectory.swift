@@ -32,14 +32,16 @@ public struct PeerDirectory: Sendable {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: dir.path) } catch {
                 if FileManager.default.fileExists(atPath: dir.path) {
-                    readErrors.append("\(dir.path): cannot be listed (\(String(cString: strerror(errno)))); peer cards not read")
+                    let why = String(cString: strerror(errno))
+                    readErrors.append((FileAccess.readProblem(dir.path).map { "\($0);" } ?? "\(dir.path): cannot be listed (\(why));") + " peer cards not read")
                 }
                 continue
             }
             for name in names.sorted() where name.hasSuffix(".toml") || name.hasSuffix(".json") {
                 let file = dir.appendingPathComponent(name)
                 guard let data = FileManager.default.contents(atPath: file.path) else {
-                    readErrors.append("\(file.path): cannot be read (\(String(cString: strerror(errno))))")
+                    let why = String(cString: strerror(errno))
+                    readErrors.append(FileAccess.readProblem(file.path) ?? "\(file.path): cannot be read (\(why))")
                     continue
                 }
                 guard let text = String(data: data, encoding: .utf8) else {

@@ -88,8 +88,16 @@ public struct RoundReport: Sendable {
     /// Requests made, and the round's failure as one sentence (`nil`: the round completed).
     public var requests = 0
     public var error: String?
+    /// What kind of failure `error` is, when the transport says (`pin_mismatch`, `timeout`…).
+    public var errorKind: String?
 
     public init(peer: CityID) { self.peer = peer }
+
+    /// Records the round's failure: its sentence, and its kind if the error has one.
+    public mutating func fail(_ error: any Error) {
+        self.error = "\(error)"
+        errorKind = (error as? any ClassifiedFailure)?.failureKind
+    }
 
     public var succeeded: Bool { error == nil }
     public var inSync: Bool { comparison?.digestsAgree ?? false }
@@ -124,7 +132,7 @@ public struct SyncRound: Sendable {
         do {
             try await exchange(&report, progress: progress)
         } catch {
-            report.error = "\(error)"
+            report.fail(error)
         }
         return report
     }
@@ -291,6 +299,12 @@ public struct SyncRound: Sendable {
     }
 }
 
+/// An error that names its kind with a stable code (`pin_mismatch`, `timeout`, …), which
+/// `c4csr status` records beside the sentence to tell a wrong key from a dead host.
+public protocol ClassifiedFailure: Error {
+    var failureKind: String { get }
+}
+
 /// A round that cannot go on, as one sentence.
 public struct SyncRoundError: Error, Sendable, CustomStringConvertible {
     public let description: String
@@ -318,10 +332,12 @@ extension PeerStatus {
         }
         if let error = report.error {
             lastError = error
+            lastErrorKind = report.errorKind
             failures += 1
             inSync = false
         } else {
             lastError = nil
+            lastErrorKind = nil
             failures = 0
             lastSuccess = finished
         }

@@ -114,9 +114,14 @@ enum Schema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v3: kind of a peer's last error") { db in
+            // `pin_mismatch`, `timeout`, … beside the sentence: `c4csr status` tells a
+            // wrong key from a host that does not answer.
+            try db.execute(sql: "ALTER TABLE peer_status ADD COLUMN last_error_kind TEXT")
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v2: sync index and peer status"
+    static let latest = "v3: kind of a peer's last error"
 }

@@ -104,6 +104,8 @@ public struct PeerStatus: Sendable, Hashable {
     public var lastSuccess: Int64?
     /// The last failure as one sentence; `nil` after a success.
     public var lastError: String?
+    /// Its kind, when the transport named one (`pin_mismatch`, `timeout`, `http`…).
+    public var lastErrorKind: String?
     public var failures: Int
     public var remoteDigest: String?
     public var remoteEntries: Int64?
@@ -135,11 +137,11 @@ extension LogStore {
         try write { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO peer_status (city, endpoint, last_attempt, last_success, last_error, failures,
-                    remote_digest, remote_entries, we_lack, they_lack, in_sync, received, sent, refused, last_refusal)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    remote_digest, remote_entries, we_lack, they_lack, in_sync, received, sent, refused, last_refusal, last_error_kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     s.city.rawValue, s.endpoint, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.remoteDigest,
-                    s.remoteEntries, s.weLack, s.theyLack, s.inSync, s.received, s.sent, s.refused, s.lastRefusal,
+                    s.remoteEntries, s.weLack, s.theyLack, s.inSync, s.received, s.sent, s.refused, s.lastRefusal, s.lastErrorKind,
                 ])
         }
     }
@@ -153,6 +155,7 @@ extension LogStore {
                 s.lastAttempt = r["last_attempt"]
                 s.lastSuccess = r["last_success"]
                 s.lastError = r["last_error"]
+                s.lastErrorKind = r["last_error_kind"]
                 s.failures = r["failures"]
                 s.remoteDigest = r["remote_digest"]
                 s.remoteEntries = r["remote_entries"]

@@ -43,9 +43,16 @@ import Testing
             var r = try run(["config", "check", "--config", bad.path, "--data-dir", dir])
             #expect(r.status == 78, "\(r)")
             #expect(r.stderr.contains("bad.toml") && r.stderr.contains("line 3: sync.interval") && r.stderr.contains("line 4: sync.intervall: unknown key"), "\(r.stderr)")
-            // Every command that reads the configuration refuses it the same way.
+            // An officer's command checks only the keys it reads: a daemon's typo does not stop it…
             r = try run(["list", "--config", bad.path, "--data-dir", dir])
-            #expect(r.status == 78)
+            #expect(r.status == 0, "\(r)")
+            // …but `serve` refuses it, and a bad key that `list` reads stops `list` too.
+            r = try run(["serve", "--config", bad.path, "--data-dir", dir])
+            #expect(r.status == 78 && r.stderr.contains("line 3: sync.interval"), "\(r)")
+            let badTop = root.appendingPathComponent("bad-top.toml")
+            try "log_level = \"loud\"\n[server]\nmax_conections = 5\n".write(to: badTop, atomically: true, encoding: .utf8)
+            r = try run(["list", "--config", badTop.path, "--data-dir", dir])
+            #expect(r.status == 78 && r.stderr.contains("line 1: log_level") && !r.stderr.contains("max_conections"), "\(r)")
             let good = root.appendingPathComponent("good.toml")
             try "[sync]\ninterval = \"90s\"\n".write(to: good, atomically: true, encoding: .utf8)
             r = try run(["config", "check", "--config", good.path, "--data-dir", dir])

@@ -22,7 +22,9 @@ struct RunResult {
 /// Runs the binary with `arguments`, bounded by `timeout` seconds; output goes through
 /// files so that large outputs cannot dead-lock on a full pipe.
 @discardableResult
-func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> RunResult {
+func run(
+    _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 60, asNobody: Bool = false
+) throws -> RunResult {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -31,8 +33,14 @@ func run(_ arguments: [String], stdin: String? = nil, environment: [String: Stri
     FileManager.default.createFile(atPath: err.path, contents: nil)
     FileManager.default.createFile(atPath: inp.path, contents: Data((stdin ?? "").utf8))
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: c4csrBinary)
-    p.arguments = arguments
+    if asNobody {
+        // Another user than the files' owner (the tests run as root in CI).
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", c4csrBinary] + arguments
+    } else {
+        p.executableURL = URL(fileURLWithPath: c4csrBinary)
+        p.arguments = arguments
+    }
     var env = ProcessInfo.processInfo.environment
     env["C4CSR_DATA_DIR"] = nil
     env["C4CSR_PEERS_DIR"] = nil

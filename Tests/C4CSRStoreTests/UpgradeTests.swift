@@ -17,7 +17,7 @@ import Testing
             let db = try DatabaseQueue(path: city.directory.storeFile.path)
             try db.write { db in
                 try db.execute(sql: "DROP INDEX entry_origin_rank; DROP TABLE peer_status")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%'")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%' OR identifier LIKE 'v3:%'")
             }
             try db.close()
             let reopened = try LogStore(path: city.directory.storeFile.path)
@@ -25,6 +25,29 @@ import Testing
             #expect(try reopened.peerStatuses().isEmpty, "the v2 table exists again")
             #expect(try reopened.lacking(VectorClock(), limit: 10, maxBytes: 1 << 20).entries.count == 5, "and its index serves sync")
             #expect(try reopened.integrityProblems().isEmpty)
+        }
+    }
+
+    /// A v2 store (peer status without the kind of the last error) keeps its peers'
+    /// rows and records kinds from then on.
+    @Test func aV2StoreGainsTheKindOfTheLastError() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            var status = PeerStatus(city: CityID("bucuresti")!, endpoint: "https://b.example:7443")
+            status.lastError = "timed out"
+            try city.store.savePeerStatus(status)
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            try db.write { db in
+                try db.execute(sql: "ALTER TABLE peer_status DROP COLUMN last_error_kind")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v3:%'")
+            }
+            try db.close()
+            let reopened = try LogStore(path: city.directory.storeFile.path)
+            var read = try #require(try reopened.peerStatus(status.city))
+            #expect(read.lastError == "timed out" && read.lastErrorKind == nil)
+            read.lastErrorKind = "pin_mismatch"
+            try reopened.savePeerStatus(read)
+            #expect(try reopened.peerStatus(status.city)?.lastErrorKind == "pin_mismatch")
         }
     }
 

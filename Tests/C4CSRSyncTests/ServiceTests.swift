@@ -158,6 +158,48 @@ struct ServiceTests {
             #expect(serve.wait(seconds: 30) == 0)
         }
     }
+
+    /// What a monitoring system needs from the first scrape: the build, the process's
+    /// own figures, each peer's series present at zero before any event, the listeners'
+    /// connection counts, and a health check.
+    @Test func metricsNameTheBuildTheProcessAndEveryPeerFromZeroAndHealthzAnswers() async throws {
+        try await withServiceCity { root, city in
+            // A peer nobody listens for: its rounds fail, nothing is ever received or refused.
+            let other = try makeCity("other", in: root)
+            try exchangeCards(other, city, serverEndpoint: "https://127.0.0.1:9")
+            let serve = try ServeProcess(city: city, extra: ["--interval", "60s", "--metrics-listen", "127.0.0.1:0"])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            let metricsPort = Int(try #require(serve.info()?["metrics_port"]?.intValue, "serve.json has metrics_port"))
+            var text = ""
+            try await eventually("the metrics answer", within: 10) {
+                text = httpGet(port: metricsPort, path: "/metrics") ?? ""
+                return text.contains("c4csr_build_info")
+            }
+            #expect(text.contains("c4csr_build_info{version=\"\(C4CSRVersion.string)\",protocol=\"\(SyncAPI.version)\"} 1"), "\(text)")
+            for name in ["process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds ", "process_max_fds ", "process_start_time_seconds "] {
+                #expect(text.contains("\n" + name), "\(name) missing")
+            }
+            #expect(text.contains("c4csr_sync_rounds_total{peer=\"other\",result=\"ok\"} 0"))
+            #expect(text.contains("c4csr_entries_received_total{peer=\"other\"} 0"))
+            #expect(text.contains("c4csr_rejected_entries_total{peer=\"other\",reason=\"entry_bad_signature\"} 0"))
+            #expect(text.contains("c4csr_rejected_entries_total{peer=\"other\",reason=\"dependency_not_covered\"} 0"))
+            #expect(text.contains("c4csr_connections_refused_total{listener=\"sync\"} 0"))
+            #expect(text.contains("c4csr_connections_open{listener=\"metrics\"} 1"), "this scrape is the one open connection")
+
+            var health = ""
+            try await eventually("healthz answers ok", within: 10) {
+                health = httpGet(port: metricsPort, path: "/healthz") ?? ""
+                return health.contains("\"status\":\"ok\"")
+            }
+            let body = try #require(try JSONParser.parse(Array(health.utf8)).objectValue)
+            #expect(body["city"]?.stringValue == "served")
+            #expect(body["peers"]?.intValue == 1)
+            #expect(body["peers_in_sync"]?.intValue == 0)
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+        }
+    }
 }
 
 // MARK: - Helpers

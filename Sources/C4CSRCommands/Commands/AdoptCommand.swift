@@ -34,8 +34,9 @@ struct AdoptCommand: AsyncParsableCommand {
         try Console.run {
             let city = try global.openCity()
             let trimmed = notes?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let n = trimmed, n.count > Practice.maxText { throw ValidationErrors([FieldError("notes", "is longer than \(Practice.maxText) characters")]) }
-            let entry = try city.adopt(practiceID, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed, version: version)
+            let entry = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
+                try city.adopt(practiceID, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed, version: version)
+            }
             reportWrite("adopted", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)
         }
     }

@@ -23,18 +23,25 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             and prints the settings `c4csr serve` would use after the environment and
             flags. Also checks that the data directory holds a city and that the peer
             card directories can be read. Exits 78 if the configuration is invalid, 66
-            if the data directory holds no city.
+            if the data directory holds no city, 77 if this user cannot read its files,
+            65 if a peer card cannot be read.
+
+            `systemctl reload c4csr` runs `c4csr config check --quiet` before it signals
+            the daemon, so that a broken file fails the reload instead of being only
+            logged.
 
             Example:
               c4csr config check --config /etc/c4csr/c4csr.toml
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print only problems (for systemctl reload).")
+    var quiet = false
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try Console.run {
-            let file = try global.configFile()
+            let file = try global.configFile(scope: .daemon)
             let dataDir = try global.dataDirectory
             let city = try City.open(dataDir, extraPeerDirectories: try global.extraPeerDirectories)
             var c = file.apply(to: DaemonConfiguration())
@@ -45,6 +52,12 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                 warnings.append("peer card directory \(d.path) does not exist")
             }
             warnings += peers.warnings.filter { !warnings.contains($0) }
+            // The daemon keeps its old cards when a card cannot be read (SIGHUP): a reload
+            // must fail rather than report success and change nothing.
+            if !city.peers.readErrors.isEmpty {
+                throw NodeError.invalidInput("cannot read the peer cards; the daemon would keep its old ones:\n"
+                    + city.peers.readErrors.map { "  - \($0)" }.joined(separator: "\n"))
+            }
             let settings: [(String, String)] = [
                 ("config", global.configPath ?? "(none)"),
                 ("data_dir", dataDir.root.path),
@@ -66,6 +79,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                     "ok": .bool(true), "settings": .object(Dictionary(uniqueKeysWithValues: settings.map { ($0.0, JSONValue.string($0.1)) })),
                     "warnings": .array(warnings.map { .string($0) }),
                 ]))
+            } else if quiet {
+                for w in warnings { Console.err("warning: \(w)") }
             } else {
                 for (k, v) in settings { Console.out("\(Format.pad(k, 22)) \(v)") }
                 for w in warnings { Console.out("warning: \(w)") }

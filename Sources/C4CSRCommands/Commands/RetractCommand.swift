@@ -29,8 +29,9 @@ struct RetractCommand: AsyncParsableCommand {
         try Console.run {
             let city = try global.openCity()
             let reasonText = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let r = reasonText, r.count > Practice.maxText { throw ValidationErrors([FieldError("reason", "is longer than \(Practice.maxText) characters")]) }
-            let entry = try city.retract(practiceID, reason: reasonText?.isEmpty == true ? nil : reasonText, base: base)
+            let entry = try ValidationErrors.naming(flags: ["payload.reason": "--reason"]) {
+                try city.retract(practiceID, reason: reasonText?.isEmpty == true ? nil : reasonText, base: base)
+            }
             reportWrite("retracted", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)
         }
     }

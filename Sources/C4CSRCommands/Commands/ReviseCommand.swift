@@ -43,7 +43,7 @@ struct ReviseCommand: AsyncParsableCommand {
             // The current fields are read inside the write transaction that signs the
             // revision: a revision by another officer committed meanwhile is built upon,
             // never silently overwritten.
-            let (entry, _) = try city.revise(practiceID, base: base) { current in
+            let entry = try city.revise(practiceID, base: base) { current in
                 try fields.practice(base: current.json, file: file, defaultLanguage: language)
             }
             reportWrite("revised", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)

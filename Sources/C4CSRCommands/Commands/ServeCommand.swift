@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     func daemonConfiguration(city: City) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         if let endpoint = city.card.endpoint, let port = URLComponents(string: endpoint)?.port { c.port = port }
-        c = try global.configFile().apply(to: c)
+        c = try global.configFile(scope: .daemon).apply(to: c)
         if let listen, let a = ListenAddress(listen) { (c.host, c.port) = (a.host, a.port) }
         if let v = interval.flatMap(Self.duration) { c.intervalMS = v }
         if let v = connectTimeout.flatMap(Self.duration) { c.connectTimeoutMS = Int(v) }

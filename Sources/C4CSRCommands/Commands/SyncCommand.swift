@@ -45,7 +45,7 @@ struct SyncCommand: AsyncParsableCommand {
                     traffic = transport.traffic
                 } catch {
                     report = RoundReport(peer: card.city)
-                    report.error = "\(error)"
+                    report.fail(error)
                 }
                 let finished = City.systemClock()
                 Network.record(report, card: card, city: city, started: started, finished: finished)

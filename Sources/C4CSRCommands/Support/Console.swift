@@ -16,7 +16,8 @@ enum Exit {
     static let notFound = ExitCode(66)
     /// A peer could not be reached or refused the request (`sync`, `status --probe`, `audit --peers`).
     static let unreachable = ExitCode(69)
-    /// The network's rules forbid it (changing another city's practice).
+    /// The network's rules forbid it (changing another city's practice), or this user may
+    /// not read a file that is there (EX_NOPERM).
     static let forbidden = ExitCode(77)
     /// The configuration is invalid (`config check`, `serve`).
     static let config = ExitCode(78)
@@ -75,7 +76,7 @@ enum Console {
             switch e.kind {
             case .invalidInput: throw Exit.invalidInput
             case .notFound: throw Exit.notFound
-            case .forbidden: throw Exit.forbidden
+            case .forbidden, .permission: throw Exit.forbidden
             case .io: throw Exit.failure
             }
         } catch let e as StoreError {

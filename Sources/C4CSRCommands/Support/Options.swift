@@ -44,11 +44,13 @@ struct GlobalOptions: ParsableArguments {
         return FileManager.default.fileExists(atPath: Self.systemConfig) ? Self.systemConfig : nil
     }
 
-    /// The configuration file, read and validated (empty when there is none).
+    /// The configuration file, read and validated (empty when there is none). The CLI's
+    /// commands check only the keys they use (`scope: .client`); `serve` and
+    /// `config check` check them all.
     /// - Throws: `ConfigError` naming the file, line and key of each problem.
-    func configFile() throws -> ConfigFile {
+    func configFile(scope: ConfigFile.Scope = .client) throws -> ConfigFile {
         guard let path = configPath else { return ConfigFile() }
-        return try ConfigFile.load(path: path)
+        return try ConfigFile.load(path: path, scope: scope)
     }
 
     var dataDirectory: DataDirectory {

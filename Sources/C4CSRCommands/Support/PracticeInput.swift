@@ -149,3 +149,13 @@ func reportWrite(_ verb: String, _ entry: Entry, practice: EntryID, json: Bool) 
         Console.out("\(verb) practice \(practice.short) (entry \(entry.origin)#\(entry.seq) \(entry.id.short))")
     }
 }
+
+extension ValidationErrors {
+    /// Runs a write and renames the payload paths of its validation errors to the flags
+    /// the officer typed (`payload.reason` → `--reason`).
+    static func naming<T>(flags: [String: String], _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ValidationErrors {
+            throw ValidationErrors(e.errors.map { FieldError(flags[$0.field] ?? $0.field, $0.problem) })
+        }
+    }
+}

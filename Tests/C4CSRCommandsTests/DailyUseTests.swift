@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Answers that must not mislead an admin: who cannot read what, what a monitoring
+/// check should conclude, and what `systemctl reload` does with a broken file.
+@Suite(.serialized) struct DailyUseTests {
+    func initCity(_ root: URL, _ id: String, endpoint: String? = nil) throws -> String {
+        let dir = root.appendingPathComponent(id).path
+        var args = ["init", "--data-dir", dir, "--city", id, "--name", id.capitalized, "--local-name", id.capitalized, "--country", "EU", "--language", "en"]
+        if let endpoint { args += ["--endpoint", endpoint] }
+        let r = try run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        return dir
+    }
+
+    /// Files that exist but that this user may not read are named with their owner and
+    /// mode — not "no city here" or "the key is missing" — and exit 77 (not retried by
+    /// the unit, as with a root-run `init` before the service runs as c4csr).
+    @Test func unreadableFilesAreNamedWithTheirOwner() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia")
+            let asRoot = getuid() == 0
+            // Another user: `nobody` when we are root; otherwise take our own rights away.
+            func attempt(_ args: [String]) throws -> RunResult { try run(args, asNobody: asRoot) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+            if !asRoot { try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: dir) }
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o750], ofItemAtPath: dir) }
+            var r = try attempt(["list", "--data-dir", dir])
+            #expect(r.status == 77, "\(r)")
+            #expect(r.stderr.contains("cannot enter \(dir) as user") && r.stderr.contains("mode 0"), "\(r.stderr)")
+            #expect(!r.stderr.contains("no city in"), "\(r.stderr)")
+
+            // The directory may be entered, the key may not.
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+            let keys = dir + "/keys"
+            if !asRoot { try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: keys) }
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: keys) }
+            r = try attempt(["list", "--data-dir", dir])
+            #expect(r.status == 77, "\(r)")
+            #expect(r.stderr.contains("cannot enter \(keys)") && !r.stderr.contains("is missing"), "\(r.stderr)")
+            if asRoot { #expect(r.stderr.contains("belongs to root (uid 0)") && r.stderr.contains("sudo -u root"), "\(r.stderr)") }
+        }
+    }
+
+    /// `status` gives a monitoring check's exit codes: CRITICAL without the daemon or
+    /// with no peer in sync, WARNING with no peer at all or some peers behind, OK only
+    /// when all is well; `--check` prints the plugins' one line.
+    @Test func statusExitCodesServeAMonitoringCheck() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia")
+            // No peer, no daemon: critical.
+            var r = try run(["status", "--data-dir", sofia])
+            #expect(r.status == 2 && r.stdout.contains("CRITICAL: the daemon is not running"), "\(r)")
+            // No peer, a city that syncs by cron: a warning only.
+            r = try run(["status", "--data-dir", sofia, "--without-daemon", "--check"])
+            #expect(r.status == 1, "\(r)")
+            #expect(r.stdout == "C4CSR WARNING - no peer to sync with | entries=0 peers=0 peers_in_sync=0\n", "\(r.stdout)")
+
+            let nantes = try initCity(root, "nantes", endpoint: "https://127.0.0.1:9")
+            #expect(try run(["peers", "add", "--data-dir", sofia, nantes + "/city.toml"]).status == 0)
+            let riga = try initCity(root, "riga", endpoint: "https://127.0.0.1:9")
+            #expect(try run(["peers", "add", "--data-dir", sofia, riga + "/city.toml"]).status == 0)
+            // Two peers never synced: in sync with none.
+            r = try run(["status", "--data-dir", sofia, "--without-daemon", "--json"])
+            #expect(r.status == 2, "\(r)")
+            #expect(try jsonObject(r.stdout)["health"] as? String == "critical")
+
+            // One peer synced a minute ago, one long ago: a warning naming the stale one.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            try record(sofia, peer: "nantes", success: now - 60_000)
+            try record(sofia, peer: "riga", success: now - 3 * 3_600_000)
+            r = try run(["status", "--data-dir", sofia, "--without-daemon"])
+            #expect(r.status == 1 && r.stdout.contains("WARNING: not in sync with riga"), "\(r)")
+            // Both fresh: OK.
+            try record(sofia, peer: "riga", success: now - 30_000)
+            r = try run(["status", "--data-dir", sofia, "--without-daemon", "--check"])
+            #expect(r.status == 0 && r.stdout.hasPrefix("C4CSR OK - in sync with 2 of 2 peers"), "\(r)")
+            // The same state is stale under a tighter limit.
+            r = try run(["status", "--data-dir", sofia, "--without-daemon", "--max-age", "10s"])
+            #expect(r.status == 2, "\(r)")
+
+            // A probe that fails keeps the recorded last success: never "never" after one.
+            r = try run(["status", "--data-dir", sofia, "--without-daemon", "--probe", "--peer", "riga", "--connect-timeout", "2"])
+            #expect(r.stdout.contains("UNREACHABLE") && !r.stdout.contains("last success never"), "\(r.stdout)")
+        }
+    }
+
+    /// Writes a recorded round the way the daemon does, at a chosen time.
+    func record(_ dataDir: String, peer: String, success: Int64) throws {
+        let db = try DatabaseQueue(path: dataDir + "/store.sqlite")
+        defer { try? db.close() }
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO peer_status (city, endpoint, last_attempt, last_success, failures, in_sync, remote_digest)
+                VALUES (?, 'https://127.0.0.1:9', ?, ?, 0, 1, 'x')
+                """, arguments: [peer, success, success])
+        }
+    }
+
+    /// `systemctl reload` runs `config check --quiet` before SIGHUP: a broken file or an
+    /// unreadable peer card fails the reload (a nonzero exit, the problem on stderr);
+    /// a good one passes silently.
+    @Test func reloadChecksTheConfigurationBeforeSignalling() throws {
+        let unit = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("systemd/c4csr.service"), encoding: .utf8)
+        let reloads = unit.split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }
+        #expect(reloads.count == 2 && reloads[0].contains("c4csr config check --quiet") && reloads[1].contains("kill -HUP"), "\(reloads)")
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia")
+            let good = root.appendingPathComponent("good.toml")
+            try "[sync]\ninterval = 60\n".write(to: good, atomically: true, encoding: .utf8)
+            var r = try run(["config", "check", "--quiet", "--config", good.path, "--data-dir", dir])
+            #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty, "\(r)")
+            let bad = root.appendingPathComponent("bad.toml")
+            try "[sync]\ninterval = \"soon\"\n".write(to: bad, atomically: true, encoding: .utf8)
+            r = try run(["config", "check", "--quiet", "--config", bad.path, "--data-dir", dir])
+            #expect(r.status == 78 && r.stderr.contains("line 2: sync.interval"), "\(r)")
+            // A peer card the daemon cannot read: the daemon would keep its old cards, so
+            // the reload must not report success.
+            // (A directory where a card should be: unreadable even for root.)
+            try FileManager.default.createDirectory(atPath: dir + "/peers/nantes.toml", withIntermediateDirectories: false)
+            r = try run(["config", "check", "--quiet", "--config", good.path, "--data-dir", dir])
+            #expect(r.status != 0 && r.stderr.contains("nantes.toml"), "\(r)")
+        }
+    }
+}
