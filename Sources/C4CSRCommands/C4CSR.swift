@@ -16,10 +16,14 @@ public struct C4CSR: AsyncParsableCommand {
             (the daemon) or `c4csr sync` (one round now); `status` shows who is in
             sync; `export` and `import` exchange entries offline.
 
+            `c4csr --version` prints the version.
+
             Exit codes: 0 success; 1 an operation failed; 2 audit or import found
             problems; 64 invalid arguments; 65 invalid input data (nothing changed);
             66 not found; 69 a peer could not be reached; 77 not allowed by the
-            network's rules.
+            network's rules, or a file this user may not read; 78 invalid
+            configuration. `status` answers as a monitoring check: 0 OK, 1 WARNING,
+            2 CRITICAL.
             """,
         subcommands: [
             InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
@@ -29,24 +33,20 @@ public struct C4CSR: AsyncParsableCommand {
         ]
     )
 
-    // `--version` of the root only: ArgumentParser's automatic one (the configuration's
-    // `version:`) is accepted after any subcommand too, so that `show X --version Y`
-    // printed the program's version and `adopt --help` listed `--version` twice.
-    @Flag(name: .customLong("version"), help: "Show the version.")
-    var showVersion = false
-
     public init() {}
-
-    public func run() async throws {
-        guard showVersion else { throw CleanExit.helpRequest(self) }
-        print(C4CSRVersion.string)
-    }
 }
-
 
 extension C4CSR {
     /// Parses the process arguments, runs the command and exits (the executable's entry point).
     public static func start() async {
+        // `c4csr --version` is read here, not declared as a flag: ArgumentParser lets a
+        // parent's flags appear after a subcommand, so a root `--version` flag would
+        // take the `--version V` of `adopt` and `show` (and its automatic one is offered
+        // by every subcommand, printing the program's version for `show X --version Y`).
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(C4CSRVersion.string)
+            return
+        }
         await main()
     }
 }

@@ -90,6 +90,16 @@ public struct LogAuditor {
     public private(set) var findings: [AuditFinding] = []
     public private(set) var checked = 0
     private var index = AuditIndex()
+    /// Per origin: entries that decode, and those of them that do not verify.
+    private var stored: [CityID: Int] = [:]
+    private var unverified: [Unverified: Int] = [:]
+    private struct Unverified: Hashable, Comparable {
+        let origin: CityID
+        let code: String
+        static func < (a: Self, b: Self) -> Bool { (a.origin, a.code) < (b.origin, b.code) }
+    }
+    /// Entries of one origin that fail verification listed one by one; the rest are counted.
+    static let unverifiedShown = 3
 
     public init() {}
 
@@ -104,9 +114,20 @@ public struct LogAuditor {
             entry = e
         case .failure(let error):
             let code = error.isBadSignature ? "bad_signature" : error.isUnknownOrigin ? "unknown_origin" : "bad_entry"
-            findings.append(AuditFinding(.error, code, entry: at, error.message))
-            return
+            // An entry that decodes but does not verify (a wrong key on a card, or a forged
+            // entry) still takes its place in the chain, as in the store: the heads and the
+            // digest are then judged on what is stored, and one wrong key does not also
+            // report a damaged head table.
+            guard code != "bad_entry", let decoded = try? Entry.decode(body: row.body, signature: row.signature) else {
+                findings.append(AuditFinding(.error, code, entry: at, error.message))
+                return
+            }
+            let n = unverified[Unverified(origin: decoded.origin, code: code), default: 0] + 1
+            unverified[Unverified(origin: decoded.origin, code: code)] = n
+            if n <= Self.unverifiedShown { findings.append(AuditFinding(.error, code, entry: at, error.message)) }
+            entry = decoded
         }
+        stored[entry.origin, default: 0] += 1
         let name = "\(entry.origin)#\(entry.seq) \(entry.id.short)"
         if row.id != entry.id.bytes {
             findings.append(AuditFinding(.error, "id_mismatch", entry: at, "stored id \(Hex.encode(row.id).prefix(12)) is not the SHA-256 of the stored bytes (\(entry.id.short))"))
@@ -151,8 +172,20 @@ public struct LogAuditor {
     public var forks: [Head] { index.forks }
     public var digest: NetworkDigest { NetworkDigest(heads: heads, forks: forks) }
 
-    /// Compares the recomputed heads and forks with the store's derived tables.
+    /// Compares the recomputed heads and forks with the store's derived tables, and sums
+    /// up the entries that did not verify, per city.
     public mutating func compare(storedHeads: [Head], storedForks: [Head]) {
+        for (key, n) in unverified.sorted(by: { $0.key < $1.key }) {
+            let origin = key.origin
+            if n > Self.unverifiedShown {
+                findings.append(AuditFinding(.error, key.code, entry: nil, "\(n - Self.unverifiedShown) more entries of \(origin) do not verify either"))
+            }
+            if key.code == "bad_signature", n == stored[origin], n > 1 {
+                findings.append(AuditFinding(
+                    .error, "key_mismatch", entry: nil,
+                    "none of the \(n) entries of \(origin) verifies with the key this node has for it: the public_key on \(origin)'s card is probably wrong (compare it with \(origin)'s own city.toml)"))
+            }
+        }
         if storedHeads.sorted() != heads {
             findings.append(AuditFinding(.error, "heads_mismatch", entry: nil, "the store's head table disagrees with the entries (derived state is damaged)"))
         }

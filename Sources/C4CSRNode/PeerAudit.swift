@@ -18,6 +18,8 @@ public struct PeerAgreement: Sendable {
     }
 
     public let peer: CityID
+    /// This node's heads and digest, as compared (the store's, which peers see).
+    public var local: PeerHeads?
     public var remote: PeerHeads?
     public var comparison: HeadsComparison?
     public var divergences: [Divergence] = []
@@ -37,6 +39,7 @@ extension City {
         var result = PeerAgreement(peer: peer)
         do {
             let local = try localHeads()
+            result.local = local
             let remote = try await transport.heads()
             result.remote = remote
             result.comparison = HeadsComparison(local: local, remote: remote)

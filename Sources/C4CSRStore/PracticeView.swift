@@ -177,6 +177,29 @@ extension LogStore {
         }
     }
 
+    /// The entry whose id starts with `prefix` (6 or more hex digits) and the practice it
+    /// is about (itself for a publish): `show` accepts the entry ids `log` prints.
+    /// - Throws: `StoreError.notFound` / `.ambiguous`.
+    public func entry(withPrefix idOrPrefix: String) throws -> (entry: EntryID, subject: EntryID?) {
+        let prefix = idOrPrefix.lowercased()
+        guard prefix.count >= 6, prefix.count <= 64, prefix.allSatisfy(\.isHexDigit) else {
+            throw StoreError.notFound("\"\(idOrPrefix)\" is not an entry id (give at least 6 hex digits)")
+        }
+        // Ids are 32-byte blobs: every id with this prefix lies between the prefix padded
+        // with 0s and with fs (an index range, not a scan).
+        let low = Hex.decode(prefix + String(repeating: "0", count: 64 - prefix.count))!
+        let high = Hex.decode(prefix + String(repeating: "f", count: 64 - prefix.count))!
+        return try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, subject FROM entry WHERE id BETWEEN ? AND ? ORDER BY id LIMIT 2",
+                                        arguments: [Data(low), Data(high)])
+            guard let row = rows.first else { throw StoreError.notFound("no entry has an id starting with \(prefix)") }
+            guard rows.count == 1 else { throw StoreError.ambiguous("several entries have ids starting with \(prefix); give more digits") }
+            let id = EntryID(bytes: Array(row["id"] as Data))!
+            let subject = (row["subject"] as Data?).flatMap { EntryID(bytes: Array($0)) }
+            return (id, subject)
+        }
+    }
+
     /// Practices named by more than one entry (revised, retracted or adopted), for `audit`.
     public func subjectsWithSeveralEntries() throws -> Set<EntryID> {
         try read { db in

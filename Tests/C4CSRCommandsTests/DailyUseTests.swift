@@ -125,4 +125,82 @@ import Testing
             #expect(r.status != 0 && r.stderr.contains("nantes.toml"), "\(r)")
         }
     }
+
+    /// A wrong public_key on one card: the audit says so once, lists a few entries, and
+    /// reports no knock-on "damaged head table"; the digest it prints is the one peers see.
+    @Test func aWrongKeyOnACardIsNamedWithoutKnockOnErrors() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes"), riga = try initCity(root, "riga")
+            #expect(try run(["peers", "add", "--data-dir", sofia, nantes + "/city.toml"]).status == 0)
+            for i in 1...6 {
+                let r = try run(["add", "--data-dir", nantes, "--title", "Practice \(i)", "--title-en", "Practice \(i)", "--summary", "s",
+                                 "--summary-en", "s", "--challenge", "c"])
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            var r = try run(["export", "--data-dir", nantes])
+            #expect(try run(["import", "--data-dir", sofia, "-"], stdin: r.stdout).status == 0)
+            let digest = try #require(try jsonObject(try run(["heads", "--data-dir", sofia, "--json"]).stdout)["digest"] as? String)
+
+            // Nantes's card now carries Riga's key.
+            let card = sofia + "/peers/nantes.toml"
+            let rigaKey = try #require(try String(contentsOfFile: riga + "/city.toml", encoding: .utf8)
+                .split(separator: "\n").first { $0.hasPrefix("public_key") })
+            let text = try String(contentsOfFile: card, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("public_key") ? rigaKey : $0 }.joined(separator: "\n")
+            try text.write(toFile: card, atomically: true, encoding: .utf8)
+
+            r = try run(["audit", "--data-dir", sofia, "--json"])
+            #expect(r.status == 2, "\(r)")
+            let audit = try jsonObject(r.stdout)
+            let codes = (audit["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(codes.filter { $0 == "key_mismatch" }.count == 1, "\(codes)")
+            #expect(!codes.contains("heads_mismatch") && !codes.contains("forks_mismatch"), "\(codes)")
+            #expect(codes.filter { $0 == "bad_signature" }.count == 4, "three listed, the rest counted: \(codes)")
+            #expect(audit["digest"] as? String == digest, "the audit's digest is the store's")
+            r = try run(["audit", "--data-dir", sofia])
+            #expect(r.stdout.contains("the public_key on nantes's card is probably wrong"), "\(r.stdout)")
+        }
+    }
+
+    /// `show` opens the entry ids `log` prints, and `--version` shows an earlier
+    /// version's fields; a bad reason names the flag the officer typed.
+    @Test func showOpensEntryIdsAndEarlierVersions() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Schoolyards", "--title-en", "Schoolyards", "--summary", "s",
+                             "--summary-en", "s", "--challenge", "c", "--outcomes", "first outcomes"])
+            let practice = try #require(try jsonObject(r.stdout)["practice"] as? String)
+            r = try run(["revise", "--data-dir", sofia, "--json", String(practice.prefix(8)), "--outcomes", "second outcomes"])
+            let revision = try #require(try jsonObject(r.stdout)["entry"] as? String)
+
+            // The revision's id, as `log` prints it: the practice as that version left it.
+            let log = try run(["log", "--data-dir", sofia]).stdout
+            #expect(log.contains(String(revision.prefix(12))), "\(log)")
+            r = try run(["show", "--data-dir", sofia, String(revision.prefix(12))])
+            #expect(r.status == 0 && r.stdout.contains("practice \(practice)") && r.stdout.contains("Outcomes: second outcomes"), "\(r)")
+            // The first version, by --version: its fields, said to be an earlier version.
+            r = try run(["show", "--data-dir", sofia, String(practice.prefix(8)), "--version", String(practice.prefix(8))])
+            #expect(r.status == 0 && r.stdout.contains("Outcomes: first outcomes") && r.stdout.contains("the current version is \(revision.prefix(12))"), "\(r)")
+            r = try run(["show", "--data-dir", sofia, String(practice.prefix(8)), "--version", String(practice.prefix(8)), "--json"])
+            #expect((try jsonObject(r.stdout)["fields"] as? [String: Any])?["outcomes"] as? String == "first outcomes")
+            r = try run(["show", "--data-dir", sofia, String(practice.prefix(8)), "--version", "abcdef"])
+            #expect(r.status == 66 && r.stderr.contains("has no version abcdef"), "\(r)")
+
+            // An adoption's id shows the version adopted.
+            r = try run(["export", "--data-dir", sofia])
+            #expect(try run(["import", "--data-dir", nantes, "-"], stdin: r.stdout).status == 0)
+            r = try run(["adopt", "--data-dir", nantes, "--json", String(practice.prefix(8)), "--version", String(practice.prefix(8))])
+            let adoption = try #require(try jsonObject(r.stdout)["entry"] as? String)
+            r = try run(["show", "--data-dir", nantes, String(adoption.prefix(10))])
+            #expect(r.status == 0 && r.stdout.contains("Outcomes: first outcomes"), "\(r)")
+
+            // A reason the rules refuse is refused before signing, naming the flag.
+            r = try run(["retract", "--data-dir", sofia, String(practice.prefix(8)), "--reason", "bad\u{1B}[2Jreason"])
+            #expect(r.status == 65 && r.stderr.contains("--reason:"), "\(r)")
+            r = try run(["adopt", "--data-dir", nantes, String(practice.prefix(8)), "--notes", String(repeating: "e\u{301}", count: 5000)])
+            #expect(r.status == 65 && r.stderr.contains("--notes:"), "\(r)")
+            #expect(try run(["audit", "--data-dir", sofia]).status == 0)
+        }
+    }
 }

@@ -10,9 +10,16 @@ import Testing
     }
 
     @Test func aSubcommandNeverPrintsTheProgramsVersion() throws {
-        // `show` has no --version: an error, not the program's version.
+        // `show X --version Y` is the version of the practice to show: it parses, and
+        // fails only for want of a city here.
         let show = try run(["show", "abcdef", "--version", "123456", "--data-dir", "/nonexistent-c4csr"])
-        #expect(!show.stdout.contains("0.1.0") && show.status == 64, "\(show)")
+        #expect(!show.stdout.contains("0.1.0") && show.status == 66 && show.stderr.contains("no city in"), "\(show)")
+        // So is `adopt X --version V` (a root flag named --version took it, exit 64).
+        let adopt = try run(["adopt", "abcdef", "--version", "123456", "--data-dir", "/nonexistent-c4csr"])
+        #expect(adopt.status == 66 && adopt.stderr.contains("no city in"), "\(adopt)")
+        // `--version` with anything else is not the program's version either.
+        let other = try run(["list", "--version"])
+        #expect(!other.stdout.contains("0.1.0") && other.status == 64, "\(other)")
         // `adopt --version V` is the version adopted, listed once.
         let help = try run(["adopt", "--help"])
         #expect(!help.stdout.contains("Show the version."), "\(help.stdout)")

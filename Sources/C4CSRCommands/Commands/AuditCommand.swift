@@ -103,10 +103,11 @@ struct AuditCommand: AsyncParsableCommand {
         let name = "  " + Format.pad(a.peer.rawValue, 18)
         if let e = a.error { return "\(name) not reachable: \(e)" }
         var line = name
+        let ours = a.local?.digest.prefix(16) ?? "", theirs = a.remote?.digest.prefix(16) ?? ""
         if a.agrees {
-            line += "agrees (digest \(a.remote?.digest.prefix(16) ?? ""))"
+            line += "agrees: both hold network digest \(ours)"
         } else if let c = a.comparison {
-            line += "differs: it lacks \(c.theyLack), this city lacks \(c.weLack) (digest \(a.remote?.digest.prefix(16) ?? ""))"
+            line += "differs: this node's digest \(ours), the peer's \(theirs); it lacks \(c.theyLack), this city lacks \(c.weLack)"
         }
         for d in a.divergences { line += "\n    violation: [chain_divergence] \(d)" }
         return line
@@ -116,6 +117,7 @@ struct AuditCommand: AsyncParsableCommand {
         var o: [String: JSONValue] = ["city": .string(a.peer.rawValue), "agrees": .bool(a.agrees), "reachable": .bool(a.error == nil)]
         if let e = a.error { o["error"] = .string(e) }
         if let r = a.remote { o["digest"] = .string(r.digest); o["entries"] = .int(r.entries) }
+        if let l = a.local { o["local_digest"] = .string(l.digest) }
         if let c = a.comparison { o["they_lack"] = .int(c.theyLack); o["we_lack"] = .int(c.weLack) }
         o["divergences"] = .array(a.divergences.map { d in
             .object([

@@ -26,6 +26,16 @@ enum Render {
         }
     }
 
+    /// A practice as JSON; with `shown`, `fields` are that version's and `shown_version` names it.
+    static func recordJSON(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil) -> JSONValue {
+        guard case .object(var o) = recordJSON(r) else { return .null }
+        if let shown {
+            o["fields"] = shown.fields.json
+            o["shown_version"] = .string(shown.entry.hex)
+        }
+        return .object(o)
+    }
+
     static func recordJSON(_ r: PracticeRecord) -> JSONValue {
         .object([
             "id": .string(r.id.hex),
@@ -55,9 +65,14 @@ enum Render {
         ])
     }
 
-    static func recordText(_ r: PracticeRecord) -> String {
-        let p = r.current
+    /// A practice as text; with `shown`, the fields are that version's, said first.
+    static func recordText(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil) -> String {
+        let p = shown?.fields ?? r.current
         var out = [String]()
+        if let shown {
+            out.append("Version \(shown.entry.short) (\(shown.origin)#\(shown.seq), \(Format.time(shown.time))); the current version is \(r.currentVersion.short)")
+            out.append("")
+        }
         let status = r.retracted ? "retracted" : p.status.rawValue
         out.append(p.title.local == p.title.en ? "\(p.title.en)  [\(status)]" : "\(p.title.local)\n\(p.title.en)  [\(status)]")
         out.append("practice \(r.id.hex)")
