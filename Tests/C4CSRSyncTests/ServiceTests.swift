@@ -159,6 +159,47 @@ struct ServiceTests {
         }
     }
 
+    /// A peer whose TLS key is not the pin on its card is named as such by
+    /// `status --probe` (not "UNREACHABLE"), recorded with its kind by `sync`; a peer
+    /// that agrees is shown with both digests by `audit --peers`.
+    @Test func aPinMismatchIsNotUnreachableAndAgreementShowsBothDigests() async throws {
+        try await withServiceCity { root, city in
+            let client = try makeCity("client", in: root)
+            let serve = try ServeProcess(city: city, extra: ["--interval", "60s"])
+            defer { serve.kill() }
+            let port = try #require(try await serve.waitForPort())
+            try exchangeCards(city, client, serverEndpoint: "https://127.0.0.1:\(port)")
+            serve.signal(SIGHUP)  // the daemon learns the client's card
+            let dir = client.directory.root.path
+            var synced = false
+            for _ in 0..<40 where !synced {
+                synced = try await runBinary(["sync", "--data-dir", dir]).status == 0
+                if !synced { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(synced, "the client synced with the daemon")
+            var r = try await runBinary(["audit", "--peers", "--data-dir", dir])
+            let digest = try client.localHeads().digest
+            #expect(String(decoding: r.stdout, as: UTF8.self).contains("agrees: both hold network digest \(digest.prefix(16))"),
+                    "\(String(decoding: r.stdout, as: UTF8.self))")
+
+            // The card now pins another city's key.
+            var card = city.card
+            card.endpoint = "https://127.0.0.1:\(port)"
+            card.tlsPin = try makeCity("third", in: root).card.tlsPin
+            try Data(card.toml.utf8).write(to: client.directory.peersDirectory.appendingPathComponent("\(city.id).toml"))
+            r = try await runBinary(["status", "--probe", "--without-daemon", "--data-dir", dir])
+            let text = String(decoding: r.stdout, as: UTF8.self)
+            #expect(r.status == 2 && text.contains("WRONG TLS KEY") && !text.contains("UNREACHABLE"), "\(text)")
+            #expect(!text.contains("last success never"), "the earlier sync's success is kept: \(text)")
+            _ = try await runBinary(["sync", "--data-dir", dir])
+            #expect(try client.store.peerStatus(city.id)?.lastErrorKind == "pin_mismatch")
+            r = try await runBinary(["status", "--without-daemon", "--data-dir", dir])
+            #expect(String(decoding: r.stdout, as: UTF8.self).contains("WRONG TLS KEY"))
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+        }
+    }
+
     /// What a monitoring system needs from the first scrape: the build, the process's
     /// own figures, each peer's series present at zero before any event, the listeners'
     /// connection counts, and a health check.
