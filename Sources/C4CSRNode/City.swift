@@ -171,7 +171,7 @@ public final class City: Sendable {
     /// Replaces the fields of one of this city's practices.
     /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
     ///   every current version, which also resolves a conflict.
-    public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> Entry {
+    public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> LocalWrite {
         try revise(practiceID, base: base) { _ in practice }
     }
 
@@ -180,17 +180,24 @@ public final class City: Sendable {
     /// start from the other's committed version, so no edit is lost (the base is then
     /// exactly the versions the fields were read from).
     ///
+    /// A revision that would change nothing (the same fields, one current version, not
+    /// retracted, no explicit base) is not written: `entry` is `nil` and `note` says so.
+    ///
     /// - Parameters:
     ///   - base: versions this revision supersedes (hex prefixes); by default every
     ///     current version, read in the same transaction as the fields.
     ///   - change: builds the new fields from the current ones; runs inside the write
     ///     transaction, so it must be quick and must not write.
-    /// - Returns: the revision entry.
-    public func revise(_ practiceID: String, base: [String] = [], change: @escaping (Practice) throws -> Practice) throws -> Entry {
+    public func revise(_ practiceID: String, base: [String] = [], change: (Practice) throws -> Practice) throws -> LocalWrite {
         let id = try resolve(practiceID)
-        return try append { ctx in
+        return try write(about: id) { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
-            return .revise(practice: id, base: try self.base(base, of: record), fields: try change(record.current))
+            let fields = try change(record.current)
+            if base.isEmpty, fields == record.current, !record.retracted, !record.conflict {
+                return .unchanged("practice \(id.short) already has these fields (version \(record.currentVersion.short)); nothing was written")
+            }
+            let note = record.retracted ? "this revision reinstates practice \(id.short), which was retracted" : nil
+            return .write(.revise(practice: id, base: try self.base(base, of: record), fields: fields), note: note)
         }
     }
 
@@ -207,20 +214,56 @@ public final class City: Sendable {
     }
 
     /// Records that this city adopted (or adapted) another city's practice.
+    ///
+    /// Adopting again the version this city already adopted, with the same mode and
+    /// notes, writes nothing (`entry` is `nil`, `note` names the earlier adoption).
     /// - Parameter version: the version adopted (hex prefix); by default the current one.
-    public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil) throws -> Entry {
+    public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil) throws -> LocalWrite {
         let id = try resolve(practiceID)
-        return try append { ctx in
+        return try write(about: id) { ctx in
             guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
             guard record.publisher != self.id else {
                 throw NodeError.forbidden("practice \(id.short) was published by \(self.id) itself; adopt records another city's practice")
             }
             let v = try version.map { try self.version($0, of: record) } ?? record.currentVersion
-            return .adopt(practice: id, version: v, mode: mode, notes: notes)
+            let mine = record.adoptions.filter { $0.city == self.id }
+            if let last = mine.last, last.version == v, last.mode == mode, last.notes == notes {
+                return .unchanged("\(self.id) already adopted version \(v.short) of practice \(id.short) (entry \(last.entry.short)); nothing was written")
+            }
+            let note = mine.last.map { "updates this city's adoption \($0.entry.short) of version \($0.version.short)" }
+            return .write(.adopt(practice: id, version: v, mode: mode, notes: notes), note: note)
         }
     }
 
-    private func append(_ action: @escaping (LocalContext) throws -> PracticeAction) throws -> Entry {
+    /// What a local write decided inside its transaction: an action to sign, or nothing.
+    enum WriteDecision {
+        case write(PracticeAction, note: String?)
+        case unchanged(String)
+    }
+
+    /// Like `append`, for writes that may find nothing to do.
+    private func write(about practice: EntryID, _ decide: (LocalContext) throws -> WriteDecision) throws -> LocalWrite {
+        var outcome: (note: String?, unchanged: Bool) = (nil, false)
+        do {
+            let entry = try append { ctx in
+                switch try decide(ctx) {
+                case .write(let action, let note):
+                    outcome.note = note
+                    return action
+                case .unchanged(let why):
+                    outcome = (why, true)
+                    throw Unchanged()
+                }
+            }
+            return LocalWrite(practice: practice, entry: entry, note: outcome.note)
+        } catch is Unchanged {
+            return LocalWrite(practice: practice, entry: nil, note: outcome.note)
+        }
+    }
+
+    private struct Unchanged: Error {}
+
+    private func append(_ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
         let me = id
         let key = signingKey
         let time = now()

@@ -87,3 +87,13 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func io(_ m: String) -> NodeError { NodeError(kind: .io, message: m) }
     public static func permission(_ m: String) -> NodeError { NodeError(kind: .permission, message: m) }
 }
+
+/// What a write by this city did: the entry it signed, or `nil` when there was nothing
+/// to write (a revision that changes nothing, an adoption already recorded); `note`
+/// says why, or what else the entry does ("reinstates practice …").
+public struct LocalWrite: Sendable {
+    /// The practice written about.
+    public let practice: EntryID
+    public let entry: Entry?
+    public let note: String?
+}

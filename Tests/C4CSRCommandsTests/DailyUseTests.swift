@@ -203,4 +203,41 @@ import Testing
             #expect(try run(["audit", "--data-dir", sofia]).status == 0)
         }
     }
+
+    /// A revision that changes nothing writes nothing and says so; adopting the same
+    /// version again does too; a revision of a retracted practice says it reinstates it.
+    @Test func writesThatChangeNothingAreNotSigned() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Yards", "--title-en", "Yards", "--summary", "s",
+                             "--summary-en", "s", "--challenge", "c", "--status", "running"])
+            let practice = String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
+            func entries(_ dir: String) throws -> Int { try run(["log", "--data-dir", dir]).stdout.split(separator: "\n").count }
+            let before = try entries(sofia)
+
+            r = try run(["revise", "--data-dir", sofia, practice, "--status", "running"])
+            #expect(r.status == 0 && r.stdout.contains("already has these fields") && r.stdout.contains("nothing was written"), "\(r)")
+            r = try run(["revise", "--data-dir", sofia, practice, "--status", "running", "--json"])
+            #expect(try jsonObject(r.stdout)["written"] as? Bool == false)
+            #expect(try entries(sofia) == before, "no entry was signed")
+
+            r = try run(["export", "--data-dir", sofia])
+            #expect(try run(["import", "--data-dir", nantes, "-"], stdin: r.stdout).status == 0)
+            r = try run(["adopt", "--data-dir", nantes, practice, "--mode", "adapted"])
+            #expect(r.status == 0 && r.stdout.hasPrefix("adopted practice"), "\(r)")
+            let adopted = try entries(nantes)
+            r = try run(["adopt", "--data-dir", nantes, practice, "--mode", "adapted"])
+            #expect(r.status == 0 && r.stdout.contains("already adopted") && r.stdout.contains("nothing was written"), "\(r)")
+            #expect(try entries(nantes) == adopted)
+            r = try run(["adopt", "--data-dir", nantes, practice, "--mode", "adopted"])
+            #expect(r.status == 0 && r.stdout.contains("updates this city's adoption"), "a changed mode is recorded: \(r)")
+
+            #expect(try run(["retract", "--data-dir", sofia, practice, "--reason", "ended"]).status == 0)
+            r = try run(["revise", "--data-dir", sofia, practice, "--status", "running"])
+            #expect(r.status == 0 && r.stdout.contains("reinstates practice"), "\(r)")
+            r = try run(["show", "--data-dir", sofia, practice])
+            #expect(r.stdout.contains("[running]"), "\(r.stdout)")
+        }
+    }
 }

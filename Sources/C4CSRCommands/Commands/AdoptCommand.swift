@@ -37,7 +37,7 @@ struct AdoptCommand: AsyncParsableCommand {
             let entry = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
                 try city.adopt(practiceID, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed, version: version)
             }
-            reportWrite("adopted", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)
+            reportWrite("adopted", entry, json: output.json)
         }
     }
 }

@@ -46,7 +46,7 @@ struct ReviseCommand: AsyncParsableCommand {
             let entry = try city.revise(practiceID, base: base) { current in
                 try fields.practice(base: current.json, file: file, defaultLanguage: language)
             }
-            reportWrite("revised", entry, practice: PracticeAction.subject(of: entry)!, json: output.json)
+            reportWrite("revised", entry, json: output.json)
         }
     }
 }

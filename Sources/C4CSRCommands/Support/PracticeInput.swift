@@ -138,15 +138,30 @@ struct PracticeOptions: ParsableArguments {
     }
 }
 
+/// Prints what a write did, or why nothing was written (exit 0: the log already says it).
+func reportWrite(_ verb: String, _ w: LocalWrite, json: Bool) {
+    guard let entry = w.entry else {
+        if json {
+            Console.json(.object(["practice": .string(w.practice.hex), "written": .bool(false), "reason": .string(w.note ?? "")]))
+        } else {
+            Console.out(w.note ?? "nothing was written")
+        }
+        return
+    }
+    reportWrite(verb, entry, practice: w.practice, json: json, note: w.note)
+}
+
 /// Prints what a write did.
-func reportWrite(_ verb: String, _ entry: Entry, practice: EntryID, json: Bool) {
+func reportWrite(_ verb: String, _ entry: Entry, practice: EntryID, json: Bool, note: String? = nil) {
     if json {
-        Console.json(.object([
+        var o: [String: JSONValue] = [
             "practice": .string(practice.hex), "entry": .string(entry.id.hex), "origin": .string(entry.origin.rawValue),
-            "seq": .int(entry.seq), "kind": .string(entry.kind.rawValue),
-        ]))
+            "seq": .int(entry.seq), "kind": .string(entry.kind.rawValue), "written": .bool(true),
+        ]
+        if let note { o["note"] = .string(note) }
+        Console.json(.object(o))
     } else {
-        Console.out("\(verb) practice \(practice.short) (entry \(entry.origin)#\(entry.seq) \(entry.id.short))")
+        Console.out("\(verb) practice \(practice.short) (entry \(entry.origin)#\(entry.seq) \(entry.id.short))" + (note.map { "; \($0)" } ?? ""))
     }
 }
 
