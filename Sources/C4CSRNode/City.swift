@@ -164,8 +164,9 @@ public final class City: Sendable {
     // MARK: Writing local entries
 
     /// Publishes a new practice. The practice id is the returned entry's id.
-    public func publish(_ practice: Practice) throws -> Entry {
-        try append { _ in .publish(practice) }
+    /// - Parameter dryRun: sign the entry as it would be written, and write nothing.
+    public func publish(_ practice: Practice, dryRun: Bool = false) throws -> Entry {
+        try append(dryRun: dryRun) { _ in .publish(practice) }
     }
 
     /// Replaces the fields of one of this city's practices.
@@ -188,9 +189,11 @@ public final class City: Sendable {
     ///     current version, read in the same transaction as the fields.
     ///   - change: builds the new fields from the current ones; runs inside the write
     ///     transaction, so it must be quick and must not write.
-    public func revise(_ practiceID: String, base: [String] = [], change: (Practice) throws -> Practice) throws -> LocalWrite {
+    public func revise(
+        _ practiceID: String, base: [String] = [], dryRun: Bool = false, change: (Practice) throws -> Practice
+    ) throws -> LocalWrite {
         let id = try resolve(practiceID)
-        return try write(about: id) { ctx in
+        return try write(about: id, dryRun: dryRun) { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
             let fields = try change(record.current)
             if base.isEmpty, fields == record.current, !record.retracted, !record.conflict {
@@ -218,9 +221,9 @@ public final class City: Sendable {
     /// Adopting again the version this city already adopted, with the same mode and
     /// notes, writes nothing (`entry` is `nil`, `note` names the earlier adoption).
     /// - Parameter version: the version adopted (hex prefix); by default the current one.
-    public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil) throws -> LocalWrite {
+    public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil, dryRun: Bool = false) throws -> LocalWrite {
         let id = try resolve(practiceID)
-        return try write(about: id) { ctx in
+        return try write(about: id, dryRun: dryRun) { ctx in
             guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
             guard record.publisher != self.id else {
                 throw NodeError.forbidden("practice \(id.short) was published by \(self.id) itself; adopt records another city's practice")
@@ -242,10 +245,10 @@ public final class City: Sendable {
     }
 
     /// Like `append`, for writes that may find nothing to do.
-    private func write(about practice: EntryID, _ decide: (LocalContext) throws -> WriteDecision) throws -> LocalWrite {
+    private func write(about practice: EntryID, dryRun: Bool = false, _ decide: (LocalContext) throws -> WriteDecision) throws -> LocalWrite {
         var outcome: (note: String?, unchanged: Bool) = (nil, false)
         do {
-            let entry = try append { ctx in
+            let entry = try append(dryRun: dryRun) { ctx in
                 switch try decide(ctx) {
                 case .write(let action, let note):
                     outcome.note = note
@@ -262,11 +265,16 @@ public final class City: Sendable {
     }
 
     private struct Unchanged: Error {}
+    /// Rolls a dry run's transaction back.
+    private struct DryRun: Error {}
 
-    private func append(_ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
+    /// Signs the action's entry and appends it, in one write transaction. With `dryRun`,
+    /// the entry is signed exactly as it would be stored, and the transaction rolled back.
+    private func append(dryRun: Bool = false, _ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
         let me = id
         let key = signingKey
         let time = now()
+        var preview: Entry?
         do {
             return try store.append { ctx in
                 let act = try action(ctx)
@@ -279,8 +287,14 @@ public final class City: Sendable {
                 // Read back as every other node will read it: this city never signs an
                 // entry the practice rules refuse (a reason too long, a control character).
                 _ = try PracticeAction(entry: entry)
+                if dryRun {
+                    preview = entry
+                    throw DryRun()
+                }
                 return entry
             }
+        } catch is DryRun {
+            return preview!
         } catch let e as NodeError {
             throw e
         } catch let e as StoreError {

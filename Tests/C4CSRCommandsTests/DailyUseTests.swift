@@ -240,4 +240,78 @@ import Testing
             #expect(r.stdout.contains("[running]"), "\(r.stdout)")
         }
     }
+
+    /// An officer's `add` in $EDITOR from a commented template, as `git commit`: a
+    /// filled template publishes; an untouched one publishes nothing; a refused one is
+    /// kept on disk and named. `--template` and `--dry-run`; errors name the flags typed.
+    @Test func anOfficerWritesAPracticeInTheEditor() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia")
+            let tmp = root.appendingPathComponent("tmp").path
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+            func editor(_ name: String, _ script: String) throws -> String {
+                let path = root.appendingPathComponent(name).path
+                try ("#!/bin/sh\n" + script + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+                return path
+            }
+            let fill = """
+                sed -i -e 's/^challenge = ""/challenge = "Few green spaces"/' \\
+                  -e '/^\\[title\\]/,/^\\[summary\\]/ s/^local = ""/local = "Зелени дворове"/' \\
+                  -e '/^\\[title\\]/,/^\\[summary\\]/ s/^en = ""/en = "Green yards"/' \\
+                  -e '/^\\[summary\\]/,$ s/^local = ""/local = "Фирми осиновяват дворове."/' \\
+                  -e '/^\\[summary\\]/,$ s/^en = ""/en = "Firms adopt yards."/' "$1"
+                """
+            func entries() throws -> Int { try run(["log", "--data-dir", sofia]).stdout.split(separator: "\n").count }
+            func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: tmp) }
+
+            // Untouched: nothing written, nothing left behind.
+            var r = try run(["add", "--data-dir", sofia, "--edit"], environment: ["EDITOR": "true", "VISUAL": "", "TMPDIR": tmp])
+            #expect(r.status == 1 && r.stderr.contains("nothing was written"), "\(r)")
+            #expect(try entries() == 0 && (try leftovers()).isEmpty)
+
+            // Filled in: published, the temporary file removed.
+            r = try run(["add", "--data-dir", sofia, "--edit"], environment: ["EDITOR": try editor("fill.sh", fill), "TMPDIR": tmp])
+            #expect(r.status == 0 && r.stdout.hasPrefix("published practice"), "\(r)")
+            #expect(try entries() == 1 && (try leftovers()).isEmpty)
+            #expect(try run(["search", "--data-dir", sofia, "дворове"]).stdout.contains("Green yards"))
+
+            // Half filled: refused with the line, the text kept and named; fixed, it publishes.
+            let half = try editor("half.sh", "sed -i -e 's/^challenge = \"\"/challenge = \"c\"/' \"$1\"")
+            r = try run(["add", "--data-dir", sofia, "--edit"], environment: ["EDITOR": half, "TMPDIR": tmp])
+            #expect(r.status == 65 && r.stderr.contains("your practice, line") && r.stderr.contains("title.en"), "\(r)")
+            let kept = try #require(try leftovers().first.map { tmp + "/" + $0 })
+            #expect(r.stderr.contains("c4csr add --file \(kept)"))
+            #expect(try String(contentsOfFile: kept, encoding: .utf8).contains("challenge = \"c\""))
+            let fixer = Process()
+            fixer.executableURL = URL(fileURLWithPath: try editor("fix.sh", fill))
+            fixer.arguments = [kept]
+            try fixer.run()
+            fixer.waitUntilExit()
+            #expect(try run(["add", "--data-dir", sofia, "--file", kept]).status == 0)
+            #expect(try entries() == 2)
+
+            // --template is the same file: filled by the same script, it is accepted.
+            let template = root.appendingPathComponent("t.toml").path
+            try run(["add", "--data-dir", sofia, "--template"]).stdout.write(toFile: template, atomically: true, encoding: .utf8)
+            let f = Process()
+            f.executableURL = URL(fileURLWithPath: try editor("fill2.sh", fill))
+            f.arguments = [template]
+            try f.run()
+            f.waitUntilExit()
+            // --dry-run: the bytes that would be signed, and nothing written.
+            r = try run(["add", "--data-dir", sofia, "--file", template, "--dry-run", "--json"])
+            #expect(r.status == 0, "\(r)")
+            let dry = try jsonObject(r.stdout)
+            #expect(dry["dry_run"] as? Bool == true && (dry["body"] as? String)?.contains("\"Green yards\"") == true, "\(dry)")
+            #expect(try entries() == 2, "a dry run writes nothing")
+
+            // No fields and no terminal: a usage error that names the ways to give them.
+            r = try run(["add", "--data-dir", sofia])
+            #expect(r.status == 64 && r.stderr.contains("--edit"), "\(r)")
+            // Errors name the flags typed, not JSON paths.
+            r = try run(["add", "--data-dir", sofia, "--title", "T", "--summary", "s", "--summary-en", "s", "--challenge", "c", "--sdg", "19"])
+            #expect(r.status == 65 && r.stderr.contains("--title-en: is required") && r.stderr.contains("--sdg #1: must be"), "\(r)")
+        }
+    }
 }

@@ -13,30 +13,70 @@ struct AddCommand: AsyncParsableCommand {
             whether the daemon runs or not. The printed practice id is what `show`,
             `revise` and the other cities' `adopt` use (6 or more leading hex digits suffice).
 
-            Example:
+            On a terminal with no fields given (or with --edit), opens $VISUAL or $EDITOR
+            on a commented practice template, as `git commit` does; leave it unchanged to
+            publish nothing. If the practice is refused, the file is kept and named, so
+            nothing typed is lost. --template prints the template; --dry-run shows the
+            bytes that would be signed and writes nothing.
+
+            Examples:
+              c4csr add
               c4csr add --title 'Зелени училища' --title-en 'Green schools' \\
-                --summary 'Фирми осиновяват училищни дворове.' --summary-en 'Firms adopt schoolyards.' \\
-                --challenge 'Few green spaces in dense districts' --theme environment --sdg 4 --sdg 13
-            or from a file:
-              c4csr add --file practice.toml
+                --summary 'Фирми осиновяват училищни дворове.' \\
+                --summary-en 'Firms adopt schoolyards.' \\
+                --challenge 'Few green spaces' --theme environment --sdg 4 --sdg 13
+              c4csr add --template > practice.toml; c4csr add --file practice.toml
+              c4csr add --file practice.toml --dry-run
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var fields: PracticeOptions
+    @Flag(help: "Write the practice in $VISUAL or $EDITOR, from a commented template.")
+    var edit = false
+    @Flag(help: "Print the commented practice template (TOML) and exit.")
+    var template = false
+    @Flag(help: "Show the entry that would be signed; write nothing.")
+    var dryRun = false
     @OptionGroup var output: OutputOptions
 
+    /// No fields and a person at a terminal: the editor, as `git commit`.
+    var useEditor: Bool { edit || (fields.file == nil && !fields.hasFieldFlags && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1) }
+
     func validate() throws {
-        if fields.file == nil, !fields.hasFieldFlags {
-            throw ValidationError("give the practice as flags (--title, --title-en, …) or with --file FILE ('-' for standard input)")
+        if !template, !useEditor, fields.file == nil, !fields.hasFieldFlags {
+            throw ValidationError("give the practice as flags (--title, --title-en, …), with --file FILE ('-' for standard input), or with --edit")
         }
+        if edit, fields.file != nil { throw ValidationError("--edit and --file both give the practice: choose one") }
     }
 
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
-            let practice = try fields.practice(base: nil, defaultLanguage: city.card.language)
-            let entry = try city.publish(practice)
-            reportWrite("published", entry, practice: entry.id, json: output.json)
+            if template {
+                Console.data(PracticeTemplate.text(city: city.id, language: city.card.language))
+                return
+            }
+            var kept: String?
+            var file = try fields.loadFile()
+            if useEditor {
+                let (path, changed) = try PracticeTemplate.edit(PracticeTemplate.text(city: city.id, language: city.card.language))
+                guard changed else {
+                    try? FileManager.default.removeItem(atPath: path)
+                    Console.err("c4csr: the template was left as it was; nothing was written")
+                    throw Exit.failure
+                }
+                kept = path
+                file = try PracticeOptions.readFile(path, as: "your practice")
+            }
+            do {
+                let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.card.language)
+                let entry = try city.publish(practice, dryRun: dryRun)
+                if let kept { try? FileManager.default.removeItem(atPath: kept) }
+                if dryRun { reportDryRun("publish", entry, json: output.json) } else { reportWrite("published", entry, practice: entry.id, json: output.json) }
+            } catch where kept != nil {
+                Console.err("c4csr: your practice is kept in \(kept!); fix it and run: c4csr add --file \(kept!)")
+                throw error
+            }
         }
     }
 }

@@ -26,6 +26,8 @@ struct ReviseCommand: AsyncParsableCommand {
     @OptionGroup var fields: PracticeOptions
     @Option(name: .customLong("base"), help: ArgumentHelp("A version this revision supersedes (repeatable; default: all current versions).", valueName: "version"))
     var base: [String] = []
+    @Flag(help: "Show the entry that would be signed; write nothing.")
+    var dryRun = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -43,10 +45,10 @@ struct ReviseCommand: AsyncParsableCommand {
             // The current fields are read inside the write transaction that signs the
             // revision: a revision by another officer committed meanwhile is built upon,
             // never silently overwritten.
-            let entry = try city.revise(practiceID, base: base) { current in
+            let write = try city.revise(practiceID, base: base, dryRun: dryRun) { current in
                 try fields.practice(base: current.json, file: file, defaultLanguage: language)
             }
-            reportWrite("revised", entry, json: output.json)
+            if dryRun, let entry = write.entry { reportDryRun("revise with", entry, json: output.json) } else { reportWrite("revised", write, json: output.json) }
         }
     }
 }

@@ -47,9 +47,7 @@ struct PracticeOptions: ParsableArguments {
     /// Reads `--file`, if given.
     func loadFile() throws -> FileFields? {
         guard let file else { return nil }
-        let (value, lines, name) = try Self.readFile(file)
-        guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
-        return FileFields(fields: o, lines: lines, name: name)
+        return try Self.readFile(file)
     }
 
     /// Builds the practice: `base` fields (for `revise`: the current version), then
@@ -68,6 +66,15 @@ struct PracticeOptions: ParsableArguments {
             lines = loaded.lines
             source = loaded.name
         }
+        // The fields given as flags: their errors name the flag.
+        let given: [(String, Bool)] = [
+            ("title.local", title != nil), ("title.en", titleEn != nil), ("summary.local", summary != nil), ("summary.en", summaryEn != nil),
+            ("challenge", challenge != nil), ("language", language != nil), ("themes", !themes.isEmpty), ("companies", !companies.isEmpty),
+            ("partners", !partners.isEmpty), ("sdgs", !sdgs.isEmpty), ("area", area != nil), ("period.start", start != nil),
+            ("period.end", end != nil), ("status", status != nil), ("outcomes", outcomes != nil), ("links", !links.isEmpty),
+            ("contact", contact != nil),
+        ]
+        let flagged = Set(given.filter(\.1).map(\.0))
         func set(_ key: String, _ v: String?) { if let v { fields[key] = .string(v) } }
         func setPair(_ key: String, local: String?, en: String?) {
             guard local != nil || en != nil else { return }
@@ -105,15 +112,25 @@ struct PracticeOptions: ParsableArguments {
                 if let line = lines[top] ?? lines[String(top.prefix { $0 != "." })] {
                     return FieldError("\(source), line \(line): \(e.field)", e.problem)
                 }
-                return FieldError(source == "flags" ? e.field : "\(source): \(e.field)", e.problem)
+                if source == "flags" || flagged.contains(String(e.field.prefix { $0 != "[" })) {
+                    // Name the flag the officer typed, not the JSON path.
+                    return FieldError(Self.flag(for: e.field) ?? e.field, e.problem)
+                }
+                return FieldError("\(source): \(e.field)", e.problem)
             })
         }
     }
 
     /// Reads a JSON or TOML file ('-' for standard input): JSON when the name ends in
     /// .json or the text starts with '{', TOML otherwise.
-    static func readFile(_ path: String) throws -> (JSONValue, [String: Int], String) {
-        let name = path == "-" ? "standard input" : path
+    static func readFile(_ path: String, as displayName: String? = nil) throws -> FileFields {
+        let (value, lines, name) = try readDocument(path, as: displayName)
+        guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
+        return FileFields(fields: o, lines: lines, name: name)
+    }
+
+    private static func readDocument(_ path: String, as displayName: String?) throws -> (JSONValue, [String: Int], String) {
+        let name = displayName ?? (path == "-" ? "standard input" : path)
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
@@ -173,4 +190,101 @@ extension ValidationErrors {
             throw ValidationErrors(e.errors.map { FieldError(flags[$0.field] ?? $0.field, $0.problem) })
         }
     }
+}
+
+/// The practice file an officer fills in: `add --template` prints it, `add` on a terminal
+/// (or `add --edit`) opens it in $VISUAL / $EDITOR, as `git commit` does.
+enum PracticeTemplate {
+    static func text(city: CityID, language: String) -> String {
+        """
+        # A new practice of \(city), to be signed and published to the network.
+        # Fill in the fields, save and close the editor. Lines starting with # are
+        # comments; leave the template as it is to publish nothing.
+        # Texts: one line for titles; summary, challenge and outcomes may span lines
+        # with TOML's triple quotes (\"\"\"…\"\"\").
+
+        language = "\(language)"\(String(repeating: " ", count: max(1, 23 - language.count)))# BCP 47 tag of the local texts
+        status = "running"                  # planned | running | completed | discontinued
+        challenge = ""                      # the local challenge it answers (required)
+        themes = []                         # lower-case, e.g. ["environment", "education"]
+        sdgs = []                           # UN Sustainable Development Goals 1–17, e.g. [4, 13]
+        companies = []                      # e.g. ["Lidl Bulgaria"]
+        partners = []                       # NGOs, schools, public bodies
+        # area = ""                         # neighbourhood or area
+        # outcomes = ""                     # results so far
+        links = []                          # http(s) links
+        # contact = ""                      # a contact person or address
+
+        [title]
+        local = ""                          # in the local language (required)
+        en = ""                             # in English (required)
+
+        [summary]
+        local = ""                          # required
+        en = ""                             # required
+
+        # [period]
+        # start = "2024-09"                 # YYYY or YYYY-MM
+        # end = "2026"
+
+        """
+    }
+
+    /// Opens `text` in the officer's editor and returns the file they saved, or `nil` if
+    /// they left it as it was. The file stays on disk (mode 0600) until the caller
+    /// removes it, so that nothing typed is lost when the practice is refused.
+    static func edit(_ text: String) throws -> (path: String, changed: Bool) {
+        let env = ProcessInfo.processInfo.environment
+        let editor = [env["VISUAL"], env["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty }
+            ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/sensible-editor") ? "sensible-editor" : "vi")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-practice-\(UUID().uuidString.prefix(8)).toml").path
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw NodeError.io("cannot create \(path)")
+        }
+        // Through the shell, as git does: EDITOR may carry arguments ("code --wait").
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "\(editor) \"$1\"", "c4csr-editor", path]
+        do { try p.run() } catch { throw NodeError.io("cannot start the editor \(editor): \(error.localizedDescription)") }
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NodeError.io("the editor (\(editor)) exited with status \(p.terminationStatus); nothing was written; your text is in \(path)")
+        }
+        let saved = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return (path, saved != text)
+    }
+}
+
+extension PracticeOptions {
+    /// The flag an officer typed for a field path (`title.en` → `--title-en`).
+    static func flag(for field: String) -> String? {
+        let top = String(field.prefix { $0 != "[" })
+        let flags = [
+            "title.local": "--title", "title.en": "--title-en", "summary.local": "--summary", "summary.en": "--summary-en",
+            "challenge": "--challenge", "language": "--language", "themes": "--theme", "companies": "--company",
+            "partners": "--partner", "sdgs": "--sdg", "area": "--area", "period.start": "--start", "period.end": "--end",
+            "status": "--status", "outcomes": "--outcomes", "links": "--link", "contact": "--contact",
+        ]
+        guard let flag = flags[top] else { return nil }
+        // sdgs[1] → "--sdg #2": which of the repeated values.
+        if let open = field.firstIndex(of: "["), let close = field.firstIndex(of: "]"),
+           let i = Int(field[field.index(after: open)..<close]) {
+            return "\(flag) #\(i + 1)"
+        }
+        return flag
+    }
+}
+
+/// Prints an entry signed in a dry run: the bytes that would be signed, as JSON.
+func reportDryRun(_ verb: String, _ entry: Entry, json: Bool) {
+    if json {
+        Console.json(.object([
+            "dry_run": .bool(true), "entry": .string(entry.id.hex), "origin": .string(entry.origin.rawValue), "seq": .int(entry.seq),
+            "kind": .string(entry.kind.rawValue), "body": .string(String(decoding: entry.body, as: UTF8.self)),
+        ]))
+        return
+    }
+    Console.out("dry run: would \(verb) entry \(entry.origin)#\(entry.seq) \(entry.id.short); nothing was written")
+    Console.out("the signed bytes would be (\(entry.body.count) bytes, canonical JSON; time and seq are taken again when it is written):")
+    Console.out(String(decoding: entry.body, as: UTF8.self))
 }
