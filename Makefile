@@ -4,7 +4,7 @@ DESTDIR ?=
 SWIFT ?= swift
 export PREFIX DESTDIR
 
-.PHONY: deps build release test demo exchange-demo install uninstall check-unit clean
+.PHONY: deps build release test demo exchange-demo install uninstall check-unit man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -47,6 +47,12 @@ uninstall:
 ## systemd-analyze verify and security on the unit; fails above exposure 1.2.
 check-unit: release
 	scripts/check-unit.sh .build/release/c4csr
+
+## Regenerate docs/c4csr.1 from the commands' own help (swift-argument-parser's plugin;
+## a release build). A test fails when the page misses a command or an option.
+man: deps
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --authors "the CITIES4CSR network"
+	cp .build/plugins/GenerateManual/outputs/c4csr/c4csr.1 docs/c4csr.1
 
 clean:
 	rm -rf .build

@@ -12,6 +12,8 @@
 #   UNITDIR     $PREFIX/lib/systemd/system   (systemd reads /usr/local/lib/systemd/system too)
 #   SYSUSERSDIR $PREFIX/lib/sysusers.d
 #   TMPFILESDIR $PREFIX/lib/tmpfiles.d
+#   MANDIR      $PREFIX/share/man             (c4csr.1, from docs/c4csr.1)
+#   BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR      shell completions, written by the binary
 #
 # An existing /etc/c4csr/c4csr.toml is never overwritten (the new template goes next
 # to it as c4csr.toml.new), and uninstall keeps /etc/c4csr and /var/lib/c4csr: the
@@ -27,7 +29,12 @@ UNITDIR=${UNITDIR:-$PREFIX/lib/systemd/system}
 SYSUSERSDIR=${SYSUSERSDIR:-$PREFIX/lib/sysusers.d}
 TMPFILESDIR=${TMPFILESDIR:-$PREFIX/lib/tmpfiles.d}
 DOCDIR=${DOCDIR:-$PREFIX/share/doc/c4csr}
+MANDIR=${MANDIR:-$PREFIX/share/man}
 BINDIR=$PREFIX/bin
+# Where each shell looks for completions (bash-completion, zsh's site-functions, fish).
+BASHCOMPDIR=${BASHCOMPDIR:-$PREFIX/share/bash-completion/completions}
+ZSHCOMPDIR=${ZSHCOMPDIR:-$PREFIX/share/zsh/site-functions}
+FISHCOMPDIR=${FISHCOMPDIR:-$PREFIX/share/fish/vendor_completions.d}
 
 say() { printf 'install: %s\n' "$*"; }
 
@@ -62,6 +69,12 @@ install)
   install -m 0644 systemd/c4csr.toml "$DESTDIR$DOCDIR/c4csr.toml.example"
   install -d "$DESTDIR$DOCDIR/Peers"
   install -m 0644 Peers/*.toml Peers/README.md "$DESTDIR$DOCDIR/Peers/"
+  install -d "$DESTDIR$MANDIR/man1" "$DESTDIR$BASHCOMPDIR" "$DESTDIR$ZSHCOMPDIR" "$DESTDIR$FISHCOMPDIR"
+  install -m 0644 docs/c4csr.1 "$DESTDIR$MANDIR/man1/c4csr.1"
+  "$binary" completion bash > "$DESTDIR$BASHCOMPDIR/c4csr"
+  "$binary" completion zsh > "$DESTDIR$ZSHCOMPDIR/_c4csr"
+  "$binary" completion fish > "$DESTDIR$FISHCOMPDIR/c4csr.fish"
+  chmod 0644 "$DESTDIR$BASHCOMPDIR/c4csr" "$DESTDIR$ZSHCOMPDIR/_c4csr" "$DESTDIR$FISHCOMPDIR/c4csr.fish"
   say "installed c4csr $("$binary" --version) into ${DESTDIR:-/} (PREFIX=$PREFIX)"
   if live_system; then
     systemd-sysusers "$SYSUSERSDIR/c4csr.conf"
@@ -76,6 +89,7 @@ uninstall)
     exit 1
   fi
   rm -f "$DESTDIR$BINDIR/c4csr" "$DESTDIR$UNITDIR/c4csr.service" "$DESTDIR$SYSUSERSDIR/c4csr.conf" "$DESTDIR$TMPFILESDIR/c4csr.conf"
+  rm -f "$DESTDIR$MANDIR/man1/c4csr.1" "$DESTDIR$BASHCOMPDIR/c4csr" "$DESTDIR$ZSHCOMPDIR/_c4csr" "$DESTDIR$FISHCOMPDIR/c4csr.fish"
   rm -rf "$DESTDIR$DOCDIR"
   if live_system; then systemctl daemon-reload; fi
   say "removed c4csr; kept $SYSCONFDIR/c4csr (configuration, peer cards) and /var/lib/c4csr (the city's log and keys)"

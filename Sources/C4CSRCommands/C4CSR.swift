@@ -1,5 +1,9 @@
 import ArgumentParser
 import C4CSRCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `c4csr` command. It holds only its configuration; each subcommand is a file.
 public struct C4CSR: AsyncParsableCommand {
@@ -30,6 +34,7 @@ public struct C4CSR: AsyncParsableCommand {
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
             AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
             ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, ConfigCommand.self, DemoCommand.self,
+            CompletionCommand.self,
         ]
     )
 
@@ -43,10 +48,43 @@ extension C4CSR {
         // parent's flags appear after a subcommand, so a root `--version` flag would
         // take the `--version V` of `adopt` and `show` (and its automatic one is offered
         // by every subcommand, printing the program's version for `show X --version Y`).
-        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
             print(C4CSRVersion.string)
             return
         }
+        // A mistyped subcommand: the nearest names, as git does ("did you mean").
+        if let first = arguments.first, !first.hasPrefix("-"), let hint = suggestion(for: first) {
+            FileHandle.standardError.write(Data("c4csr: '\(first)' is not a command. \(hint)\nSee 'c4csr --help'.\n".utf8))
+            Glibc.exit(ExitCode.validationFailure.rawValue)
+        }
         await main()
+    }
+
+    /// "Did you mean 'status'?" for a first argument that names no subcommand but is
+    /// close to one (edit distance at most 2, or a prefix of exactly one); `nil` when
+    /// it is a subcommand or nothing is close.
+    static func suggestion(for word: String) -> String? {
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        var close = names.filter { editDistance(word, $0) <= 2 }
+        if close.isEmpty { close = names.filter { $0.hasPrefix(word) } }
+        guard !close.isEmpty else { return nil }
+        return close.count == 1 ? "Did you mean '\(close[0])'?" : "Did you mean one of: \(close.map { "'\($0)'" }.joined(separator: ", "))?"
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 }

@@ -202,3 +202,70 @@ extension City {
             digest: auditor.digest, practices: practices)
     }
 }
+
+/// `c4csr audit FILE --cards DIR`: the audit of an export, with no city and no store.
+public enum ExportAudit {
+    /// Audits a JSON Lines export (docs/PROTOCOL.md §5) against the keys of `verifier`:
+    /// each line's form, id, signature, chain, clock and causal order, forks, that the
+    /// lines are in merged order, and the practice rules; then heads and digest.
+    /// Memory grows with the number of entries (their ids and clocks, and the entries
+    /// of practices with several versions).
+    public static func audit(_ data: [UInt8], verifier: EntryVerifier, progress: ((Int, Int) -> Void)? = nil) -> AuditReport {
+        var auditor = LogAuditor()
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var previous: MergedOrderKey?
+        var bySubject = [EntryID: [Entry]]()
+        var withoutSubject = [Entry]()
+        for start in stride(from: 0, to: lines.count, by: 4096) {
+            let chunk = Array(lines[start..<min(lines.count, start + 4096)])
+            // On every core: the line's form, then the envelope and signature.
+            let results = Parallel.map(chunk) { line -> (Result<(body: [UInt8], signature: [UInt8]), NodeError>, Result<Entry, EntryError>?) in
+                let decoded = Result { () throws(NodeError) in try ExportLine.decode(line) }
+                guard case .success(let signed) = decoded else { return (decoded, nil) }
+                return (decoded, Result { () throws(EntryError) in try verifier.verify(body: signed.body, signature: signed.signature) })
+            }
+            for (offset, (decoded, verified)) in results.enumerated() {
+                let lineNumber = start + offset + 1
+                guard case .success(let signed) = decoded, let verified else {
+                    if case .failure(let e) = decoded { auditor.add(AuditFinding(.error, "bad_line", entry: "line \(lineNumber)", e.message)) }
+                    continue
+                }
+                // The row as a store would hold it: its columns derived from its own bytes.
+                let envelope = (try? verified.get()) ?? (try? Entry.decode(body: signed.body, signature: signed.signature))
+                let row = StoredRow(
+                    position: Int64(lineNumber), id: EntryID.of(body: signed.body).bytes, origin: envelope?.origin.rawValue ?? "?",
+                    seq: envelope?.seq ?? 0, prev: envelope?.prev?.bytes, rank: envelope?.clock.sum ?? 0,
+                    clock: envelope.map { CanonicalJSON.string($0.clock.json) } ?? "", kind: envelope?.kind.rawValue ?? "",
+                    subject: envelope.flatMap { PracticeAction.subject(of: $0)?.bytes }, body: signed.body, signature: signed.signature)
+                auditor.check(row, signature: verified)
+                guard let entry = envelope else { continue }
+                if let p = previous, entry.orderKey < p {
+                    auditor.add(AuditFinding(.error, "not_merged_order", entry: "line \(lineNumber) (\(entry.origin)#\(entry.seq))",
+                                             "an export lists entries in merged order (PROTOCOL.md §5); this one sorts before the line above"))
+                }
+                previous = entry.orderKey
+                if case .success = verified {
+                    if let subject = PracticeAction.subject(of: entry) { bySubject[subject, default: []].append(entry) } else { withoutSubject.append(entry) }
+                }
+            }
+            progress?(min(lines.count, start + 4096), lines.count)
+        }
+        auditor.finish()
+        var practices = 0
+        let checks = Parallel.map(Array(bySubject), minimumPerWorker: 16) { subject, entries -> LogAuditor.PracticeCheck in
+            let publish = entries.first { $0.id == subject && $0.kind == .publish }
+            return LogAuditor.practiceCheck(publish: publish, related: entries.filter { $0.id != subject })
+        }
+        for c in checks {
+            if c.isPractice { practices += 1 }
+            auditor.add(c.findings)
+        }
+        for e in withoutSubject where e.kind != .publish {
+            auditor.add(AuditFinding(.violation, "invalid_payload", entry: "\(e)", "payload names no practice"))
+        }
+        return AuditReport(
+            checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,
+            digest: auditor.digest, practices: practices)
+    }
+}

@@ -36,11 +36,12 @@ public enum FileAccess {
     /// "cannot read P as user alice (uid 1000): it belongs to c4csr (uid 998), mode 0600;
     /// run c4csr as c4csr …".
     static func blocked(_ path: String, verb: String) -> String? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        let mode = String(st.st_mode & 0o7777, radix: 8)
-        var s = "cannot \(verb) \(path) as user \(Account.current): it belongs to \(Account.describe(uid: st.st_uid)), mode \(String(repeating: "0", count: max(0, 4 - mode.count)) + mode)"
-        if st.st_uid != getuid(), let pw = getpwuid(st.st_uid), let name = pw.pointee.pw_name {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let owner = (attributes[.ownerAccountID] as? NSNumber).map({ uid_t($0.uint32Value) }),
+              let permissions = attributes[.posixPermissions] as? Int else { return nil }
+        let mode = String(permissions & 0o7777, radix: 8)
+        var s = "cannot \(verb) \(path) as user \(Account.current): it belongs to \(Account.describe(uid: owner)), mode \(String(repeating: "0", count: max(0, 4 - mode.count)) + mode)"
+        if owner != getuid(), let pw = getpwuid(owner), let name = pw.pointee.pw_name {
             let user = String(cString: name)
             s += "; run c4csr as that user (sudo -u \(user) c4csr …), or give the files to the user that runs c4csr (chown -R)"
         }

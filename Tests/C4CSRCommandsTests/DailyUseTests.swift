@@ -314,4 +314,90 @@ import Testing
             #expect(r.status == 65 && r.stderr.contains("--title-en: is required") && r.stderr.contains("--sdg #1: must be"), "\(r)")
         }
     }
+
+    /// A mistyped command names the nearest; `completion` prints each shell's script.
+    @Test func mistypedCommandsAndCompletions() throws {
+        var r = try run(["stauts"])
+        #expect(r.status == 64 && r.stderr.contains("Did you mean 'status'?"), "\(r)")
+        for shell in ["bash", "zsh", "fish"] {
+            r = try run(["completion", shell])
+            #expect(r.status == 0 && r.stdout.contains("adopt") && r.stdout.contains("dry-run"), "\(shell): \(r.stderr)")
+        }
+        r = try run(["completion", "tcsh"])
+        #expect(r.status == 64 && r.stderr.contains("bash, zsh or fish"), "\(r)")
+    }
+
+    /// `audit FILE --cards DIR`: an export audited without any city, store or data
+    /// directory; a changed byte, a wrong order and a missing card are found.
+    @Test func anExportIsAuditedWithoutACity() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
+            #expect(try run(["peers", "add", "--data-dir", sofia, nantes + "/city.toml"]).status == 0)
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+            for (dir, n) in [(sofia, 3), (nantes, 2)] {
+                for i in 1...n {
+                    #expect(try run(["add", "--data-dir", dir, "--title", "P\(i)", "--title-en", "P\(i)", "--summary", "s", "--summary-en", "s",
+                                     "--challenge", "c"]).status == 0)
+                }
+            }
+            var r = try run(["export", "--data-dir", nantes])
+            #expect(try run(["import", "--data-dir", sofia, "-"], stdin: r.stdout).status == 0)
+            let export = root.appendingPathComponent("network.jsonl").path
+            #expect(try run(["export", "--data-dir", sofia, "--output", export]).status == 0)
+            // The cards, as a coordinator holds them: no data directory at all.
+            let cards = root.appendingPathComponent("cards")
+            try FileManager.default.createDirectory(at: cards, withIntermediateDirectories: true)
+            for city in ["sofia", "nantes"] {
+                try FileManager.default.copyItem(atPath: root.appendingPathComponent(city).path + "/city.toml", toPath: cards.appendingPathComponent("\(city).toml").path)
+            }
+            let nowhere = root.appendingPathComponent("no-city").path
+            r = try run(["audit", export, "--cards", cards.path, "--data-dir", nowhere, "--json"])
+            #expect(r.status == 0, "\(r)")
+            let clean = try jsonObject(r.stdout)
+            let digest = try #require(try jsonObject(try run(["heads", "--data-dir", sofia, "--json"]).stdout)["digest"] as? String)
+            #expect(clean["entries"] as? Int == 5 && clean["practices"] as? Int == 5 && clean["digest"] as? String == digest, "\(clean)")
+            #expect(!FileManager.default.fileExists(atPath: nowhere), "no data directory was created")
+
+            // Lines swapped: not in merged order.
+            var lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n").map(String.init)
+            lines.swapAt(0, 4)
+            let swapped = root.appendingPathComponent("swapped.jsonl").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: swapped, atomically: true, encoding: .utf8)
+            r = try run(["audit", swapped, "--cards", cards.path, "--json"])
+            #expect(r.status == 2, "\(r)")
+            #expect(((try jsonObject(r.stdout)["findings"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "not_merged_order" })
+
+            // Nantes's card missing: its entries cannot be verified.
+            try FileManager.default.removeItem(at: cards.appendingPathComponent("nantes.toml"))
+            r = try run(["audit", export, "--cards", cards.path])
+            #expect(r.status == 2 && r.stdout.contains("unknown_origin"), "\(r)")
+            // Without --cards: a usage error that says what is needed.
+            r = try run(["audit", export])
+            #expect(r.status == 64 && r.stderr.contains("--cards"), "\(r)")
+        }
+    }
+
+    /// docs/c4csr.1 (what `make install` installs) documents every command and every
+    /// option the binary has: regenerate it with `make man` when they change.
+    @Test func theManPageIsCurrent() throws {
+        let man = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("docs/c4csr.1"), encoding: .utf8)
+        let dump = try jsonObject(try run(["--experimental-dump-help"]).stdout)
+        var missing = [String]()
+        func walk(_ command: [String: Any], path: String) {
+            let name = command["commandName"] as? String ?? "?"
+            if path != "", !man.contains(".It Em \(name)") { missing.append("command \(path) \(name)") }
+            if let abstract = command["abstract"] as? String, !abstract.isEmpty, !man.contains(abstract) { missing.append("abstract of \(name)") }
+            for argument in command["arguments"] as? [[String: Any]] ?? [] where argument["shouldDisplay"] as? Bool != false {
+                for n in argument["names"] as? [[String: Any]] ?? [] where n["kind"] as? String == "long" {
+                    let flag = n["name"] as? String ?? ""
+                    if flag != "help", !man.contains(".It Fl -\(flag)") { missing.append("\(name) --\(flag)") }
+                }
+            }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, path: path + " " + name) }
+        }
+        walk(try #require(dump["command"] as? [String: Any]), path: "")
+        #expect(missing.isEmpty, "docs/c4csr.1 is out of date (run `make man`): \(missing)")
+    }
 }

@@ -32,6 +32,8 @@ import Testing
                 "usr/bin/c4csr", "usr/lib/systemd/system/c4csr.service", "usr/lib/sysusers.d/c4csr.conf",
                 "usr/lib/tmpfiles.d/c4csr.conf", "etc/c4csr/c4csr.toml", "etc/c4csr/peers", "usr/share/doc/c4csr/README.md",
                 "usr/share/doc/c4csr/PROTOCOL.md", "usr/share/doc/c4csr/c4csr.toml.example", "usr/share/doc/c4csr/Peers/sofia.toml",
+                "usr/share/man/man1/c4csr.1", "usr/share/bash-completion/completions/c4csr", "usr/share/zsh/site-functions/_c4csr",
+                "usr/share/fish/vendor_completions.d/c4csr.fish",
             ]
             for path in expected {
                 #expect(FileManager.default.fileExists(atPath: dest.appendingPathComponent(path).path), "missing \(path)")
@@ -41,6 +43,11 @@ import Testing
             let unit = try String(contentsOf: dest.appendingPathComponent("usr/lib/systemd/system/c4csr.service"), encoding: .utf8)
             #expect(unit.contains("ExecStart=/usr/bin/c4csr serve --config /etc/c4csr/c4csr.toml"))
             #expect(!unit.contains("/usr/local/"), "every path follows PREFIX")
+            // The completion scripts know the subcommands; the man page documents them.
+            let bash = try String(contentsOf: dest.appendingPathComponent("usr/share/bash-completion/completions/c4csr"), encoding: .utf8)
+            #expect(bash.contains("complete") && bash.contains("status") && bash.contains("--without-daemon"), "\(bash.prefix(400))")
+            let man = try String(contentsOf: dest.appendingPathComponent("usr/share/man/man1/c4csr.1"), encoding: .utf8)
+            #expect(man.hasPrefix(".\\\"") || man.contains(".TH"), "a roff man page")
 
             // A second install keeps the administrator's configuration.
             let config = dest.appendingPathComponent("etc/c4csr/c4csr.toml")
@@ -53,6 +60,8 @@ import Testing
             #expect(u == 0, "\(uout)")
             #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/bin/c4csr").path))
             #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/lib/systemd/system/c4csr.service").path))
+            #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/share/man/man1/c4csr.1").path))
+            #expect(!FileManager.default.fileExists(atPath: dest.appendingPathComponent("usr/share/bash-completion/completions/c4csr").path))
             #expect(FileManager.default.fileExists(atPath: config.path), "the configuration outlives the program")
         }
     }

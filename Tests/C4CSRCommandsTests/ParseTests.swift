@@ -43,4 +43,30 @@ import Testing
         let pinned = try String(contentsOf: fixture, encoding: .utf8)
         #expect(help == pinned, "help for \(name) changed; if intended, run C4CSR_UPDATE_FIXTURES=1 swift test --filter helpScreens")
     }
+
+    /// Every subcommand, nested ones included.
+    static func allCommands(_ root: ParsableCommand.Type = C4CSR.self) -> [ParsableCommand.Type] {
+        root.configuration.subcommands.flatMap { [$0] + allCommands($0) }
+    }
+
+    /// At 80 columns (a terminal's usual width, and help's width when piped) no line of
+    /// any help screen is wrapped: an example broken mid-command cannot be pasted.
+    @Test func helpFitsEightyColumnsWithoutBreakingExamples() throws {
+        var long = [String]()
+        for command in Self.allCommands() {
+            for line in command.configuration.discussion.split(separator: "\n") where line.count > 80 {
+                long.append("\(command._commandName): \(line)")
+            }
+        }
+        #expect(long.isEmpty, "lines longer than 80 columns:\n\(long.joined(separator: "\n"))")
+    }
+
+    /// A mistyped subcommand gets the nearest names, as git does.
+    @Test func aMistypedCommandSuggestsTheNearest() {
+        #expect(C4CSR.suggestion(for: "stauts") == "Did you mean 'status'?")
+        #expect(C4CSR.suggestion(for: "serv") == "Did you mean one of: 'serve', 'peers'?" || C4CSR.suggestion(for: "serv")?.contains("'serve'") == true)
+        #expect(C4CSR.suggestion(for: "status") == nil, "a command is not mistyped")
+        #expect(C4CSR.suggestion(for: "frobnicate") == nil, "nothing close: ArgumentParser's own error")
+        #expect(C4CSR.editDistance("", "abc") == 3 && C4CSR.editDistance("kitten", "sitting") == 3)
+    }
 }

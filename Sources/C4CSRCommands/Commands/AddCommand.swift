@@ -11,7 +11,8 @@ struct AddCommand: AsyncParsableCommand {
         discussion: """
             Signs a publish entry with the city's key and appends it to the log. Works
             whether the daemon runs or not. The printed practice id is what `show`,
-            `revise` and the other cities' `adopt` use (6 or more leading hex digits suffice).
+            `revise` and the other cities' `adopt` use (6 or more leading hex digits
+            suffice).
 
             On a terminal with no fields given (or with --edit), opens $VISUAL or $EDITOR
             on a commented practice template, as `git commit` does; leave it unchanged to

@@ -30,12 +30,22 @@ struct AuditCommand: AsyncParsableCommand {
             one bad member cannot make every city's audit fail for ever, nor hide real
             tampering. Progress goes to standard error on a terminal.
 
-            Example:
+            With FILE, audits that export (JSON Lines, from `c4csr export`) instead of the
+            city's log, with the keys of the cards in --cards: no city, data directory or
+            store is needed (a coordinator or an auditor checking what a city sent). The
+            export's lines must also be in merged order.
+
+            Examples:
               c4csr audit --peers-dir Peers
               c4csr audit --peers
+              c4csr audit network.jsonl --cards Peers
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("An export to audit instead of this city's log ('-': standard input).", valueName: "file"))
+    var file: String?
+    @Option(name: .customLong("cards"), help: ArgumentHelp("A directory of peer cards whose keys verify FILE (repeatable).", valueName: "dir"))
+    var cards: [String] = []
     @OptionGroup var output: OutputOptions
     @Flag(help: "Exit with status 2 on members' violations and conflicts too.")
     var strict = false
@@ -43,14 +53,25 @@ struct AuditCommand: AsyncParsableCommand {
     var comparePeers = false
     @OptionGroup var network: NetworkOptions
 
+    func validate() throws {
+        if file != nil, cards.isEmpty { throw ValidationError("an export is verified with the keys of peer cards: give --cards DIR (such as the repository's Peers/)") }
+        if file == nil, !cards.isEmpty { throw ValidationError("--cards goes with an export FILE; the city's own log uses its peer cards") }
+        if file != nil, comparePeers { throw ValidationError("--peers compares this city's log with its peers; it does not apply to an export FILE") }
+    }
+
     func run() async throws {
         try await Console.run {
-            let city = try global.openCity(warnings: !output.json)
             let showProgress = Console.stderrIsTerminal && !output.json
             let started = Date()
-            let report = try city.audit { done, total in
+            let progress: (Int, Int) -> Void = { done, total in
                 if showProgress { FileHandle.standardError.write(Data("\raudit: \(Format.count(done)) / \(Format.count(total)) entries".utf8)) }
             }
+            if let file {
+                try auditExport(file, progress: progress, started: started)
+                return
+            }
+            let city = try global.openCity(warnings: !output.json)
+            let report = try city.audit(progress: progress)
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Date().timeIntervalSince(started)
             var agreements = [PeerAgreement]()
@@ -64,39 +85,62 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                 }
             }
-            let divergent = agreements.contains { !$0.divergences.isEmpty }
-            let failed = !report.errors.isEmpty || (strict && (!report.violations.isEmpty || !report.warnings.isEmpty || divergent))
-            if output.json {
-                Console.json(.object([
-                    "ok": .bool(!failed), "city": .string(city.id.rawValue), "entries": .int(Int64(report.checked)),
-                    "practices": .int(Int64(report.practices)), "errors": .int(Int64(report.errors.count)),
-                    "violations": .int(Int64(report.violations.count)), "warnings": .int(Int64(report.warnings.count)),
-                    "findings": .array(report.findings.map(\.json)),
-                    "equivocations": .object(Dictionary(uniqueKeysWithValues: report.equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
-                    "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
-                    "digest": .string(report.digest.hex),
-                    "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
-                ]))
-            } else {
-                for f in report.findings { Console.out(f.description) }
-                if !report.findings.isEmpty { Console.out("") }
-                for (origin, seqs) in report.equivocations.sorted(by: { $0.key < $1.key }) {
-                    Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")) (evidence kept)")
-                }
-                Console.out("audit of \(city.id): \(Format.count(report.checked)) entries, \(Format.count(report.practices)) practices, \(String(format: "%.2f", seconds)) s")
-                Console.out("heads:")
-                for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
-                if comparePeers {
-                    Console.out("peers:")
-                    if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
-                    for a in agreements { Console.out(Self.line(a)) }
-                }
-                let counts = "\(report.errors.count) tampering error(s), \(report.violations.count) member violation(s), \(report.warnings.count) conflict(s)"
-                Console.out(failed ? "FAILED: \(counts)"
-                                   : "OK: every signature, chain and causal link verifies" + (report.findings.isEmpty ? "" : " (\(counts))"))
-            }
-            if failed { throw Exit.problems }
+            try show(report, of: city.id.rawValue, seconds: seconds, agreements: agreements)
         }
+    }
+
+    /// `audit FILE --cards DIR`.
+    func auditExport(_ file: String, progress: @escaping (Int, Int) -> Void, started: Date) throws {
+        let directory = PeerDirectory.load(cards.map { URL(fileURLWithPath: $0, isDirectory: true) })
+        if !output.json { for w in directory.warnings + directory.readErrors { Console.warn(w) } }
+        for dir in cards where !FileManager.default.fileExists(atPath: dir) { throw NodeError.notFound("no card directory \(dir)") }
+        guard !directory.keys.isEmpty else { throw NodeError.invalidInput("no card in \(cards.joined(separator: ", ")) has a public_key to verify with") }
+        let data: Data
+        if file == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else {
+            guard let d = FileManager.default.contents(atPath: file) else {
+                throw NodeError.notFound(FileAccess.readProblem(file) ?? "cannot read \(file)")
+            }
+            data = d
+        }
+        let report = ExportAudit.audit(Array(data), verifier: EntryVerifier(keys: directory.keys), progress: progress)
+        if Console.stderrIsTerminal && !output.json { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        try show(report, of: "export \(file == "-" ? "(standard input)" : file)", seconds: Date().timeIntervalSince(started), agreements: [])
+    }
+
+    /// Prints the report and exits 2 when it failed.
+    func show(_ report: AuditReport, of subject: String, seconds: Double, agreements: [PeerAgreement]) throws {
+        let divergent = agreements.contains { !$0.divergences.isEmpty }
+        let failed = !report.errors.isEmpty || (strict && (!report.violations.isEmpty || !report.warnings.isEmpty || divergent))
+        if output.json {
+            Console.json(.object([
+                "ok": .bool(!failed), "city": .string(subject), "entries": .int(Int64(report.checked)),
+                "practices": .int(Int64(report.practices)), "errors": .int(Int64(report.errors.count)),
+                "violations": .int(Int64(report.violations.count)), "warnings": .int(Int64(report.warnings.count)),
+                "findings": .array(report.findings.map(\.json)),
+                "equivocations": .object(Dictionary(uniqueKeysWithValues: report.equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
+                "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
+                "digest": .string(report.digest.hex),
+                "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
+            ]))
+        } else {
+            for f in report.findings { Console.out(f.description) }
+            if !report.findings.isEmpty { Console.out("") }
+            for (origin, seqs) in report.equivocations.sorted(by: { $0.key < $1.key }) {
+                Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")) (evidence kept)")
+            }
+            Console.out("audit of \(subject): \(Format.count(report.checked)) entries, \(Format.count(report.practices)) practices, \(String(format: "%.2f", seconds)) s")
+            Console.out("heads:")
+            for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
+            if comparePeers {
+                Console.out("peers:")
+                if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
+                for a in agreements { Console.out(Self.line(a)) }
+            }
+            let counts = "\(report.errors.count) tampering error(s), \(report.violations.count) member violation(s), \(report.warnings.count) conflict(s)"
+            Console.out(failed ? "FAILED: \(counts)"
+                               : "OK: every signature, chain and causal link verifies" + (report.findings.isEmpty ? "" : " (\(counts))"))
+        }
+        if failed { throw Exit.problems }
     }
 
     static func line(_ a: PeerAgreement) -> String {

@@ -9,17 +9,18 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Create a city's data directory, keys, TLS certificate and peer card.",
         discussion: """
-            Creates the data directory with a new Ed25519 signing key (keys/entry-signing.key,
-            mode 0600), a P-256 TLS key (keys/tls.key, 0600) and self-signed certificate
-            (tls.crt), an empty log, and the city's peer card (city.toml), which it prints:
-            names, public key, endpoint and the TLS pin. Send the card to the other cities;
-            they add it with `c4csr peers add`.
+            Creates the data directory with a new Ed25519 signing key
+            (keys/entry-signing.key, mode 0600), a P-256 TLS key (keys/tls.key, 0600) and
+            self-signed certificate (tls.crt), an empty log, and the city's peer card
+            (city.toml), which it prints: names, public key, endpoint and the TLS pin. Send
+            the card to the other cities; they add it with `c4csr peers add`.
 
             Take the names from the city's card in the repository's Peers/ folder:
               c4csr init --data-dir /var/lib/c4csr --from-card Peers/sofia.toml \\
                 --endpoint https://c4csr.sofia.bg:7443
             or give them as flags:
-              c4csr init --city sofia --name Sofia --local-name София --country BG --language bg
+              c4csr init --city sofia --name Sofia --local-name София \\
+                --country BG --language bg
             """)
 
     @OptionGroup var global: GlobalOptions

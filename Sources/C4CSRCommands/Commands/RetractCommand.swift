@@ -10,7 +10,8 @@ struct RetractCommand: AsyncParsableCommand {
         abstract: "Withdraw one of this city's practices.",
         discussion: """
             Signs a retract entry. The practice and its history stay in the log (nothing is
-            ever deleted); `list` shows it as retracted. Only the publishing city may retract.
+            ever deleted); `list` shows it as retracted. Only the publishing city may
+            retract.
 
             Example:
               c4csr retract 3f2a9c --reason 'Replaced by the city-wide programme'

@@ -11,10 +11,13 @@ struct ReviseCommand: AsyncParsableCommand {
         discussion: """
             Starts from the practice's current fields, applies the file (if any) and the
             flags, and signs a revise entry; the fields are read in the same transaction
-            that writes, so two officers revising at once never lose an edit. Only the city that published a practice may
-            revise it. The new version supersedes every current version unless --base
-            names the versions it was written from; two revisions from the same base are a
-            conflict that `show` and `audit` report, and a later revise resolves it.
+            that writes, so two officers revising at once never lose an edit. Only the city
+            that published a practice may revise it. The new version supersedes every
+            current version unless --base names the versions it was written from; two
+            revisions from the same base are a conflict that `show` and `audit` report, and
+            a later revise resolves it. A revision that changes nothing is not written; one
+            of a retracted practice reinstates it. --dry-run shows the bytes that would be
+            signed and writes nothing.
 
             Example:
               c4csr revise 3f2a9c --status completed --outcomes '12 schoolyards greened'
