@@ -226,3 +226,31 @@ extension LogStore {
         }
     }
 }
+
+extension LogStore {
+    /// The themes in use by current versions, with how many practices carry each, most
+    /// used first.
+    public func themes() throws -> [(theme: String, practices: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT value AS theme, count(*) AS n FROM practice, json_each(practice.themes)
+                GROUP BY value ORDER BY n DESC, value
+                """).map { ($0["theme"], $0["n"]) }
+        }
+    }
+
+    /// The outcomes of every practice that states some (current versions), newest first.
+    public func outcomes() throws -> [(id: EntryID, publisher: CityID, title: String, outcomes: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT practice.id, practice.publisher, practice.title_en, practice_fts.outcomes FROM practice
+                JOIN practice_fts ON practice_fts.rowid = practice.pid
+                WHERE practice_fts.outcomes IS NOT NULL AND practice_fts.outcomes != ''
+                ORDER BY practice.published_at DESC, practice.hex
+                """).compactMap { r in
+                guard let id = EntryID(bytes: Array(r["id"] as Data)), let city = CityID(r["publisher"]) else { return nil }
+                return (id, city, r["title_en"], r["outcomes"])
+            }
+        }
+    }
+}

@@ -400,4 +400,39 @@ import Testing
         walk(try #require(dump["command"] as? [String: Any]), path: "")
         #expect(missing.isEmpty, "docs/c4csr.1 is out of date (run `make man`): \(missing)")
     }
+
+    /// `report` (text, Markdown, JSON), `themes`, and `--since` on `log` and `list`.
+    @Test func aCoordinatorsReportAndSince() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Yards", "--title-en", "Yards", "--summary", "s", "--summary-en", "s",
+                             "--challenge", "c", "--theme", "environment", "--sdg", "13", "--outcomes", "12 yards greened"])
+            let practice = String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
+            r = try run(["export", "--data-dir", sofia])
+            #expect(try run(["import", "--data-dir", nantes, "-"], stdin: r.stdout).status == 0)
+            #expect(try run(["adopt", "--data-dir", nantes, practice]).status == 0)
+
+            r = try run(["report", "--data-dir", nantes, "--json", "--since", "2000-01-01"])
+            #expect(r.status == 0, "\(r)")
+            let report = try jsonObject(r.stdout)
+            #expect(report["version"] as? Int == 1 && report["practices"] as? Int == 1)
+            #expect((report["adoptions"] as? [String: [String: Int]])?["nantes"]?["sofia"] == 1, "\(report)")
+            #expect((report["entries_since"] as? [String: Int]) == ["publish": 1, "adopt": 1])
+            #expect(((report["outcomes"] as? [[String: Any]])?.first?["outcomes"] as? String) == "12 yards greened")
+            r = try run(["report", "--data-dir", nantes, "--format", "markdown"])
+            #expect(r.stdout.hasPrefix("# CITIES4CSR network report") && r.stdout.contains("| nantes | 1 |"), "\(r.stdout)")
+            r = try run(["themes", "--data-dir", nantes])
+            #expect(r.stdout == "environment  1 practice\n", "\(r.stdout)")
+
+            // Since tomorrow: nothing; since long ago: everything.
+            let tomorrow = ISO8601DateFormatter.string(from: Date().addingTimeInterval(86_400), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+            #expect(try run(["log", "--data-dir", nantes, "--since", tomorrow]).stdout.isEmpty)
+            #expect(try run(["log", "--data-dir", nantes, "--since", "2000-01-01T00:00:00Z"]).stdout.split(separator: "\n").count == 2)
+            #expect(try run(["list", "--data-dir", nantes, "--since", tomorrow]).stderr.contains("no practices match"))
+            #expect(try run(["list", "--data-dir", nantes, "--since", "2000-01-01"]).stdout.contains("Yards"))
+            r = try run(["log", "--data-dir", nantes, "--since", "last week"])
+            #expect(r.status == 64 && r.stderr.contains("--since must be a date"), "\(r)")
+        }
+    }
 }

@@ -11,8 +11,12 @@ struct ListCommand: AsyncParsableCommand {
         discussion: """
             One line per practice, newest first: id, city, status, titles. Filters combine.
 
+            --since keeps the practices published, revised, retracted or adopted at or after
+            a date.
+
             Example:
               c4csr list --city sofia --theme environment --sdg 13 --status running
+              c4csr list --since 2026-11-01
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -28,6 +32,8 @@ struct ListCommand: AsyncParsableCommand {
     var conflicts = false
     @Option(help: "At most this many practices.")
     var limit: Int?
+    @Option(help: ArgumentHelp("Only practices with an entry signed at or after this date (YYYY-MM-DD, UTC, or RFC 3339).", valueName: "date"))
+    var since: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -37,6 +43,7 @@ struct ListCommand: AsyncParsableCommand {
             throw ValidationError("--status must be planned, running, completed, discontinued or retracted")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let since, SinceDate.parse(since) == nil { throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")") }
     }
 
     func run() async throws {
@@ -48,8 +55,16 @@ struct ListCommand: AsyncParsableCommand {
             filter.sdg = sdg
             filter.status = status
             filter.conflictsOnly = conflicts
-            filter.limit = limit
-            let list = try city.store.practices(filter)
+            filter.limit = since == nil ? limit : nil
+            var list = try city.store.practices(filter)
+            if let from = since.flatMap(SinceDate.parse) {
+                var touched = Set<EntryID>()
+                try city.store.forEachMerged { e in
+                    if e.time >= from, let subject = PracticeAction.subject(of: e) { touched.insert(subject) }
+                }
+                list = list.filter { touched.contains($0.id) }
+                if let limit { list = Array(list.prefix(limit)) }
+            }
             if output.json {
                 Console.json(.array(list.map(Render.summaryJSON)))
             } else if list.isEmpty {

@@ -13,22 +13,34 @@ struct LogCommand: AsyncParsableCommand {
             (docs/PROTOCOL.md §4): a causal order that every city computes alike, so two
             cities holding the same entries print the same log, byte for byte.
 
+            --since keeps the entries signed at or after a date (by the time their city
+            wrote in them), still in merged order.
+
             Example:
               c4csr log | tail
+              c4csr log --since 2026-11-01
               c4csr log --json > log.jsonl
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Only entries signed at or after this date (YYYY-MM-DD, UTC, or an RFC 3339 time).", valueName: "date"))
+    var since: String?
     @Flag(name: .long, help: "Print one JSON object per entry (JSON Lines): id, origin, seq, prev, clock, time, kind, payload.")
     var json = false
+
+    func validate() throws {
+        if let since, SinceDate.parse(since) == nil { throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")") }
+    }
 
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            let from = since.flatMap(SinceDate.parse) ?? .min
             var n = 0
             var buffer = ""
             try city.store.forEachMerged { e in
                 n += 1
+                guard e.time >= from else { return }
                 buffer += (json ? CanonicalJSON.string(Render.entryJSON(e)) : Render.logLine(n, e)) + "\n"
                 if buffer.utf8.count > 1 << 16 {
                     Console.write(buffer)

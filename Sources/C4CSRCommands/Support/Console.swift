@@ -125,6 +125,11 @@ enum Format {
         return String(format: "%.1f MB", Double(n) / 1_000_000)
     }
 
+    /// "1 entry", "2 entries", "1,204 practices".
+    static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
+        "\(count(n)) \(n == 1 ? one : many ?? one + "s")"
+    }
+
     static func count(_ n: Int) -> String {
         let f = NumberFormatter()
         f.numberStyle = .decimal
