@@ -136,7 +136,8 @@ struct AuditCommand: AsyncParsableCommand {
                 if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
                 for a in agreements { Console.out(Self.line(a)) }
             }
-            let counts = "\(report.errors.count) tampering error(s), \(report.violations.count) member violation(s), \(report.warnings.count) conflict(s)"
+            let counts = [Format.plural(report.errors.count, "tampering error"), Format.plural(report.violations.count, "member violation"),
+                          Format.plural(report.warnings.count, "conflict")].joined(separator: ", ")
             Console.out(failed ? "FAILED: \(counts)"
                                : "OK: every signature, chain and causal link verifies" + (report.findings.isEmpty ? "" : " (\(counts))"))
         }
