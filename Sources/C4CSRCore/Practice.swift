@@ -358,13 +358,13 @@ public enum TextRules {
 
 /// One CSV cell (RFC 4180).
 public enum CSVCell {
-    /// The cell as written: quoted when it holds a comma, quote or line break. A cell
+    /// The cell as written: quoted when it holds the delimiter, a quote or a line break. A cell
     /// that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
     /// tab or a carriage return) gets a leading `'`, which spreadsheets show as text: a
     /// peer's practice cannot run anything on a reader's machine.
-    public static func escape(_ raw: String) -> String {
+    public static func escape(_ raw: String, delimiter: Character = ",") -> String {
         let s = raw.first.map { "=+-@\t\r".contains($0) } == true ? "'" + raw : raw
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        guard s.contains(where: { $0 == delimiter || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.map { $0 == "\"" ? "\"\"" : String($0) }.joined() + "\""
     }
 }

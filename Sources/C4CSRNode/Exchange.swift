@@ -103,23 +103,40 @@ extension City {
             forks: report.outcome.forks.map { "\($0)" }, problems: problems, summary: try store.summary())
     }
 
-    /// Exports current practices as CSV (RFC 4180), one row per practice.
-    public func exportCSV(_ write: (String) throws -> Void) throws {
-        let header = ["id", "city", "status", "language", "title_local", "title_en", "summary_en", "challenge", "themes", "sdgs",
-                      "companies", "partners", "area", "start", "end", "links", "contact", "versions", "adoptions", "conflict"]
-        try write(header.joined(separator: ",") + "\r\n")
-        for s in try store.practices() {
-            let (r, _, _) = try store.practice(s.id.hex)
+    /// Exports current practices as CSV (RFC 4180), one row per practice, in practice id
+    /// order, from one query over the log: UTF-8 with a byte-order mark (so that the
+    /// spreadsheets of every city read the Cyrillic, Greek and accented texts right),
+    /// cells separated by `delimiter` (`;` for spreadsheets set to a decimal comma),
+    /// and cells a spreadsheet would run as formulas neutralised.
+    public func exportCSV(delimiter: Character = ",", byteOrderMark: Bool = true, _ write: (String) throws -> Void) throws {
+        let header = ["id", "city", "status", "language", "title_local", "title_en", "summary_local", "summary_en", "challenge",
+                      "outcomes", "themes", "sdgs", "companies", "partners", "area", "start", "end", "links", "contact", "published",
+                      "revised", "versions", "adopted_by", "conflict"]
+        let separator = String(delimiter)
+        func row(_ cells: [String]) -> String { cells.map { CSVCell.escape($0, delimiter: delimiter) }.joined(separator: separator) + "\r\n" }
+        try write((byteOrderMark ? "\u{FEFF}" : "") + row(header))
+        try store.forEachPracticeEntries { subject, signed in
+            let entries = signed.compactMap { try? Entry.decode(body: $0.body, signature: $0.signature) }
+            let publish = entries.first { $0.id == subject && $0.kind == .publish }
+            guard let r = PracticeRules.project(publish: publish, related: entries.filter { $0.id != subject }).0 else { return }
             let p = r.current
-            let fields: [String] = [
+            let revised = r.versions.dropFirst().last.map { Self.day($0.time) } ?? ""
+            let adopters = Array(Set(r.adoptions.map(\.city.rawValue))).sorted()
+            try write(row([
                 r.id.hex, r.publisher.rawValue, r.retracted ? "retracted" : p.status.rawValue, p.language, p.title.local, p.title.en,
-                p.summary.en, p.challenge, p.themes.joined(separator: "; "), p.sdgs.map(String.init).joined(separator: "; "),
-                p.companies.joined(separator: "; "), p.partners.joined(separator: "; "), p.area ?? "", p.period?.start ?? "",
-                p.period?.end ?? "", p.links.joined(separator: " "), p.contact ?? "", String(r.versions.count),
-                String(r.adoptions.count), r.conflict ? "yes" : "no",
-            ]
-            try write(fields.map(CSVCell.escape).joined(separator: ",") + "\r\n")
+                p.summary.local, p.summary.en, p.challenge, p.outcomes ?? "", p.themes.joined(separator: "; "),
+                p.sdgs.map(String.init).joined(separator: "; "), p.companies.joined(separator: "; "), p.partners.joined(separator: "; "),
+                p.area ?? "", p.period?.start ?? "", p.period?.end ?? "", p.links.joined(separator: " "), p.contact ?? "",
+                Self.day(r.versions[0].time), revised, String(r.versions.count), adopters.joined(separator: "; "), r.conflict ? "yes" : "no",
+            ]))
         }
+    }
+
+    /// "2026-11-30": the UTC day of a time in milliseconds since the epoch.
+    static func day(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }
 

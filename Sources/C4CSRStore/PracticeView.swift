@@ -219,6 +219,24 @@ extension LogStore {
         }
     }
 
+    /// Every practice's entries (its publish entry included), undecoded, grouped by
+    /// practice in id order: one query over the subject index for the whole log.
+    public func forEachPracticeEntries(_ body: (EntryID, [SignedEntry]) throws -> Void) throws {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT subject, body, sig FROM entry WHERE subject IS NOT NULL ORDER BY subject, position")
+            var current: (EntryID, [SignedEntry])?
+            while let row = try rows.next() {
+                guard let subject = EntryID(bytes: Array(row[0] as Data)) else { continue }
+                let signed = SignedEntry(body: Array(row[1] as Data), signature: Array(row[2] as Data))
+                if current?.0 == subject { current!.1.append(signed) } else {
+                    if let c = current { try body(c.0, c.1) }
+                    current = (subject, [signed])
+                }
+            }
+            if let c = current { try body(c.0, c.1) }
+        }
+    }
+
     /// Entries whose subject could not be read from their payload (for `audit`).
     public func entriesWithoutSubject() throws -> [Entry] {
         try read { db in

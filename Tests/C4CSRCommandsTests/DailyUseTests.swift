@@ -435,4 +435,34 @@ import Testing
             #expect(r.status == 64 && r.stderr.contains("--since must be a date"), "\(r)")
         }
     }
+
+    /// CSV that opens right in the ten cities' spreadsheets: a BOM, `--delimiter ';'`,
+    /// formulas neutralised, the columns a report needs.
+    @Test func csvForTheCitiesSpreadsheets() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
+            #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "=1+2", "--title-en", "Yards; green", "--summary", "Фирми осиновяват дворове.",
+                             "--summary-en", "Firms adopt yards.", "--challenge", "c", "--outcomes", "12 yards"])
+            let practice = String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
+            #expect(try run(["revise", "--data-dir", sofia, practice, "--status", "completed"]).status == 0)
+            r = try run(["export", "--data-dir", sofia])
+            #expect(try run(["import", "--data-dir", nantes, "-"], stdin: r.stdout).status == 0)
+            #expect(try run(["adopt", "--data-dir", nantes, practice]).status == 0)
+
+            r = try run(["export", "--data-dir", nantes, "--format", "csv", "--delimiter", ";"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.hasPrefix("\u{FEFF}id;city;status;language;title_local;title_en;summary_local;summary_en;challenge;outcomes;"), "\(r.stdout.prefix(200))")
+            let lines = r.stdout.split(separator: "\r\n")
+            #expect(lines.count == 2)
+            let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+            // The formula is text; the cell holding the delimiter is quoted.
+            #expect(lines[1].contains(";'=1+2;\"Yards; green\";Фирми осиновяват дворове.;Firms adopt yards.;c;12 yards;"), "\(lines[1])")
+            #expect(lines[1].hasSuffix(";\(today);\(today);2;nantes;no"), "published, revised, versions, adopted_by, conflict: \(lines[1])")
+            r = try run(["export", "--data-dir", nantes, "--format", "csv", "--no-bom"])
+            #expect(r.stdout.hasPrefix("id,city,"))
+            r = try run(["export", "--data-dir", nantes, "--delimiter", ";"])
+            #expect(r.status == 64, "--delimiter without --format csv: \(r)")
+        }
+    }
 }

@@ -17,11 +17,15 @@ struct ExportCommand: AsyncParsableCommand {
               {"body":"<base64 of the signed bytes>","id":"<sha-256 hex>","sig":"<base64>"}
             Anyone can verify it with an Ed25519 library and docs/PROTOCOL.md, and another
             city merges it with `c4csr import`.
-            csv: one row per practice (current version), for spreadsheets.
+            csv: one row per practice (current version), for spreadsheets: UTF-8 with a
+            byte-order mark, local and English texts, outcomes, published and revised
+            dates, the cities that adopted it; a cell a spreadsheet would run as a
+            formula starts with '. --delimiter ';' for spreadsheets set to a decimal
+            comma (most of continental Europe); --no-bom for tools that want plain UTF-8.
 
             Example:
               c4csr export --output sofia.jsonl
-              c4csr export --format csv --output practices.csv
+              c4csr export --format csv --delimiter ';' --output practices.csv
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,6 +33,15 @@ struct ExportCommand: AsyncParsableCommand {
     var format: ExportFormat = .jsonl
     @Option(help: ArgumentHelp("Write to this file instead of standard output (replaced atomically).", valueName: "file"))
     var output: String?
+    @Option(help: ArgumentHelp("The CSV cell separator: ',', ';' or 'tab'.", valueName: "char"))
+    var delimiter: String = ","
+    @Flag(help: "CSV without the UTF-8 byte-order mark.")
+    var noBom = false
+
+    func validate() throws {
+        guard [",", ";", "tab", "\t"].contains(delimiter) else { throw ValidationError("--delimiter must be ',', ';' or 'tab' (got \"\(delimiter)\")") }
+        if format == .jsonl, delimiter != "," || noBom { throw ValidationError("--delimiter and --no-bom apply to --format csv") }
+    }
 
     func run() async throws {
         try Console.run {
@@ -39,7 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
             var count: Int?
             switch format {
             case .jsonl: count = try city.exportJSONL(sink)
-            case .csv: try city.exportCSV(sink)
+            case .csv: try city.exportCSV(delimiter: delimiter == "tab" || delimiter == "\t" ? "\t" : Character(delimiter), byteOrderMark: !noBom, sink)
             }
             if let output {
                 var all = Data()
