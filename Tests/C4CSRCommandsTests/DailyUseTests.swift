@@ -465,4 +465,37 @@ import Testing
             #expect(r.status == 64, "--delimiter without --format csv: \(r)")
         }
     }
+
+    /// With --json: objects carry `"version": 1`, times are RFC 3339 strings beside
+    /// their `_ms` twins, and errors are JSON on standard error.
+    @Test func jsonOutputHasAVersionTimesAndJSONErrors() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia")
+            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Yards", "--title-en", "Yards", "--summary", "s", "--summary-en", "s", "--challenge", "c"])
+            let added = try jsonObject(r.stdout)
+            #expect(added["version"] as? Int == 1)
+            let id = try #require(added["practice"] as? String)
+            r = try run(["show", "--data-dir", sofia, id, "--json"])
+            let history = try #require((try jsonObject(r.stdout)["history"] as? [[String: Any]])?.first)
+            let time = try #require(history["time"] as? String)
+            let ms = try #require(history["time_ms"] as? Int)
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            #expect(f.date(from: time).map { Int(($0.timeIntervalSince1970 * 1000).rounded()) } == ms, "\(time) is \(ms) ms")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(try run(["list", "--data-dir", sofia, "--json"]).stdout.utf8)) as? [[String: Any]])
+            #expect(listed.first?["published"] is String && listed.first?["published_ms"] is Int)
+
+            // Errors: one JSON object on standard error, with the exit code.
+            r = try run(["show", "--data-dir", sofia, "abcdef99", "--json"])
+            #expect(r.status == 66 && r.stdout.isEmpty)
+            let error = try #require(try jsonObject(r.stderr)["error"] as? [String: Any])
+            #expect(error["code"] as? String == "not_found" && error["exit"] as? Int == 66 && (error["message"] as? String)?.isEmpty == false)
+            r = try run(["add", "--data-dir", sofia, "--json", "--title", "T", "--summary", "s", "--summary-en", "s", "--challenge", "c"])
+            let invalid = try #require(try jsonObject(r.stderr)["error"] as? [String: Any])
+            #expect((invalid["fields"] as? [[String: String]])?.contains { $0["field"] == "--title-en" } == true, "\(invalid)")
+            // Without --json, a sentence.
+            r = try run(["show", "--data-dir", sofia, "abcdef99"])
+            #expect(r.stderr.hasPrefix("c4csr: error: "))
+        }
+    }
 }

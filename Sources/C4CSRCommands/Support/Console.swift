@@ -46,7 +46,53 @@ enum Console {
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    static func json(_ v: JSONValue) { data(PrettyJSON.string(v) + "\n") }
+    /// Prints a command's JSON (docs/CLI.md, "JSON output"): an object gets
+    /// `"version": 1`, and every time given as `X_ms` (milliseconds since the epoch)
+    /// also as `X`, an RFC 3339 string in UTC.
+    static func json(_ v: JSONValue) {
+        var v = withTimes(v)
+        if case .object(var o) = v, o["version"] == nil {
+            o["version"] = .int(1)
+            v = .object(o)
+        }
+        data(PrettyJSON.string(v) + "\n")
+    }
+
+    static func withTimes(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .object(let o):
+            var out = o.mapValues(withTimes)
+            for (key, value) in o where key.hasSuffix("_ms") {
+                let name = String(key.dropLast(3))
+                if out[name] == nil, let ms = value.intValue { out[name] = .string(rfc3339(ms)) }
+            }
+            return .object(out)
+        case .array(let a): return .array(a.map(withTimes))
+        default: return v
+        }
+    }
+
+    /// "2026-11-30T14:36:23.120Z".
+    static func rfc3339(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// Whether the command was asked for JSON: its errors are JSON on standard error too.
+    static var jsonErrors: Bool { CommandLine.arguments.contains("--json") }
+
+    /// One error, as a line for a person or (with --json) a JSON object on standard error.
+    static func fail(_ code: String, _ message: String, details: [String: JSONValue] = [:], exit: ExitCode) -> ExitCode {
+        if jsonErrors {
+            var o: [String: JSONValue] = ["code": .string(code), "message": .string(message), "exit": .int(Int64(exit.rawValue))]
+            for (k, v) in details { o[k] = v }
+            FileHandle.standardError.write(Data((CanonicalJSON.string(.object(["error": .object(o), "version": .int(1)])) + "\n").utf8))
+        } else {
+            err("c4csr: error: \(message)")
+        }
+        return exit
+    }
 
     /// Runs a command body; turns errors into one line on standard error and a named exit code.
     static func run(_ body: () throws -> Void) throws {
@@ -72,27 +118,29 @@ enum Console {
         } catch let e as ExitCode {
             throw e
         } catch let e as NodeError {
-            err("c4csr: error: \(e.message)")
             switch e.kind {
-            case .invalidInput: throw Exit.invalidInput
-            case .notFound: throw Exit.notFound
-            case .forbidden, .permission: throw Exit.forbidden
-            case .io: throw Exit.failure
+            case .invalidInput: throw fail("invalid_input", e.message, exit: Exit.invalidInput)
+            case .notFound: throw fail("not_found", e.message, exit: Exit.notFound)
+            case .forbidden: throw fail("forbidden", e.message, exit: Exit.forbidden)
+            case .permission: throw fail("permission", e.message, exit: Exit.forbidden)
+            case .io: throw fail("io", e.message, exit: Exit.failure)
             }
         } catch let e as StoreError {
-            err("c4csr: error: \(e.description)")
-            throw e.isNotFound ? Exit.notFound : Exit.failure
+            throw fail(e.isNotFound ? "not_found" : "store", e.description, exit: e.isNotFound ? Exit.notFound : Exit.failure)
         } catch let e as ValidationErrors {
+            if jsonErrors {
+                let fields = JSONValue.array(e.errors.map { .object(["field": .string($0.field), "problem": .string($0.problem)]) })
+                throw fail("invalid_input", "invalid input; nothing was changed", details: ["fields": fields], exit: Exit.invalidInput)
+            }
             err("c4csr: error: invalid input:\n" + e.errors.map { "  - \($0)" }.joined(separator: "\n") + "\nnothing was changed")
             throw Exit.invalidInput
         } catch let e as ConfigError {
-            err("c4csr: error: \(e)")
-            throw Exit.config
+            throw fail("invalid_configuration", "\(e)", details: ["file": .string(e.file), "problems": .array(e.problems.map { .string($0) })],
+                       exit: Exit.config)
         } catch let e as ValidationError {
             throw e
         } catch {
-            err("c4csr: error: \(error)")
-            throw Exit.failure
+            throw fail("failed", "\(error)", exit: Exit.failure)
         }
     }
 }

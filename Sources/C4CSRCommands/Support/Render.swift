@@ -12,7 +12,7 @@ enum Render {
             "language": .string(s.language), "title": .object(["local": .string(s.titleLocal), "en": .string(s.titleEnglish)]),
             "themes": .array(s.themes.map { .string($0) }), "sdgs": .array(s.sdgs.map { .int(Int64($0)) }),
             "versions": .int(Int64(s.versions)), "adoptions": .int(Int64(s.adoptions)), "conflict": .bool(s.conflict),
-            "problems": .int(Int64(s.problems)), "published": .int(s.publishedAt),
+            "problems": .int(Int64(s.problems)), "published_ms": .int(s.publishedAt),
         ])
     }
 
@@ -49,13 +49,13 @@ enum Render {
             "history": .array(r.versions.map { v in
                 .object([
                     "entry": .string(v.entry.hex), "kind": .string(v.kind.rawValue), "origin": .string(v.origin.rawValue),
-                    "seq": .int(v.seq), "time": .int(v.time), "base": .array(v.base.map { .string($0.hex) }),
+                    "seq": .int(v.seq), "time_ms": .int(v.time), "base": .array(v.base.map { .string($0.hex) }),
                 ])
             }),
             "adoptions": .array(r.adoptions.map { a in
                 .object([
                     "entry": .string(a.entry.hex), "city": .string(a.city.rawValue), "version": .string(a.version.hex),
-                    "mode": .string(a.mode.rawValue), "notes": a.notes.map { .string($0) } ?? .null, "time": .int(a.time),
+                    "mode": .string(a.mode.rawValue), "notes": a.notes.map { .string($0) } ?? .null, "time_ms": .int(a.time),
                     "current": .bool(a.version == r.currentVersion),
                 ])
             }),
