@@ -169,6 +169,26 @@ public final class City: Sendable {
         try append(dryRun: dryRun) { _ in .publish(practice) }
     }
 
+    /// Publishes many practices in one transaction (a bulk `add`): all or none.
+    public func publishAll(_ practices: [Practice]) throws -> [Entry] {
+        let me = id, key = signingKey, time = now()
+        do {
+            return try store.append(count: practices.count) { ctx, i in
+                let top = try ctx.top(of: me)
+                var clock = try ctx.clock()
+                clock[me] = (top?.seq ?? 0) + 1
+                let entry = try EntryDraft(
+                    origin: me, seq: (top?.seq ?? 0) + 1, prev: top?.id, clock: clock, time: time, kind: .publish,
+                    payload: PracticeAction.publish(practices[i]).payload
+                ).sign(with: key)
+                _ = try PracticeAction(entry: entry)
+                return entry
+            }
+        } catch let e as StoreError {
+            throw NodeError.io(e.description)
+        }
+    }
+
     /// Replaces the fields of one of this city's practices.
     /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
     ///   every current version, which also resolves a conflict.

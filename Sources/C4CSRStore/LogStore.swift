@@ -92,6 +92,23 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Appends `count` local entries in one write transaction (a bulk `add`): all of them
+    /// or, if any is refused, none. `build` is called with the state the earlier ones left.
+    public func append(count: Int, _ build: (LocalContext, Int) throws -> Entry) throws -> [Entry] {
+        try write { db in
+            var out = [Entry]()
+            for i in 0..<count {
+                let entry = try build(LocalContext(db: db), i)
+                let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db))
+                if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
+                guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
+                try insert(plan.accepted, forks: plan.forks, db: db)
+                out.append(entry)
+            }
+            return out
+        }
+    }
+
     /// Merges a batch of entries whose signatures the caller has verified: all that
     /// are valid and causally ready go in, in one transaction; none half.
     ///

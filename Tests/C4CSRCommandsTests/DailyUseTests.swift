@@ -498,4 +498,43 @@ import Testing
             #expect(r.stderr.hasPrefix("c4csr: error: "))
         }
     }
+
+    /// Bulk: `add --file` with many practices (CSV as a city keeps it, or JSON Lines),
+    /// one entry each, one summary; one bad row writes nothing and names its line.
+    @Test func bulkAddFromCSVAndJSONLines() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), riga = try initCity(root, "riga")
+            for i in 1...3 {
+                #expect(try run(["add", "--data-dir", sofia, "--title", "Дворове \(i)", "--title-en", "Yards \(i)", "--summary", "s; with a semicolon",
+                                 "--summary-en", "s", "--challenge", "c", "--theme", "environment", "--theme", "youth", "--sdg", "4", "--sdg", "13"]).status == 0)
+            }
+            // Sofia's spreadsheet, as exported with ';', becomes Riga's three practices.
+            let csv = root.appendingPathComponent("practices.csv").path
+            #expect(try run(["export", "--data-dir", sofia, "--format", "csv", "--delimiter", ";", "--output", csv]).status == 0)
+            var r = try run(["add", "--data-dir", riga, "--file", csv])
+            #expect(r.status == 0 && r.stdout.contains("published 3 practices in one transaction (entries riga#1–3)"), "\(r)")
+            r = try run(["list", "--data-dir", riga, "--json", "--theme", "youth", "--sdg", "13"])
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+            #expect(listed.count == 3 && (listed.first?["title"] as? [String: String])?["local"]?.hasPrefix("Дворове") == true, "\(listed)")
+
+            // JSON Lines with one bad line: nothing written, the line named.
+            let jsonl = root.appendingPathComponent("more.jsonl").path
+            try """
+                {"title":{"local":"a","en":"a"},"summary":{"local":"s","en":"s"},"challenge":"c"}
+                {"title":{"local":"b"},"summary":{"local":"s","en":"s"},"challenge":"c"}
+                {"title":{"local":"c","en":"c"},"summary":{"local":"s","en":"s"},"challenge":"c","sdgs":[99]}
+
+                """.write(toFile: jsonl, atomically: true, encoding: .utf8)
+            r = try run(["add", "--data-dir", riga, "--file", jsonl])
+            #expect(r.status == 65 && r.stderr.contains("more.jsonl, line 2: title.en") && r.stderr.contains("more.jsonl, line 3: sdgs[0]"), "\(r)")
+            #expect(try run(["log", "--data-dir", riga]).stdout.split(separator: "\n").count == 3, "nothing of it was written")
+            // Fixed, all publish in one go.
+            try String(contentsOfFile: jsonl, encoding: .utf8).replacingOccurrences(of: "{\"local\":\"b\"}", with: "{\"local\":\"b\",\"en\":\"b\"}")
+                .replacingOccurrences(of: "[99]", with: "[9]").write(toFile: jsonl, atomically: true, encoding: .utf8)
+            r = try run(["add", "--data-dir", riga, "--file", jsonl, "--json"])
+            let published = try jsonObject(r.stdout)["published"] as? Int
+            #expect(r.status == 0 && published == 3, "\(r)")
+            #expect(try run(["audit", "--data-dir", riga]).status == 0)
+        }
+    }
 }

@@ -20,6 +20,12 @@ struct AddCommand: AsyncParsableCommand {
             nothing typed is lost. --template prints the template; --dry-run shows the
             bytes that would be signed and writes nothing.
 
+            --file may hold many practices: JSON Lines (one practice object per line) or
+            CSV with a header row (the columns of `export --format csv`: title_local,
+            title_en, summary_local, summary_en, challenge, themes as "a; b", …). Every
+            practice is checked first; one bad row writes nothing, and each problem
+            names its line. Flags apply to every practice.
+
             Examples:
               c4csr add
               c4csr add --title 'Зелени училища' --title-en 'Green schools' \\
@@ -27,7 +33,8 @@ struct AddCommand: AsyncParsableCommand {
                 --summary-en 'Firms adopt schoolyards.' \\
                 --challenge 'Few green spaces' --theme environment --sdg 4 --sdg 13
               c4csr add --template > practice.toml; c4csr add --file practice.toml
-              c4csr add --file practice.toml --dry-run
+                c4csr add --file practice.toml --dry-run
+              c4csr add --file practices.csv      # many: CSV or JSON Lines
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -58,7 +65,16 @@ struct AddCommand: AsyncParsableCommand {
                 return
             }
             var kept: String?
-            var file = try fields.loadFile()
+            var file: PracticeOptions.FileFields?
+            if let path = fields.file {
+                // Many practices (JSON Lines, CSV): one entry each, all or none.
+                let bytes = try PracticeOptions.readBytes(path, limit: 64 << 20)
+                if let many = try BulkFile.read(path, data: bytes) {
+                    try addMany(many, city: city)
+                    return
+                }
+                file = try PracticeOptions.parseFile(bytes, path: path)
+            }
             if useEditor {
                 let (path, changed) = try PracticeTemplate.edit(PracticeTemplate.text(city: city.id, language: city.card.language))
                 guard changed else {
@@ -78,6 +94,32 @@ struct AddCommand: AsyncParsableCommand {
                 Console.err("c4csr: your practice is kept in \(kept!); fix it and run: c4csr add --file \(kept!)")
                 throw error
             }
+        }
+    }
+
+    /// A bulk add: every practice checked, then all published in one transaction.
+    func addMany(_ many: [PracticeOptions.FileFields], city: City) throws {
+        guard !many.isEmpty else { throw NodeError.invalidInput("\(fields.file ?? "the file") holds no practice") }
+        var practices = [Practice](), errors = [FieldError]()
+        for item in many {
+            do { practices.append(try fields.practice(base: nil, file: item, defaultLanguage: city.card.language)) } catch let e as ValidationErrors {
+                errors += e.errors
+            }
+        }
+        guard errors.isEmpty else { throw ValidationErrors(errors) }
+        if dryRun {
+            if output.json { Console.json(.object(["dry_run": .bool(true), "practices": .int(Int64(practices.count))])) } else {
+                Console.out("dry run: \(Format.plural(practices.count, "practice")) valid; nothing was written")
+            }
+            return
+        }
+        let entries = try city.publishAll(practices)
+        if output.json {
+            Console.json(.object(["published": .int(Int64(entries.count)), "practices": .array(entries.map { .string($0.id.hex) })]))
+        } else {
+            for e in entries { Console.out("published practice \(e.id.short) (entry \(e.origin)#\(e.seq))") }
+            let range = entries.count > 1 ? "\(entries.first!.origin)#\(entries.first!.seq)–\(entries.last!.seq)" : "\(entries[0].origin)#\(entries[0].seq)"
+            Console.out("published \(Format.plural(entries.count, "practice")) in one transaction (entries \(range))")
         }
     }
 }

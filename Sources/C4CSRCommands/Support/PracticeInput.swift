@@ -124,22 +124,35 @@ struct PracticeOptions: ParsableArguments {
     /// Reads a JSON or TOML file ('-' for standard input): JSON when the name ends in
     /// .json or the text starts with '{', TOML otherwise.
     static func readFile(_ path: String, as displayName: String? = nil) throws -> FileFields {
-        let (value, lines, name) = try readDocument(path, as: displayName)
-        guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
-        return FileFields(fields: o, lines: lines, name: name)
+        try parseFile(try readBytes(path), path: path, as: displayName)
     }
 
-    private static func readDocument(_ path: String, as displayName: String?) throws -> (JSONValue, [String: Int], String) {
-        let name = displayName ?? (path == "-" ? "standard input" : path)
+    /// The bytes of a practice file ('-': standard input), at most `limit`.
+    static func readBytes(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
+        let name = path == "-" ? "standard input" : path
         let data: Data
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let d = FileManager.default.contents(atPath: path) else { throw NodeError.notFound("cannot read \(path)") }
+            guard let d = FileManager.default.contents(atPath: path) else {
+                throw NodeError.notFound(FileAccess.readProblem(path) ?? "cannot read \(path)")
+            }
             data = d
         }
-        guard data.count <= 1 << 20 else { throw NodeError.invalidInput("\(name) is larger than 1 MiB") }
-        let bytes = Array(data)
+        guard data.count <= limit else { throw NodeError.invalidInput("\(name) is larger than \(limit >> 20) MiB") }
+        return Array(data)
+    }
+
+    /// One practice from a file's bytes (JSON or TOML).
+    static func parseFile(_ bytes: [UInt8], path: String, as displayName: String? = nil) throws -> FileFields {
+        let (value, lines, name) = try readDocument(bytes, path: path, as: displayName)
+        guard case .object(let o) = value else { throw NodeError.invalidInput("\(name): must hold an object of practice fields") }
+        return FileFields(fields: o, lines: lines, name: name)
+    }
+
+    private static func readDocument(_ bytes: [UInt8], path: String, as displayName: String?) throws -> (JSONValue, [String: Int], String) {
+        let name = displayName ?? (path == "-" ? "standard input" : path)
+        guard bytes.count <= 1 << 20 else { throw NodeError.invalidInput("\(name) is larger than 1 MiB") }
         let firstChar = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
         if path.hasSuffix(".json") || (!path.hasSuffix(".toml") && firstChar == UInt8(ascii: "{")) {
             do { return (try JSONParser.parse(bytes), [:], name) } catch {
@@ -287,4 +300,100 @@ func reportDryRun(_ verb: String, _ entry: Entry, json: Bool) {
     Console.out("dry run: would \(verb) entry \(entry.origin)#\(entry.seq) \(entry.id.short); nothing was written")
     Console.out("the signed bytes would be (\(entry.body.count) bytes, canonical JSON; time and seq are taken again when it is written):")
     Console.out(String(decoding: entry.body, as: UTF8.self))
+}
+
+/// Many practices in one file for a bulk `add --file`: JSON Lines (one practice object
+/// per line) or CSV with a header row (the columns of `export --format csv`).
+enum BulkFile {
+    /// The practices of `path`, one `FileFields` per line or row; `nil` when the file
+    /// holds a single practice (JSON or TOML, read as before).
+    static func read(_ path: String, data: [UInt8]) throws -> [PracticeOptions.FileFields]? {
+        let name = path == "-" ? "standard input" : path
+        let text = String(decoding: data.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(data.dropFirst(3)) : data, as: UTF8.self)
+        if path.hasSuffix(".csv") { return try csv(text, name: name) }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let filled = lines.enumerated().filter { !$0.element.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        let looksLikeLines = filled.count >= 2 && filled.allSatisfy {
+            let t = $0.element.trimmingCharacters(in: .whitespacesAndNewlines)
+            return t.hasPrefix("{") && t.hasSuffix("}")
+        }
+        guard path.hasSuffix(".jsonl") || looksLikeLines else { return nil }
+        return try filled.map { number, line in
+            let value: JSONValue
+            do { value = try JSONParser.parse(Array(line.utf8)) } catch {
+                throw NodeError.invalidInput("\(name), line \(number + 1): not a JSON object (\(error))")
+            }
+            guard case .object(let o) = value else { throw NodeError.invalidInput("\(name), line \(number + 1): not a JSON object of practice fields") }
+            return PracticeOptions.FileFields(fields: o, lines: [:], name: "\(name), line \(number + 1)")
+        }
+    }
+
+    /// The CSV columns a practice is read from (others of `export --format csv`, such as
+    /// `id` or `versions`, are ignored); lists are separated by `;` within a cell.
+    static let columns: Set<String> = [
+        "title_local", "title_en", "summary_local", "summary_en", "challenge", "outcomes", "themes", "sdgs", "companies",
+        "partners", "area", "start", "end", "links", "contact", "status", "language",
+    ]
+    static let ignored: Set<String> = ["id", "city", "published", "revised", "versions", "adopted_by", "conflict"]
+
+    static func csv(_ text: String, name: String) throws -> [PracticeOptions.FileFields] {
+        let firstLine = text.prefix { $0 != "\n" }
+        let delimiter: Character = firstLine.filter { $0 == ";" }.count > firstLine.filter { $0 == "," }.count ? ";"
+            : firstLine.contains("\t") && !firstLine.contains(",") ? "\t" : ","
+        let rows = parseCSV(text, delimiter: delimiter)
+        guard let header = rows.first?.cells.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
+            throw NodeError.invalidInput("\(name): empty; expected a header row (title_local, title_en, summary_local, …)")
+        }
+        let unknown = header.filter { !columns.contains($0) && !ignored.contains($0) && !$0.isEmpty }
+        guard unknown.isEmpty else {
+            throw NodeError.invalidInput("\(name): unknown column\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) (known: \(columns.sorted().joined(separator: ", ")))")
+        }
+        return rows.dropFirst().filter { !$0.cells.allSatisfy(\.isEmpty) }.map { row in
+            var f = [String: JSONValue]()
+            func cell(_ column: String) -> String? {
+                guard let i = header.firstIndex(of: column), i < row.cells.count else { return nil }
+                let v = row.cells[i].trimmingCharacters(in: .whitespacesAndNewlines)
+                // A cell export neutralised ('=…) reads back as written.
+                return v.isEmpty ? nil : (v.hasPrefix("'") && "=+-@".contains(v.dropFirst().first ?? " ") ? String(v.dropFirst()) : v)
+            }
+            func list(_ column: String) -> [String]? { cell(column)?.split(separator: column == "links" ? " " : ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            if cell("title_local") != nil || cell("title_en") != nil { f["title"] = .object(["local": cell("title_local").map { .string($0) } ?? .null, "en": cell("title_en").map { .string($0) } ?? .null].compactMapValues { $0 == .null ? nil : $0 }) }
+            if cell("summary_local") != nil || cell("summary_en") != nil { f["summary"] = .object(["local": cell("summary_local").map { .string($0) } ?? .null, "en": cell("summary_en").map { .string($0) } ?? .null].compactMapValues { $0 == .null ? nil : $0 }) }
+            for key in ["challenge", "outcomes", "area", "contact", "status", "language"] { if let v = cell(key) { f[key] = .string(v) } }
+            for key in ["themes", "companies", "partners", "links"] { if let v = list(key) { f[key] = .array(v.map { .string($0) }) } }
+            if let v = list("sdgs") { f["sdgs"] = .array(v.map { Int64($0).map { .int($0) } ?? .string($0) }) }
+            if cell("start") != nil || cell("end") != nil { f["period"] = .object(["start": cell("start").map { .string($0) } ?? .null, "end": cell("end").map { .string($0) } ?? .null].compactMapValues { $0 == .null ? nil : $0 }) }
+            return PracticeOptions.FileFields(fields: f, lines: [:], name: "\(name), line \(row.line)")
+        }
+    }
+
+    /// RFC 4180 rows with the line each starts on: quoted cells may hold the delimiter,
+    /// doubled quotes and line breaks.
+    static func parseCSV(_ text: String, delimiter: Character) -> [(line: Int, cells: [String])] {
+        var rows = [(line: Int, cells: [String])]()
+        var cells = [String](), cell = "", quoted = false, line = 1, start = 1
+        var chars = Array(text)[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { cell.append("\""); chars.removeFirst() } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    cell.append(c)
+                }
+            } else if c == "\"" && cell.isEmpty {
+                quoted = true
+            } else if c == delimiter {
+                cells.append(cell); cell = ""
+            } else if c == "\n" || c == "\r\n" || c == "\r" {
+                cells.append(cell); cell = ""
+                rows.append((start, cells)); cells = []
+                line += 1; start = line
+            } else {
+                cell.append(c)
+            }
+        }
+        if !cell.isEmpty || !cells.isEmpty { cells.append(cell); rows.append((start, cells)) }
+        return rows
+    }
 }
