@@ -537,4 +537,40 @@ import Testing
             #expect(try run(["audit", "--data-dir", riga]).status == 0)
         }
     }
+
+    /// Progress on long work goes to a terminal only: `export`, `import` and `log` (with
+    /// its output redirected) show it under `script`'s pseudo-terminal, never in a pipe.
+    @Test func progressOnATerminalOnly() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia"), riga = try initCity(root, "riga")
+            #expect(try run(["peers", "add", "--data-dir", riga, sofia + "/city.toml"]).status == 0)
+            let many = root.appendingPathComponent("many.jsonl").path
+            try (1...4200).map { #"{"title":{"local":"p\#($0)","en":"p\#($0)"},"summary":{"local":"s","en":"s"},"challenge":"c"}"# }
+                .joined(separator: "\n").write(toFile: many, atomically: true, encoding: .utf8)
+            #expect(try run(["add", "--data-dir", sofia, "--file", many]).status == 0)
+            let export = root.appendingPathComponent("sofia.jsonl").path
+            func onTerminal(_ command: String) throws -> String {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+                p.arguments = ["-qec", command, "/dev/null"]
+                let out = Pipe()
+                p.standardOutput = out
+                p.standardInput = FileHandle.nullDevice
+                try p.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0, "\(command): \(String(decoding: data, as: UTF8.self))")
+                return String(decoding: data, as: UTF8.self)
+            }
+            var text = try onTerminal("'\(c4csrBinary)' export --data-dir '\(sofia)' --output '\(export)'")
+            #expect(text.contains("export: 4,096 / 4,200 entries"), "\(text)")
+            text = try onTerminal("'\(c4csrBinary)' import --data-dir '\(riga)' '\(export)'")
+            #expect(text.contains("import: verifying the signatures of 4200 entries") && text.contains("imported 4,200 new entries"), "\(text)")
+            text = try onTerminal("'\(c4csrBinary)' log --data-dir '\(riga)' > '\(root.path)/log.txt'")
+            #expect(text.contains("log: 4,096 / 4,200 entries"), "\(text)")
+            // In a pipe: no progress, only the result.
+            let r = try run(["export", "--data-dir", sofia, "--output", export])
+            #expect(r.stderr == "wrote 4,200 entries to \(export)\n", "\(r.stderr)")
+        }
+    }
 }

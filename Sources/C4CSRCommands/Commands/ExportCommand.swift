@@ -51,7 +51,10 @@ struct ExportCommand: AsyncParsableCommand {
             if output != nil { sink = { chunks.append(Data($0.utf8)) } }
             var count: Int?
             switch format {
-            case .jsonl: count = try city.exportJSONL(sink)
+            case .jsonl:
+                let progress = Progress("export", total: try city.store.count())
+                count = try city.exportJSONL(progress: progress.update, sink)
+                progress.finish()
             case .csv: try city.exportCSV(delimiter: delimiter == "tab" || delimiter == "\t" ? "\t" : Character(delimiter), byteOrderMark: !noBom, sink)
             }
             if let output {

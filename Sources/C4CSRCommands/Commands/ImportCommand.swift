@@ -33,10 +33,15 @@ struct ImportCommand: AsyncParsableCommand {
             if file == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
-                guard let d = FileManager.default.contents(atPath: file) else { throw NodeError.notFound("cannot read \(file)") }
+                guard let d = FileManager.default.contents(atPath: file) else {
+                    throw NodeError.notFound(FileAccess.readProblem(file) ?? "cannot read \(file)")
+                }
                 data = d
             }
-            let report = try city.importJSONL(Array(data), name: file == "-" ? "standard input" : file)
+            let progress = Progress("import")
+            progress.say("reading \(Format.bytes(data.count))")
+            let report = try city.importJSONL(Array(data), name: file == "-" ? "standard input" : file, phase: progress.say)
+            progress.finish()
             if output.json {
                 Console.json(.object([
                     "ok": .bool(report.isClean), "entries": .int(Int64(report.lines)), "inserted": .int(Int64(report.inserted)),

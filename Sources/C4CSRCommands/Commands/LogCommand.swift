@@ -38,8 +38,12 @@ struct LogCommand: AsyncParsableCommand {
             let from = since.flatMap(SinceDate.parse) ?? .min
             var n = 0
             var buffer = ""
+            // On a terminal, standard output is the log itself: progress only when it goes elsewhere.
+            let progress = Progress("log", total: try city.store.count(), enabled: Console.stderrIsTerminal && isatty(STDOUT_FILENO) == 0)
+            defer { progress.finish() }
             try city.store.forEachMerged { e in
                 n += 1
+                if n % 4096 == 0 { progress.update(n) }
                 guard e.time >= from else { return }
                 buffer += (json ? CanonicalJSON.string(Render.entryJSON(e)) : Render.logLine(n, e)) + "\n"
                 if buffer.utf8.count > 1 << 16 {

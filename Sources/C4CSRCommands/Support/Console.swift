@@ -145,6 +145,37 @@ enum Console {
     }
 }
 
+/// Progress of long work on standard error, only when it is a terminal and no JSON was
+/// asked for: one line rewritten in place, at most ten times a second, cleared at the end.
+final class Progress {
+    let label: String
+    let total: Int?
+    let enabled: Bool
+    private var shown = Date.distantPast
+
+    init(_ label: String, total: Int? = nil, enabled: Bool = Console.stderrIsTerminal && !Console.jsonErrors) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled
+    }
+
+    func update(_ done: Int) {
+        guard enabled, Date().timeIntervalSince(shown) >= 0.1 else { return }
+        shown = Date()
+        let of = total.map { " / \(Format.count($0))" } ?? ""
+        FileHandle.standardError.write(Data("\r\(label): \(Format.count(done))\(of) entries\u{1B}[K".utf8))
+    }
+
+    func say(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\(label): \(TextRules.inert(text, multiline: false))\u{1B}[K".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
 enum Format {
     /// "2026-11-25 09:30 UTC" from milliseconds since the epoch (the same on every node).
     static func time(_ ms: Int64) -> String {
