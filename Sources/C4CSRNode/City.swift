@@ -171,19 +171,9 @@ public final class City: Sendable {
 
     /// Publishes many practices in one transaction (a bulk `add`): all or none.
     public func publishAll(_ practices: [Practice]) throws -> [Entry] {
-        let me = id, key = signingKey, time = now()
+        let time = now()
         do {
-            return try store.append(count: practices.count) { ctx, i in
-                let top = try ctx.top(of: me)
-                var clock = try ctx.clock()
-                clock[me] = (top?.seq ?? 0) + 1
-                let entry = try EntryDraft(
-                    origin: me, seq: (top?.seq ?? 0) + 1, prev: top?.id, clock: clock, time: time, kind: .publish,
-                    payload: PracticeAction.publish(practices[i]).payload
-                ).sign(with: key)
-                _ = try PracticeAction(entry: entry)
-                return entry
-            }
+            return try store.append(count: practices.count) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
         } catch let e as StoreError {
             throw NodeError.io(e.description)
         }
@@ -291,22 +281,11 @@ public final class City: Sendable {
     /// Signs the action's entry and appends it, in one write transaction. With `dryRun`,
     /// the entry is signed exactly as it would be stored, and the transaction rolled back.
     private func append(dryRun: Bool = false, _ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
-        let me = id
-        let key = signingKey
         let time = now()
         var preview: Entry?
         do {
             return try store.append { ctx in
-                let act = try action(ctx)
-                let top = try ctx.top(of: me)
-                let seq = (top?.seq ?? 0) + 1
-                var clock = try ctx.clock()
-                clock[me] = seq
-                let entry = try EntryDraft(origin: me, seq: seq, prev: top?.id, clock: clock, time: time, kind: act.kind, payload: act.payload)
-                    .sign(with: key)
-                // Read back as every other node will read it: this city never signs an
-                // entry the practice rules refuse (a reason too long, a control character).
-                _ = try PracticeAction(entry: entry)
+                let entry = try self.sign(try action(ctx), ctx, time: time)
                 if dryRun {
                     preview = entry
                     throw DryRun()
@@ -320,6 +299,20 @@ public final class City: Sendable {
         } catch let e as StoreError {
             throw NodeError.io(e.description)
         }
+    }
+
+    /// Signs `action` as this city's next entry, inside a write transaction, and reads
+    /// it back as every other node will: this city never signs an entry the practice
+    /// rules refuse (a reason too long, a control character).
+    private func sign(_ action: PracticeAction, _ ctx: LocalContext, time: Int64) throws -> Entry {
+        let top = try ctx.top(of: id)
+        let seq = (top?.seq ?? 0) + 1
+        var clock = try ctx.clock()
+        clock[id] = seq
+        let entry = try EntryDraft(origin: id, seq: seq, prev: top?.id, clock: clock, time: time, kind: action.kind, payload: action.payload)
+            .sign(with: signingKey)
+        _ = try PracticeAction(entry: entry)
+        return entry
     }
 
     private func resolve(_ prefix: String) throws -> EntryID {

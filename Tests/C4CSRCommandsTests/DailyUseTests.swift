@@ -5,6 +5,17 @@ import Testing
 /// Answers that must not mislead an admin: who cannot read what, what a monitoring
 /// check should conclude, and what `systemctl reload` does with a broken file.
 @Suite(.serialized) struct DailyUseTests {
+    /// Adds a practice with the required fields (and `extra` flags); its id, 10 digits.
+    func addPractice(_ dir: String, title: String = "Yards", _ extra: [String] = []) throws -> String {
+        let r = try run(["add", "--data-dir", dir, "--json", "--title", title, "--title-en", title, "--summary", "s", "--summary-en", "s",
+                         "--challenge", "c"] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        return String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
+    }
+
+    /// How many entries `dir`'s log holds.
+    func entries(_ dir: String) throws -> Int { try run(["log", "--data-dir", dir]).stdout.split(separator: "\n").count }
+
     func initCity(_ root: URL, _ id: String, endpoint: String? = nil) throws -> String {
         let dir = root.appendingPathComponent(id).path
         var args = ["init", "--data-dir", dir, "--city", id, "--name", id.capitalized, "--local-name", id.capitalized, "--country", "EU", "--language", "en"]
@@ -210,10 +221,8 @@ import Testing
         try withTemporaryDirectory { root in
             let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
             #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
-            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Yards", "--title-en", "Yards", "--summary", "s",
-                             "--summary-en", "s", "--challenge", "c", "--status", "running"])
-            let practice = String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
-            func entries(_ dir: String) throws -> Int { try run(["log", "--data-dir", dir]).stdout.split(separator: "\n").count }
+            let practice = try addPractice(sofia, ["--status", "running"])
+            var r: RunResult
             let before = try entries(sofia)
 
             r = try run(["revise", "--data-dir", sofia, practice, "--status", "running"])
@@ -262,18 +271,17 @@ import Testing
                   -e '/^\\[summary\\]/,$ s/^local = ""/local = "Фирми осиновяват дворове."/' \\
                   -e '/^\\[summary\\]/,$ s/^en = ""/en = "Firms adopt yards."/' "$1"
                 """
-            func entries() throws -> Int { try run(["log", "--data-dir", sofia]).stdout.split(separator: "\n").count }
             func leftovers() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: tmp) }
 
             // Untouched: nothing written, nothing left behind.
             var r = try run(["add", "--data-dir", sofia, "--edit"], environment: ["EDITOR": "true", "VISUAL": "", "TMPDIR": tmp])
             #expect(r.status == 1 && r.stderr.contains("nothing was written"), "\(r)")
-            #expect(try entries() == 0 && (try leftovers()).isEmpty)
+            #expect(try entries(sofia) == 0 && (try leftovers()).isEmpty)
 
             // Filled in: published, the temporary file removed.
             r = try run(["add", "--data-dir", sofia, "--edit"], environment: ["EDITOR": try editor("fill.sh", fill), "TMPDIR": tmp])
             #expect(r.status == 0 && r.stdout.hasPrefix("published practice"), "\(r)")
-            #expect(try entries() == 1 && (try leftovers()).isEmpty)
+            #expect(try entries(sofia) == 1 && (try leftovers()).isEmpty)
             #expect(try run(["search", "--data-dir", sofia, "дворове"]).stdout.contains("Green yards"))
 
             // Half filled: refused with the line, the text kept and named; fixed, it publishes.
@@ -283,28 +291,28 @@ import Testing
             let kept = try #require(try leftovers().first.map { tmp + "/" + $0 })
             #expect(r.stderr.contains("c4csr add --file \(kept)"))
             #expect(try String(contentsOfFile: kept, encoding: .utf8).contains("challenge = \"c\""))
-            let fixer = Process()
-            fixer.executableURL = URL(fileURLWithPath: try editor("fix.sh", fill))
-            fixer.arguments = [kept]
-            try fixer.run()
-            fixer.waitUntilExit()
+            let fillScript = try editor("fill-again.sh", fill)
+            func fillIn(_ file: String) throws {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: fillScript)
+                p.arguments = [file]
+                try p.run()
+                p.waitUntilExit()
+            }
+            try fillIn(kept)
             #expect(try run(["add", "--data-dir", sofia, "--file", kept]).status == 0)
-            #expect(try entries() == 2)
+            #expect(try entries(sofia) == 2)
 
             // --template is the same file: filled by the same script, it is accepted.
             let template = root.appendingPathComponent("t.toml").path
             try run(["add", "--data-dir", sofia, "--template"]).stdout.write(toFile: template, atomically: true, encoding: .utf8)
-            let f = Process()
-            f.executableURL = URL(fileURLWithPath: try editor("fill2.sh", fill))
-            f.arguments = [template]
-            try f.run()
-            f.waitUntilExit()
+            try fillIn(template)
             // --dry-run: the bytes that would be signed, and nothing written.
             r = try run(["add", "--data-dir", sofia, "--file", template, "--dry-run", "--json"])
             #expect(r.status == 0, "\(r)")
             let dry = try jsonObject(r.stdout)
             #expect(dry["dry_run"] as? Bool == true && (dry["body"] as? String)?.contains("\"Green yards\"") == true, "\(dry)")
-            #expect(try entries() == 2, "a dry run writes nothing")
+            #expect(try entries(sofia) == 2, "a dry run writes nothing")
 
             // No fields and no terminal: a usage error that names the ways to give them.
             r = try run(["add", "--data-dir", sofia])
@@ -406,9 +414,8 @@ import Testing
         try withTemporaryDirectory { root in
             let sofia = try initCity(root, "sofia"), nantes = try initCity(root, "nantes")
             #expect(try run(["peers", "add", "--data-dir", nantes, sofia + "/city.toml"]).status == 0)
-            var r = try run(["add", "--data-dir", sofia, "--json", "--title", "Yards", "--title-en", "Yards", "--summary", "s", "--summary-en", "s",
-                             "--challenge", "c", "--theme", "environment", "--sdg", "13", "--outcomes", "12 yards greened"])
-            let practice = String(try #require(try jsonObject(r.stdout)["practice"] as? String).prefix(10))
+            let practice = try addPractice(sofia, ["--theme", "environment", "--sdg", "13", "--outcomes", "12 yards greened"])
+            var r: RunResult
             r = try run(["export", "--data-dir", sofia])
             #expect(try run(["import", "--data-dir", nantes, "-"], stdin: r.stdout).status == 0)
             #expect(try run(["adopt", "--data-dir", nantes, practice]).status == 0)

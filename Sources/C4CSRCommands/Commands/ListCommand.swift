@@ -43,7 +43,7 @@ struct ListCommand: AsyncParsableCommand {
             throw ValidationError("--status must be planned, running, completed, discontinued or retracted")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if let since, SinceDate.parse(since) == nil { throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")") }
+        try SinceDate.check(since)
     }
 
     func run() async throws {

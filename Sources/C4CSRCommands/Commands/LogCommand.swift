@@ -29,7 +29,7 @@ struct LogCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if let since, SinceDate.parse(since) == nil { throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")") }
+        try SinceDate.check(since)
     }
 
     func run() async throws {

@@ -32,17 +32,16 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if let since, SinceDate.parse(since) == nil { throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")") }
+        try SinceDate.check(since)
     }
 
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
-            var entries = [Entry]()
-            try city.store.forEachMerged { entries.append($0) }
-            let report = NetworkReport(
-                practices: try city.store.practices(), entries: entries, outcomes: noOutcomes ? [] : try city.store.outcomes(),
-                since: since.flatMap(SinceDate.parse))
+            // One pass over the log; no entry is kept.
+            var report = NetworkReport(
+                practices: try city.store.practices(), outcomes: noOutcomes ? [] : try city.store.outcomes(), since: since.flatMap(SinceDate.parse))
+            try city.store.forEachMerged { report.add($0) }
             if output.json {
                 Console.json(Self.json(report, city: city.id))
             } else {
@@ -169,10 +168,13 @@ enum SinceDate {
         return f.date(from: s).map { Int64($0.timeIntervalSince1970 * 1000) }
     }
 
-    static func format(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    static func format(_ ms: Int64) -> String { Console.rfc3339(ms) }
+
+    /// Validates a `--since` flag.
+    static func check(_ since: String?) throws {
+        if let since, parse(since) == nil {
+            throw ValidationError("--since must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z (got \"\(since)\")")
+        }
     }
 }
 

@@ -372,11 +372,15 @@ enum BulkFile {
     static func parseCSV(_ text: String, delimiter: Character) -> [(line: Int, cells: [String])] {
         var rows = [(line: Int, cells: [String])]()
         var cells = [String](), cell = "", quoted = false, line = 1, start = 1
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
+        // One character of look-ahead over the string itself: no array of Characters
+        // (16 bytes each) for a file of up to 64 MiB.
+        var chars = text.makeIterator()
+        var next = chars.next()
+        while let c = next {
+            next = chars.next()
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { cell.append("\""); chars.removeFirst() } else { quoted = false }
+                    if next == "\"" { cell.append("\""); next = chars.next() } else { quoted = false }
                 } else {
                     if c == "\n" { line += 1 }
                     cell.append(c)
