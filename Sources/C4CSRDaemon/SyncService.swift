@@ -228,11 +228,12 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             s.roundsCompleted += 1
             return (status, s.scheduler.failures(of: peer))
         }
+        // The log line first: whoever sees the round in the store or `status` finds it logged.
+        log(report, failures: failures, milliseconds: finished - started)
         try? await Blocking.run { [city] in try city.store.savePeerStatus(status) }
         if report.received > 0 { entriesArrived() }
         metrics.observe(report, failuresInRow: failures, duration: .milliseconds(finished - started), finishedAtMS: finished)
         updateStatus()
-        log(report, failures: failures, milliseconds: finished - started)
     }
 
     private func log(_ report: RoundReport, failures: Int, milliseconds: Int64) {
