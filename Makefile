@@ -21,7 +21,7 @@ release: deps
 ##   1. everything but the suites that time live in-process daemons;
 ##   2. those suites, and the demo's signal test (ten daemons, timed), each serial within itself;
 ##   3. the load tests (a fork flood, a connection flood), each alone.
-NETWORK_SUITES = DaemonTests|FaultTests|OpenPortTests|ConnectionTimeoutTests|ListenErrorTests|DemoSignalTests|ForkFloodTests
+NETWORK_SUITES = DaemonTests|FaultTests|OpenPortTests|ObserverTests|ConnectionTimeoutTests|ListenErrorTests|DemoSignalTests|ForkFloodTests
 test: deps
 	$(SWIFT) test --skip "$(NETWORK_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(NETWORK_SUITES)"

@@ -3,7 +3,18 @@
 /// Cards are TOML files (see `Peers/README.md`). A card without `public_key` names
 /// a partner city that has not onboarded yet: it is listed, but its entries cannot
 /// be verified. The network part (`endpoint`, `tls_pin`) is used by `serve` and `sync`.
+/// An observer's card (`role = "observer"`) has a pin and never a key: it may read
+/// the network log and signs nothing.
 public struct PeerCard: Sendable, Hashable {
+    /// What a card's holder is in the network.
+    public enum Role: String, Sendable, Hashable {
+        /// A city of the network: it signs entries with its `public_key`.
+        case member
+        /// A node that reads the network log and signs nothing (a coordinator, an
+        /// auditor, a secretariat): cities serve its pulls and refuse its pushes.
+        case observer
+    }
+
     public var city: CityID
     /// English name ("Sofia").
     public var name: String
@@ -18,10 +29,16 @@ public struct PeerCard: Sendable, Hashable {
     public var endpoint: String?
     /// `sha256//BASE64`: SHA-256 of the city's TLS certificate public key (SPKI DER).
     public var tlsPin: String?
+    /// `member` unless the card says `role = "observer"`.
+    public var role: Role
+
+    public var isObserver: Bool { role == .observer }
+    /// A member this node can run rounds with: it has an endpoint, a TLS pin and a key.
+    public var isSyncable: Bool { endpoint != nil && tlsPin != nil && publicKey != nil && !isObserver }
 
     public init(
         city: CityID, name: String, localName: String, country: String, language: String,
-        publicKey: CityPublicKey? = nil, endpoint: String? = nil, tlsPin: String? = nil
+        publicKey: CityPublicKey? = nil, endpoint: String? = nil, tlsPin: String? = nil, role: Role = .member
     ) {
         self.city = city
         self.name = name
@@ -31,9 +48,10 @@ public struct PeerCard: Sendable, Hashable {
         self.publicKey = publicKey
         self.endpoint = endpoint
         self.tlsPin = tlsPin
+        self.role = role
     }
 
-    static let keys: Set<String> = ["format", "city", "name", "local_name", "country", "language", "public_key", "endpoint", "tls_pin"]
+    static let keys: Set<String> = ["format", "city", "name", "local_name", "country", "language", "public_key", "endpoint", "tls_pin", "role"]
     public static let format = "c4csr-card/1"
 
     /// Reads a card from TOML or JSON text (JSON when it starts with `{`).
@@ -91,9 +109,18 @@ public struct PeerCard: Sendable, Hashable {
         if let pin, !(pin.hasPrefix("sha256//") && pin.count == 52) {
             r.fail("tls_pin", "must be sha256// followed by 44 base64 characters")
         }
+        var role = Role.member
+        if let text = r.string("role", required: false, max: 20) {
+            if let known = Role(rawValue: text) { role = known } else { r.fail("role", "must be \"member\" or \"observer\" (got \"\(text)\")") }
+        }
+        if role == .observer, key != nil {
+            r.fail("public_key", "an observer's card carries no public_key: an observer signs nothing")
+        }
         r.rejectUnknown(allowed: PeerCard.keys)
         guard r.errors.isEmpty, let city else { throw ValidationErrors(r.errors) }
-        self.init(city: city, name: name, localName: localName, country: country, language: language, publicKey: key, endpoint: endpoint, tlsPin: pin)
+        self.init(
+            city: city, name: name, localName: localName, country: country, language: language, publicKey: key, endpoint: endpoint,
+            tlsPin: pin, role: role)
     }
 
     /// The card as TOML, commented for the person who receives it.
@@ -108,7 +135,9 @@ public struct PeerCard: Sendable, Hashable {
             language = \(TOMLWriter.string(language))
 
             """
-        if let publicKey {
+        if role == .observer {
+            s += "# An observer: it reads the network log and signs nothing (no public_key).\nrole = \"observer\"\n"
+        } else if let publicKey {
             s += "# Ed25519 key that signs this city's entries (base64 of 32 bytes).\npublic_key = \(TOMLWriter.string(publicKey.base64))\n"
         } else {
             s += "# public_key = \"…\"  (filled in when the city onboards: run `c4csr init`)\n"
@@ -126,6 +155,8 @@ public struct PeerCard: Sendable, Hashable {
         if let publicKey { o["public_key"] = .string(publicKey.base64) }
         if let endpoint { o["endpoint"] = .string(endpoint) }
         if let tlsPin { o["tls_pin"] = .string(tlsPin) }
+        // Absent for a member, so a member's card reads the same to a node that predates roles.
+        if role == .observer { o["role"] = .string(role.rawValue) }
         return .object(o)
     }
 }

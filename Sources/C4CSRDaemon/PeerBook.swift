@@ -12,7 +12,8 @@ public final class PeerBook: Sendable {
     public enum Access: Int, Sendable, Comparable {
         /// `GET /v1/health` only: a card with a pin but no `public_key` (not onboarded).
         case health
-        /// Reading routes too (heads, pull, forks, entries): a member outside `sync.peers`.
+        /// Reading routes too (heads, pull, forks, entries): a member outside `sync.peers`,
+        /// or an observer.
         case read
         /// Everything, push included: a member this city syncs with.
         case push
@@ -68,10 +69,13 @@ public final class PeerBook: Sendable {
         for card in directory.cards {
             if let pin = card.tlsPin {
                 s.pins[pin] = card.city
-                s.access[card.city] = card.publicKey == nil ? .health : (only.map { $0.contains(card.city) } ?? true) ? .push : .read
+                s.access[card.city] = card.isObserver ? .read
+                    : card.publicKey == nil ? .health : (only.map { $0.contains(card.city) } ?? true) ? .push : .read
             }
+            // An observer reads from us; we never run rounds with it (it holds nothing of its own).
+            if card.isObserver { continue }
             if let only, !only.contains(card.city) { continue }
-            if card.endpoint != nil, card.tlsPin != nil, card.publicKey != nil {
+            if card.isSyncable {
                 s.syncPeers.append(card)
             } else if only != nil || card.endpoint != nil {
                 s.warnings.append("\(card.city): its card lacks endpoint, tls_pin or public_key; not synced with")

@@ -192,7 +192,7 @@ struct Handler: Sendable {
         guard let access = book.access(of: peer), access >= needs else {
             logger.notice("request refused: not allowed for this card", metadata: ["c4csr.peer": "\(peer)", "c4csr.route": "\(route)"])
             return Self.error(.forbidden, "not_allowed", needs == .push
-                ? "\(peer) may not push to this city (its card has no public_key, or it is not in sync.peers)"
+                ? "\(peer) may not push to this city (its card has no public_key, is an observer's, or it is not in sync.peers)"
                 : "\(peer) may not call /v1/\(route) (its card has no public_key yet)")
         }
         guard inFlight.enter(peer, push: needs == .push) else {

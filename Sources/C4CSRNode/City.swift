@@ -6,12 +6,17 @@ import Synchronization
 
 /// One city's node: its identity, signing key, known peers and log. The CLI and the
 /// daemon both work through it, so every write follows the same rules.
+///
+/// A node opened for reading (`open(…, signing: false)`) and an observer's node never
+/// hold the signing key: they read, sync and audit, and every write is refused before
+/// anything is touched.
 public final class City: Sendable {
     public let directory: DataDirectory
     /// This city's own peer card.
     public let card: PeerCard
     public let store: LogStore
-    private let signingKey: CitySigningKey
+    /// `nil` for an observer, and for a city opened for reading only.
+    private let signingKey: CitySigningKey?
     private let now: @Sendable () -> Int64
     /// Where peer cards are read from: `<data-dir>/peers`, then any extra directories.
     public let peerDirectories: [URL]
@@ -28,12 +33,14 @@ public final class City: Sendable {
     public var verifier: EntryVerifier { peerState.withLock { $0.verifier } }
 
     public var id: CityID { card.city }
+    /// An observer's node: it reads and syncs the network log (pulls only) and signs nothing.
+    public var isObserver: Bool { card.isObserver }
 
     /// Milliseconds since the Unix epoch: the only place the wall clock is read.
     public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     private init(
-        directory: DataDirectory, card: PeerCard, key: CitySigningKey, store: LogStore, peerDirectories: [URL],
+        directory: DataDirectory, card: PeerCard, key: CitySigningKey?, store: LogStore, peerDirectories: [URL],
         now: @escaping @Sendable () -> Int64
     ) {
         self.directory = directory
@@ -48,7 +55,7 @@ public final class City: Sendable {
     private static func readPeers(_ directories: [URL], card: PeerCard) -> PeerState {
         let peers = PeerDirectory.load(directories, ownCity: card.city, ownPin: card.tlsPin)
         var keys = peers.keys
-        keys[card.city] = card.publicKey
+        if let own = card.publicKey { keys[card.city] = own }
         return PeerState(peers: peers, verifier: EntryVerifier(keys: keys))
     }
 
@@ -77,7 +84,8 @@ public final class City: Sendable {
     // MARK: Creating and opening
 
     /// Creates a city's data directory: a new Ed25519 key (mode 0600), its peer card,
-    /// an empty peers directory and an empty store.
+    /// an empty peers directory and an empty store. An observer's directory (a card
+    /// whose role is `observer`) gets no signing key, and its card no `public_key`.
     ///
     /// - Parameter card: the city's card; its `publicKey` is replaced by the new key's.
     /// - Throws: `NodeError.invalidInput` if the directory already holds a city.
@@ -93,16 +101,20 @@ public final class City: Sendable {
         } catch {
             throw NodeError.io("cannot create \(directory.root.path): \(error.localizedDescription)")
         }
-        let key = CitySigningKey()
-        try writeSecret(Array((Data(key.rawRepresentation).base64EncodedString() + "\n").utf8), to: directory.signingKeyFile)
+        var card = card
+        if card.isObserver {
+            card.publicKey = nil
+        } else {
+            let key = CitySigningKey()
+            try writeSecret(Array((Data(key.rawRepresentation).base64EncodedString() + "\n").utf8), to: directory.signingKeyFile)
+            card.publicKey = key.publicKey
+        }
         let tls: TLSIdentity
         do { tls = try TLSIdentity.generate(city: card.city) } catch {
             throw NodeError.io("cannot create the TLS certificate: \(error)")
         }
         try writeSecret(Array(tls.privateKeyPEM.utf8), to: directory.tlsKeyFile)
         try writeAtomically(tls.certificatePEM, to: directory.tlsCertificateFile)
-        var card = card
-        card.publicKey = key.publicKey
         card.tlsPin = tls.pin
         _ = try LogStore(path: directory.storeFile.path, now: now)
         // The card is written last: its presence marks a complete data directory.
@@ -111,13 +123,22 @@ public final class City: Sendable {
     }
 
     /// Opens an existing city.
-    /// - Parameter extraPeerDirectories: more directories of peer cards (such as the
-    ///   repository's `Peers/`), read after `<data-dir>/peers`.
+    /// - Parameters:
+    ///   - extraPeerDirectories: more directories of peer cards (such as the
+    ///     repository's `Peers/`), read after `<data-dir>/peers`.
+    ///   - signing: load the signing key (and check it against the card), for commands
+    ///     that write entries. Without it the key file is never opened, so read-only
+    ///     access can be granted without signing rights. An observer has no key.
     /// - Throws: `NodeError` when the directory, card or key is missing or unusable.
-    public static func open(_ directory: DataDirectory, extraPeerDirectories: [URL] = [], now: @escaping @Sendable () -> Int64 = City.systemClock) throws -> City {
+    public static func open(
+        _ directory: DataDirectory, extraPeerDirectories: [URL] = [], signing: Bool = true,
+        now: @escaping @Sendable () -> Int64 = City.systemClock
+    ) throws -> City {
         // A file this user may not read is not a missing city: say who may read it.
         // The store and its directory must be writable too (SQLite's WAL lives beside it).
-        for (file, write) in [(directory.cardFile, false), (directory.signingKeyFile, false), (directory.root, true), (directory.storeFile, true)] {
+        // (An observer has no key file: a file that is not there is no permission problem.)
+        let keyFile = signing ? [(directory.signingKeyFile, false)] : []
+        for (file, write) in [(directory.cardFile, false)] + keyFile + [(directory.root, true), (directory.storeFile, true)] {
             if let problem = FileAccess.readProblem(file.path, write: write) { throw NodeError.permission(problem) }
         }
         guard directory.exists else {
@@ -131,9 +152,13 @@ public final class City: Sendable {
         do { card = try PeerCard.parse(cardText) } catch {
             throw NodeError.invalidInput("\(directory.cardFile.path): \(error)")
         }
-        let key = try loadKey(directory.signingKeyFile)
-        guard card.publicKey == key.publicKey else {
-            throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
+        var key: CitySigningKey?
+        if signing, !card.isObserver {
+            let loaded = try loadKey(directory.signingKeyFile)
+            guard card.publicKey == loaded.publicKey else {
+                throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
+            }
+            key = loaded
         }
         let store: LogStore
         do { store = try LogStore(path: directory.storeFile.path, now: now) } catch {
@@ -166,11 +191,13 @@ public final class City: Sendable {
     /// Publishes a new practice. The practice id is the returned entry's id.
     /// - Parameter dryRun: sign the entry as it would be written, and write nothing.
     public func publish(_ practice: Practice, dryRun: Bool = false) throws -> Entry {
-        try append(dryRun: dryRun) { _ in .publish(practice) }
+        try requireSigner()
+        return try append(dryRun: dryRun) { _ in .publish(practice) }
     }
 
     /// Publishes many practices in one transaction (a bulk `add`): all or none.
     public func publishAll(_ practices: [Practice]) throws -> [Entry] {
+        try requireSigner()
         let time = now()
         do {
             return try store.append(count: practices.count) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
@@ -202,6 +229,7 @@ public final class City: Sendable {
     public func revise(
         _ practiceID: String, base: [String] = [], dryRun: Bool = false, change: (Practice) throws -> Practice
     ) throws -> LocalWrite {
+        try requireSigner()
         let id = try resolve(practiceID)
         return try write(about: id, dryRun: dryRun) { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
@@ -216,6 +244,7 @@ public final class City: Sendable {
 
     /// Withdraws one of this city's practices.
     public func retract(_ practiceID: String, reason: String?, base: [String] = []) throws -> Entry {
+        try requireSigner()
         let id = try resolve(practiceID)
         return try append { ctx in
             let record = try self.ownPractice(id, ctx, verb: "retract")
@@ -232,6 +261,7 @@ public final class City: Sendable {
     /// notes, writes nothing (`entry` is `nil`, `note` names the earlier adoption).
     /// - Parameter version: the version adopted (hex prefix); by default the current one.
     public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil, dryRun: Bool = false) throws -> LocalWrite {
+        try requireSigner()
         let id = try resolve(practiceID)
         return try write(about: id, dryRun: dryRun) { ctx in
             guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
@@ -305,6 +335,7 @@ public final class City: Sendable {
     /// it back as every other node will: this city never signs an entry the practice
     /// rules refuse (a reason too long, a control character).
     private func sign(_ action: PracticeAction, _ ctx: LocalContext, time: Int64) throws -> Entry {
+        let signingKey = try requireSigner()
         let top = try ctx.top(of: id)
         let seq = (top?.seq ?? 0) + 1
         var clock = try ctx.clock()
@@ -313,6 +344,21 @@ public final class City: Sendable {
             .sign(with: signingKey)
         _ = try PracticeAction(entry: entry)
         return entry
+    }
+
+    /// Throws why this node may not sign (an observer; opened without its key): a command
+    /// checks it first, before it asks anything of the officer.
+    public func checkCanSign() throws { try requireSigner() }
+
+    /// The signing key, or why this node may not write: checked before any write starts.
+    @discardableResult
+    private func requireSigner() throws -> CitySigningKey {
+        if let signingKey { return signingKey }
+        if isObserver {
+            throw NodeError.forbidden(
+                "\(id) is an observer: it reads and syncs the network log and signs nothing (\(directory.root.path)); a city's officers add and change practices at that city's node")
+        }
+        throw NodeError.forbidden("this command opened \(directory.root.path) without its signing key; nothing was written")
     }
 
     private func resolve(_ prefix: String) throws -> EntryID {

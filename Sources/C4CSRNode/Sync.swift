@@ -118,11 +118,14 @@ public struct SyncRound: Sendable {
     public var maxPages = 10_000
     /// How many chain links a round may walk back to fetch a fork's evidence.
     public var maxWalkBack = ProtocolLimits.maxWalkBack
+    /// Whether the round pushes what the peer lacks: an observer only pulls.
+    public var pushes: Bool
 
     public init(city: City, peer: CityID, transport: any PeerTransport) {
         self.city = city
         self.peer = peer
         self.transport = transport
+        pushes = !city.isObserver
     }
 
     /// Runs the round. Never throws: a failure is the report's `error`, and whatever
@@ -162,7 +165,7 @@ public struct SyncRound: Sendable {
         // Push: pages of what the peer lacks, from its heads as it reports them back.
         let toPush = comparison.theyLack
         var pages = 0
-        while comparison.theyLack > 0, pages < maxPages {
+        while pushes, comparison.theyLack > 0, pages < maxPages {
             pages += 1
             let (vector, limit, bytes) = (remote.vector, pageLimit, pageBytes)
             let page = try await Blocking.run { try city.store.lacking(vector, limit: limit, maxBytes: bytes) }
@@ -246,7 +249,7 @@ public struct SyncRound: Sendable {
             report.received += received.inserted
             record(received, into: &report.refusedFromPeer)
         }
-        if !plan.send.isEmpty {
+        if pushes, !plan.send.isEmpty {
             report.requests += 1
             let result = try await transport.push(try city.store.entries(ids: Array(plan.send.prefix(SyncAPI.maxIDs))))
             report.sent += result.inserted

@@ -42,15 +42,71 @@ import Testing
             #expect(r.stderr.contains("cannot enter \(dir) as user") && r.stderr.contains("mode 0"), "\(r.stderr)")
             #expect(!r.stderr.contains("no city in"), "\(r.stderr)")
 
-            // The directory may be entered, the key may not.
+            // The directory may be entered, the key may not: a command that signs says so
+            // (a read command never opens the key: readCommandsNeverOpenTheSigningKey).
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
             let keys = dir + "/keys"
             if !asRoot { try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: keys) }
             defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: keys) }
-            r = try attempt(["list", "--data-dir", dir])
+            r = try attempt(["retract", "0123456789", "--data-dir", dir])
             #expect(r.status == 77, "\(r)")
             #expect(r.stderr.contains("cannot enter \(keys)") && !r.stderr.contains("is missing"), "\(r.stderr)")
             if asRoot { #expect(r.stderr.contains("belongs to root (uid 0)") && r.stderr.contains("sudo -u root"), "\(r.stderr)") }
+        }
+    }
+
+    /// Read commands never open the signing key, so read access can be granted without
+    /// signing rights: with the key gone every one of them works, and a write names it.
+    @Test func readCommandsNeverOpenTheSigningKey() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia")
+            let practice = try addPractice(dir)
+            try FileManager.default.moveItem(atPath: dir + "/keys/entry-signing.key", toPath: root.path + "/elsewhere.key")
+            let reads: [[String]] = [
+                ["list"], ["show", practice], ["search", "Yards"], ["log"], ["audit"], ["export", "--output", root.path + "/x.jsonl"],
+                ["heads"], ["report"], ["themes"], ["peers", "list"], ["status", "--without-daemon"], ["config", "check"],
+            ]
+            for args in reads {
+                let r = try run(args + ["--data-dir", dir])
+                #expect(r.status == 0 || (args[0] == "status" && r.status == 1), "\(args): \(r)")
+                #expect(!r.stderr.contains("signing key"), "\(args): \(r.stderr)")
+            }
+            let r = try run(["retract", practice, "--data-dir", dir])
+            #expect(r.status == 66 && r.stderr.contains("signing key") && r.stderr.contains("is missing"), "\(r)")
+            #expect(try entries(dir) == 1, "nothing was written")
+        }
+    }
+
+    /// `init --observer`: a node with a TLS identity and a card but no signing key. It
+    /// reads everything, signs nothing (exit 77, nothing written), and a city adds its
+    /// card as an observer's.
+    @Test func anObserverIsCreatedWithoutAKeyAndSignsNothing() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia")
+            let observer = root.appendingPathComponent("urbact").path
+            var r = try run(["init", "--observer", "--data-dir", observer, "--city", "urbact", "--name", "URBACT secretariat",
+                             "--country", "FR", "--language", "en"])
+            #expect(r.status == 0, "\(r)")
+            #expect(r.stdout.contains("role = \"observer\"") && !r.stdout.contains("public_key ="), "\(r.stdout)")
+            #expect(r.stderr.contains("Created observer urbact"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: observer + "/keys/entry-signing.key"))
+            #expect(FileManager.default.fileExists(atPath: observer + "/keys/tls.key"))
+            r = try run(["add", "--data-dir", observer, "--title", "t", "--title-en", "t", "--summary", "s", "--summary-en", "s", "--challenge", "c"])
+            #expect(r.status == 77 && r.stderr.contains("urbact is an observer"), "\(r)")
+            #expect(try entries(observer) == 0)
+            // A city's officer's practice reaches the observer by import; it reads it.
+            let practice = try addPractice(sofia)
+            #expect(try run(["peers", "add", "--data-dir", observer, sofia + "/city.toml"]).status == 0)
+            #expect(try run(["export", "--data-dir", sofia, "--output", root.path + "/sofia.jsonl"]).status == 0)
+            #expect(try run(["import", "--data-dir", observer, root.path + "/sofia.jsonl"]).status == 0)
+            r = try run(["show", practice, "--data-dir", observer])
+            #expect(r.status == 0 && r.stdout.contains("Yards"), "\(r)")
+            #expect(try run(["audit", "--data-dir", observer]).status == 0)
+            // The city learns its card as an observer's; a member card of that id needs --replace.
+            r = try run(["peers", "add", "--data-dir", sofia, observer + "/city.toml"])
+            #expect(r.status == 0 && r.stdout.contains("observer urbact"), "\(r)")
+            r = try run(["peers", "list", "--data-dir", sofia])
+            #expect(r.stdout.contains("observer (reads, signs nothing)"), "\(r.stdout)")
         }
     }
 
@@ -557,17 +613,9 @@ import Testing
             #expect(try run(["add", "--data-dir", sofia, "--file", many]).status == 0)
             let export = root.appendingPathComponent("sofia.jsonl").path
             func onTerminal(_ command: String) throws -> String {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-                p.arguments = ["-qec", command, "/dev/null"]
-                let out = Pipe()
-                p.standardOutput = out
-                p.standardInput = FileHandle.nullDevice
-                try p.run()
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                #expect(p.terminationStatus == 0, "\(command): \(String(decoding: data, as: UTF8.self))")
-                return String(decoding: data, as: UTF8.self)
+                let (status, text) = try runOnTerminal(command)
+                #expect(status == 0, "\(command): \(text)")
+                return text
             }
             var text = try onTerminal("'\(c4csrBinary)' export --data-dir '\(sofia)' --output '\(export)'")
             #expect(text.contains("export: 4,096 / 4,200 entries"), "\(text)")
@@ -578,6 +626,31 @@ import Testing
             // In a pipe: no progress, only the result.
             let r = try run(["export", "--data-dir", sofia, "--output", export])
             #expect(r.stderr == "wrote 4,200 entries to \(export)\n", "\(r.stderr)")
+        }
+    }
+
+    /// Long text on a terminal goes through the pager (C4CSR_PAGER, then PAGER, then
+    /// less); never in a pipe, with --no-pager, with --json, or with PAGER=cat.
+    @Test func longTextIsPagedOnATerminalOnly() throws {
+        try withTemporaryDirectory { root in
+            let sofia = try initCity(root, "sofia")
+            _ = try addPractice(sofia, title: "Green yards")
+            let c4csr = "'\(c4csrBinary)'"
+            // A pager that marks every line it shows.
+            let pager = "C4CSR_PAGER='sed s/^/paged:/'"
+            for command in ["log", "list", "show \(try addPractice(sofia, title: "Blue roofs"))", "search yards", "report"] {
+                let (status, text) = try runOnTerminal("\(pager) \(c4csr) \(command) --data-dir '\(sofia)'")
+                #expect(status == 0, "\(command): \(text)")
+                let lines = text.split(whereSeparator: \.isNewline).filter { !$0.isEmpty }
+                #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("paged:") }, "\(command) was not paged: \(text)")
+            }
+            for (prefix, suffix) in [(pager, "--no-pager"), (pager, "--json"), ("PAGER=cat C4CSR_PAGER=", ""), (pager, "| cat")] {
+                let (status, text) = try runOnTerminal("\(prefix) \(c4csr) list --data-dir '\(sofia)' \(suffix)")
+                #expect(status == 0 && text.contains("Green yards") && !text.contains("paged:"), "\(prefix) … \(suffix): \(text)")
+            }
+            // Errors go through the pager too, and the exit status is the command's.
+            let (status, text) = try runOnTerminal("\(pager) \(c4csr) show 0000000000 --data-dir '\(sofia)'")
+            #expect(status == 66 && text.contains("paged:c4csr: error:"), "\(status): \(text)")
         }
     }
 }

@@ -85,3 +85,18 @@ func jsonArray(_ text: String) throws -> [[String: Any]] {
 func timeLimitMinutes(_ minutes: Int) -> Int {
     ProcessInfo.processInfo.environment["C4CSR_TIME_LIMIT_MINUTES"].flatMap(Int.init).map { max($0, minutes) } ?? minutes
 }
+
+/// Runs a shell command under `script`'s pseudo-terminal (standard output, error and
+/// input are a terminal, as for a person); its exit status and everything it printed.
+func runOnTerminal(_ command: String) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    p.arguments = ["-qec", command, "/dev/null"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

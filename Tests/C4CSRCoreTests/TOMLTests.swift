@@ -62,6 +62,29 @@ import Testing
         }
     }
 
+    /// An observer's card: `role = "observer"`, a pin and never a key; a member's card
+    /// says nothing of its role, so nodes that predate roles read it as before.
+    @Test func observerCardsCarryTheirRoleAndNoKey() throws {
+        let observer = PeerCard(
+            city: CityID("urbact")!, name: "URBACT", localName: "URBACT", country: "FR", language: "en",
+            tlsPin: "sha256//" + String(repeating: "A", count: 43) + "=", role: .observer)
+        #expect(try PeerCard.parse(observer.toml) == observer)
+        #expect(try PeerCard.parse(CanonicalJSON.string(observer.json)) == observer)
+        #expect(observer.toml.contains("role = \"observer\"") && !observer.isSyncable)
+        let member = PeerCard(city: CityID("sofia")!, name: "Sofia", localName: "София", country: "BG", language: "bg", publicKey: TestKeys.key("sofia").publicKey)
+        #expect(member.json["role"] == nil && !member.toml.contains("role"))
+        #expect(try PeerCard.parse(member.toml + "role = \"member\"\n").role == .member)
+        let keyed = "city = \"urbact\"\nname = \"U\"\ncountry = \"FR\"\nlanguage = \"en\"\nrole = \"observer\"\npublic_key = \"\(member.publicKey!.base64)\"\n"
+        #expect(throws: ValidationErrors.self) { try PeerCard.parse(keyed) }
+        do { _ = try PeerCard.parse(keyed) } catch { #expect(error.description.contains("an observer's card carries no public_key"), "\(error)") }
+        do {
+            _ = try PeerCard.parse("city = \"urbact\"\nname = \"U\"\ncountry = \"FR\"\nlanguage = \"en\"\nrole = \"auditor\"\n")
+            Issue.record("an unknown role was accepted")
+        } catch {
+            #expect(error.description.contains("line 5: role"), "\(error)")
+        }
+    }
+
     @Test func peerCardRoundTripsAndNamesBadKeys() throws {
         let key = TestKeys.key("sofia").publicKey
         let card = PeerCard(city: CityID("sofia")!, name: "Sofia", localName: "София", country: "BG", language: "bg", publicKey: key)

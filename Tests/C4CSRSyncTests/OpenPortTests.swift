@@ -134,6 +134,66 @@ struct OpenPortTests {
     }
 }
 
+/// An observer (a card with `role = "observer"`, a pin and no key): its daemon pulls the
+/// network log from the cities that hold its card, never pushes, and signs nothing;
+/// the cities serve its reads, refuse its pushes and never run rounds with it.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ObserverTests {
+    @Test func anObserverPullsTheLogAndNeverPushesOrSigns() async throws {
+        try await withNetwork(["aa", "bb"], edges: [], interval: 3600) { n in
+            let (a, b) = (n["aa"]!, n["bb"]!)
+            let root = a.city.directory.root.deletingLastPathComponent()
+            let card = PeerCard(city: CityID("obs")!, name: "Observer", localName: "Observer", country: "EU", language: "en", role: .observer)
+            let o = try City.create(at: DataDirectory(root.appendingPathComponent("obs").path), card: card)
+            #expect(o.isObserver && o.card.publicKey == nil && o.card.tlsPin != nil)
+            #expect(!FileManager.default.fileExists(atPath: o.directory.signingKeyFile.path), "an observer has no signing key")
+            #expect(throws: NodeError.self) { _ = try o.publish(practice("signed by an observer")) }
+            #expect(try o.localHeads().entries == 0)
+            for node in [a, b] {
+                try Data(node.card.toml.utf8).write(to: o.directory.peersDirectory.appendingPathComponent("\(node.id).toml"))
+            }
+            o.reloadPeers()
+            // B's entry reaches the observer by hand; A must never get it from the observer.
+            let fromB = try b.city.publish(practice("From B"))
+            #expect(try o.receive([(fromB.body, fromB.signature)]).inserted == 1)
+            let fromA = try a.city.publish(practice("From A"))
+
+            var c = a.configuration
+            c.only = [a.id]
+            let observer = TestNode(city: o, configuration: c, logs: a.logs)
+            try await observer.start()
+            do {
+                try Data(observer.card.toml.utf8).write(to: a.city.directory.peersDirectory.appendingPathComponent("obs.toml"))
+                a.reload()
+                // A serves the observer's reads and never runs rounds with it.
+                let book = PeerBook(city: a.city)
+                #expect(book.access(of: o.id) == .read)
+                #expect(!book.snapshot.syncPeers.contains { $0.city == o.id })
+                #expect(!book.snapshot.warnings.contains { $0.contains("obs") }, "\(book.snapshot.warnings)")
+
+                observer.daemon!.sync.syncNow()
+                try await eventually("the observer pulls A's entry") { try o.store.contains(fromA.id) }
+                try await eventually("the observer's round with A succeeds") { (try o.store.peerStatus(a.id))?.lastSuccess != nil }
+                #expect(try !a.city.store.contains(fromB.id), "the observer pushed B's entry to A")
+                // Its own push, by hand, is refused.
+                let t = try HTTPPeerTransport(card: a.card, city: o, connectTimeoutMS: 5_000, requestTimeoutMS: 20_000)
+                do {
+                    _ = try await t.push([SignedEntry(body: fromB.body, signature: fromB.signature)])
+                    Issue.record("A accepted a push from the observer")
+                } catch {
+                    #expect("\(error)".contains("may not push"), "\(error)")
+                }
+                #expect(try !a.city.store.contains(fromB.id))
+                #expect(try a.city.store.peerStatus(o.id) == nil, "A ran a round with the observer")
+            } catch {
+                await observer.stop()
+                throw error
+            }
+            await observer.stop()
+        }
+    }
+}
+
 /// One TLS pin names one city, and a reload that cannot read the cards keeps the old ones.
 @Suite struct PeerCardTrustTests {
     @Test func cardsSharingAPinAreSkipped() throws {

@@ -59,7 +59,7 @@ struct AddCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity()
+            let city = try global.openCity(signing: true)
             if template {
                 Console.data(PracticeTemplate.text(city: city.id, language: city.card.language))
                 return

@@ -32,7 +32,7 @@ struct AdoptCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity()
+            let city = try global.openCity(signing: true)
             let trimmed = notes?.trimmingCharacters(in: .whitespacesAndNewlines)
             let entry = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
                 try city.adopt(practiceID, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed, version: version)

@@ -43,7 +43,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         try Console.run {
             let file = try global.configFile(scope: .daemon)
             let dataDir = try global.dataDirectory
-            let city = try City.open(dataDir, extraPeerDirectories: try global.extraPeerDirectories)
+            let city = try City.open(dataDir, extraPeerDirectories: try global.extraPeerDirectories, signing: false)
             var c = file.apply(to: DaemonConfiguration())
             if file.listen == nil, let endpoint = city.card.endpoint, let port = URLComponents(string: endpoint)?.port { c.port = port }
             let peers = PeerBook(city: city, only: c.only).snapshot

@@ -1,5 +1,6 @@
 import ArgumentParser
 import C4CSRCore
+import C4CSRCurl
 import C4CSRNode
 import C4CSRStore
 import Foundation
@@ -209,9 +210,12 @@ final class DemoRunner: @unchecked Sendable {
         Console.out(String(format: "  propagation to all ten cities over %d entries: median %.2f s, worst %.2f s", samples, worst[worst.count / 2], worst.last!))
         try await waitForConvergence(entries: total + samples, what: "every city agrees")
 
+        say("An observer joins: the URBACT secretariat reads the network log and signs nothing")
+        let observer = try await joinObserver(reading: ["sofia", "milano"], entries: total + samples)
+
         say("Network digests (equal means the same log, entry for entry)")
         var digests = Set<String>()
-        for city in cities {
+        for city in cities + [observer] {
             let h = try city.localHeads()
             digests.insert(h.digest)
             Console.out("  \(Format.pad(city.id.rawValue, 17)) \(h.entries) entries  digest \(h.digest.prefix(16))")
@@ -228,7 +232,7 @@ final class DemoRunner: @unchecked Sendable {
 
         say("Audits")
         var failures = 0
-        for city in cities {
+        for city in cities + [observer] {
             let a = try city.audit()
             failures += a.errors.count
             let warn = a.warnings.isEmpty ? "" : ", \(a.warnings.count) warning(s): \(Set(a.warnings.map(\.code)).sorted().joined(separator: ", "))"
@@ -239,8 +243,67 @@ final class DemoRunner: @unchecked Sendable {
         guard digests.count == 1, failures == 0 else {
             throw NodeError.io("demo failed: \(digests.count) different digests, \(failures) audit errors (logs in \(root.path))")
         }
-        Console.out("\nDone in \(elapsed()): ten cities, one log, digest \(digests.first!.prefix(16)), clean audits.")
+        Console.out("\nDone in \(elapsed()): ten cities and an observer, one log, digest \(digests.first!.prefix(16)), clean audits.")
         if keep { Console.out("The cities are kept in \(root.path) (each has serve.log).") }
+    }
+
+    /// Creates an observer, gives its card to the cities it reads from (their daemons
+    /// reload their cards), and pulls the network log from them the way `c4csr sync`
+    /// does, until it holds every entry. Then shows that it can neither sign nor push.
+    private func joinObserver(reading sources: [String], entries: Int) async throws -> City {
+        let card = PeerCard(
+            city: CityID("urbact")!, name: "URBACT secretariat", localName: "URBACT secretariat", country: "FR", language: "en",
+            role: .observer)
+        let observer = try City.create(at: DataDirectory(root.appendingPathComponent("urbact").path), card: card)
+        // It knows every city's card (relayed entries verify with their keys); the cities
+        // it reads from learn its card, whose pin lets it connect.
+        for (j, other) in cities.enumerated() {
+            var c = other.card
+            c.endpoint = "https://127.0.0.1:\(ports[j])"
+            try Data(c.toml.utf8).write(to: observer.directory.peersDirectory.appendingPathComponent("\(other.id).toml"))
+        }
+        observer.reloadPeers()
+        let readFrom = cities.enumerated().filter { sources.contains($0.element.id.rawValue) }
+        for (i, city) in readFrom {
+            try Data(observer.card.toml.utf8).write(to: city.directory.peersDirectory.appendingPathComponent("urbact.toml"))
+            processes.withLock { kill(daemons[i].processIdentifier, SIGHUP) }
+        }
+        Console.out("  urbact: a TLS identity and a card with role = \"observer\", no signing key; \(sources.joined(separator: " and ")) add its card")
+        let transports = try readFrom.map { (i, city) -> (CityID, HTTPPeerTransport) in
+            var c = city.card
+            c.endpoint = "https://127.0.0.1:\(ports[i])"
+            return (city.id, try HTTPPeerTransport(card: c, city: observer, connectTimeoutMS: 2_000, requestTimeoutMS: 10_000))
+        }
+        let t0 = Date()
+        var lastError = ""
+        while try observer.localHeads().entries < entries {
+            // The cities reload their cards on SIGHUP; until then the handshake is refused.
+            for (peer, transport) in transports {
+                let report = await SyncRound(city: observer, peer: peer, transport: transport).run()
+                if let e = report.error { lastError = e } else if report.received > 0 {
+                    Console.out(String(format: "  urbact pulled %d entries from %@ (%.2f s)", report.received, peer.rawValue, Date().timeIntervalSince(t0)))
+                }
+            }
+            guard Date().timeIntervalSince(t0) < timeout else {
+                throw NodeError.io("the observer did not get the network log within \(Int(timeout)) s: \(lastError)")
+            }
+            if try observer.localHeads().entries < entries { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        do {
+            _ = try observer.publish(DemoData.cities[0].practices[0])
+            throw NodeError.io("the observer signed an entry")
+        } catch let e as NodeError where e.kind == .forbidden {
+            Console.out("  urbact tries to publish: refused: \(e.message.components(separatedBy: " (").first ?? e.message)")
+        }
+        let (peer, transport) = transports[0]
+        do {
+            _ = try await transport.push(try observer.store.lacking(VectorClock(), limit: 1, maxBytes: 1 << 20).entries)
+            throw NodeError.io("\(peer) accepted a push from the observer")
+        } catch let e as TransportError {
+            let answer = e.description.components(separatedBy: "answered ").last?.components(separatedBy: ":").first ?? e.description
+            Console.out("  urbact pushes to \(peer): refused with \(answer)")
+        }
+        return observer
     }
 
     private func spawn(_ city: City, peers: [String]) throws {

@@ -21,6 +21,13 @@ struct InitCommand: AsyncParsableCommand {
             or give them as flags:
               c4csr init --city sofia --name Sofia --local-name София \\
                 --country BG --language bg
+
+            An observer (a coordinator, an auditor, a secretariat) gets a node with a
+            TLS identity and a card but no signing key: it syncs the whole network log
+            read-only (cities serve its pulls and refuse its pushes) and signs nothing.
+            Its id must not be a city's:
+              c4csr init --observer --data-dir /var/lib/c4csr --city urbact \\
+                --name 'URBACT secretariat' --country FR --language en
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -40,6 +47,8 @@ struct InitCommand: AsyncParsableCommand {
     var language: String?
     @Option(help: ArgumentHelp("The https://host:port where peers reach this city's daemon (goes into the card).", valueName: "url"))
     var endpoint: String?
+    @Flag(help: "Create an observer: no signing key; it reads and syncs the network log and signs nothing.")
+    var observer = false
 
     func validate() throws {
         if fromCard == nil, city == nil || name == nil || country == nil || language == nil {
@@ -67,14 +76,20 @@ struct InitCommand: AsyncParsableCommand {
             if let language { json["language"] = .string(language) }
             if let endpoint { json["endpoint"] = .string(endpoint) }
             json["public_key"] = nil
+            json["role"] = observer ? .string(PeerCard.Role.observer.rawValue) : nil
             let card: PeerCard
             do { card = try PeerCard(json: .object(json)) } catch { throw NodeError.invalidInput("\(error)") }
             let city = try City.create(at: try global.dataDirectory, card: card)
             if output.json {
                 Console.json(.object(["data_dir": .string(city.directory.root.path), "card": city.card.json]))
             } else {
-                Console.err("Created city \(city.id) in \(city.directory.root.path)")
-                Console.err("Its peer card (also in \(city.directory.cardFile.path)); send it to the other cities:\n")
+                if city.isObserver {
+                    Console.err("Created observer \(city.id) in \(city.directory.root.path) (no signing key: it signs nothing)")
+                    Console.err("Its card (also in \(city.directory.cardFile.path)); send it to the cities it reads from:\n")
+                } else {
+                    Console.err("Created city \(city.id) in \(city.directory.root.path)")
+                    Console.err("Its peer card (also in \(city.directory.cardFile.path)); send it to the other cities:\n")
+                }
                 Console.data(city.card.toml)
             }
         }

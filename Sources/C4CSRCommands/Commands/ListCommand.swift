@@ -35,6 +35,7 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only practices with an entry signed at or after this date (YYYY-MM-DD, UTC, or RFC 3339).", valueName: "date"))
     var since: String?
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
 
     func validate() throws {
         for c in cities where CityID(c) == nil { throw ValidationError("--city \(c): not a city id (\(CityID.rule))") }
@@ -49,6 +50,7 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            Pager.start(pager, json: output.json)
             var filter = PracticeFilter()
             filter.cities = cities.compactMap(CityID.init)
             filter.theme = theme

@@ -27,6 +27,7 @@ struct LogCommand: AsyncParsableCommand {
     var since: String?
     @Flag(name: .long, help: "Print one JSON object per entry (JSON Lines): id, origin, seq, prev, clock, time, kind, payload.")
     var json = false
+    @OptionGroup var pager: PagerOptions
 
     func validate() throws {
         try SinceDate.check(since)
@@ -35,6 +36,7 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            Pager.start(pager, json: json)
             let from = since.flatMap(SinceDate.parse) ?? .min
             var n = 0
             var buffer = ""

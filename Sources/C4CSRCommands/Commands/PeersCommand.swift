@@ -31,7 +31,7 @@ struct PeersListCommand: AsyncParsableCommand {
                 }))
             } else {
                 for c in all {
-                    let key = c.publicKey.map { "key \(String($0.base64.prefix(12)))…" } ?? "no key yet"
+                    let key = c.isObserver ? "observer (reads, signs nothing)" : c.publicKey.map { "key \(String($0.base64.prefix(12)))…" } ?? "no key yet"
                     Console.out("\(Format.pad(c.city.rawValue, 18)) \(Format.pad(c.country, 3)) \(Format.pad(c.localName, 20)) \(key)\(c.city == city.id ? "  (this city)" : "")")
                 }
             }
@@ -67,19 +67,23 @@ struct PeersAddCommand: AsyncParsableCommand {
             let parsed: PeerCard
             do { parsed = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(card): \(error)") }
             guard parsed.city != city.id else { throw NodeError.invalidInput("\(card) is this city's own card") }
-            guard parsed.publicKey != nil else {
+            guard parsed.publicKey != nil || parsed.isObserver else {
                 throw NodeError.invalidInput("\(card): \(parsed.city) has no public_key; ask the city for the card `c4csr init` printed")
             }
             if let known = city.peers.cards.first(where: { $0.city == parsed.city }), let k = known.publicKey,
                k != parsed.publicKey, !replace {
                 throw NodeError.forbidden("\(parsed.city) is already known with another key; check with the city, then use --replace")
             }
+            if let known = city.peers.cards.first(where: { $0.city == parsed.city }), known.role != parsed.role, !replace {
+                throw NodeError.forbidden("\(parsed.city) is already known as \(known.isObserver ? "an observer" : "a member"); check with its admin, then use --replace")
+            }
             let target = city.directory.peersDirectory.appendingPathComponent("\(parsed.city).toml")
             try? FileManager.default.createDirectory(at: city.directory.peersDirectory, withIntermediateDirectories: true)
             do { try Data(parsed.toml.utf8).write(to: target, options: .atomic) } catch {
                 throw NodeError.io("cannot write \(target.path): \(error.localizedDescription)")
             }
-            Console.out("added \(parsed.city) (\(parsed.localName), \(parsed.country)) → \(target.path)")
+            let what = parsed.isObserver ? "observer \(parsed.city) (\(parsed.name); it may read this city's log, never push)" : "\(parsed.city) (\(parsed.localName), \(parsed.country))"
+            Console.out("added \(what) → \(target.path)")
         }
     }
 }

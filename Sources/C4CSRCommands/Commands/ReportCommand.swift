@@ -30,6 +30,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Flag(help: "Leave out the outcomes.")
     var noOutcomes = false
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
 
     func validate() throws {
         try SinceDate.check(since)
@@ -38,6 +39,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            Pager.start(pager, json: output.json)
             // One pass over the log; no entry is kept.
             var report = NetworkReport(
                 practices: try city.store.practices(), outcomes: noOutcomes ? [] : try city.store.outcomes(), since: since.flatMap(SinceDate.parse))

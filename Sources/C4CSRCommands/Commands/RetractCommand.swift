@@ -28,7 +28,7 @@ struct RetractCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity()
+            let city = try global.openCity(signing: true)
             let reasonText = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
             let entry = try ValidationErrors.naming(flags: ["payload.reason": "--reason"]) {
                 try city.retract(practiceID, reason: reasonText?.isEmpty == true ? nil : reasonText, base: base)

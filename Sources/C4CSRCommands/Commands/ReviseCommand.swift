@@ -41,7 +41,7 @@ struct ReviseCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity()
+            let city = try global.openCity(signing: true)
             let fields = self.fields
             let file = try fields.loadFile()
             let language = city.card.language

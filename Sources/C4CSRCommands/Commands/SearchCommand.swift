@@ -23,6 +23,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "At most this many results.")
     var limit: Int = 50
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
 
     func validate() throws {
         if words.joined().trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("give at least one word to search for") }
@@ -32,6 +33,7 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            Pager.start(pager, json: output.json)
             let list = try city.store.search(words.joined(separator: " "), limit: limit)
             if output.json {
                 Console.json(.array(list.map(Render.summaryJSON)))

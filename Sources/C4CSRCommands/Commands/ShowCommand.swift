@@ -27,10 +27,12 @@ struct ShowCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Show the fields of this version of the practice (an entry id from its history).", valueName: "version"))
     var version: String?
     @OptionGroup var output: OutputOptions
+    @OptionGroup var pager: PagerOptions
 
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
+            Pager.start(pager, json: output.json)
             var record: PracticeRecord
             var versionPrefix = version
             do {

@@ -96,6 +96,7 @@ enum Console {
 
     /// Runs a command body; turns errors into one line on standard error and a named exit code.
     static func run(_ body: () throws -> Void) throws {
+        defer { Pager.finish() }
         do {
             try body()
         } catch {
@@ -105,6 +106,7 @@ enum Console {
 
     /// `run` for commands that await (network, the daemon).
     static func run(_ body: () async throws -> Void) async throws {
+        defer { Pager.finish() }
         do {
             try await body()
         } catch {

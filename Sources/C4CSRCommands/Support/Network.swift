@@ -27,13 +27,13 @@ struct NetworkOptions: ParsableArguments {
                 guard let card = all.first(where: { $0.city.rawValue == id }) else {
                     throw NodeError.notFound("no peer card for \(id) (see `c4csr peers list`)")
                 }
-                guard card.endpoint != nil, card.tlsPin != nil, card.publicKey != nil else {
+                guard card.isSyncable else {
                     throw NodeError.invalidInput("the card of \(id) lacks endpoint, tls_pin or public_key; it cannot be synced with")
                 }
                 return card
             }
         }
-        return all.filter { $0.endpoint != nil && $0.tlsPin != nil && $0.publicKey != nil }
+        return all.filter(\.isSyncable)
     }
 
     func transport(_ card: PeerCard, _ city: City) throws -> HTTPPeerTransport {

@@ -89,8 +89,11 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the city, printing peer-card warnings to standard error when `warnings` is true.
-    func openCity(warnings: Bool = false) throws -> City {
-        let city = try City.open(try dataDirectory, extraPeerDirectories: try extraPeerDirectories)
+    /// Only commands that sign entries pass `signing`: the others never open the signing
+    /// key, so read access can be granted without signing rights.
+    func openCity(warnings: Bool = false, signing: Bool = false) throws -> City {
+        let city = try City.open(try dataDirectory, extraPeerDirectories: try extraPeerDirectories, signing: signing)
+        if signing { try city.checkCanSign() }
         if warnings { for w in city.peers.warnings { Console.warn(w) } }
         return city
     }
