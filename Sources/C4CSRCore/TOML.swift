@@ -9,6 +9,9 @@ public struct TOMLDocument: Sendable {
 }
 
 /// Why a TOML document could not be read, with its 1-based line.
+/// Where and why a document is not TOML. It names the line and never quotes the text it
+/// could not read: a key file given by mistake (`peers add keys/entry-signing.key`) must
+/// not be printed in the error.
 public struct TOMLParseError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     public let line: Int
@@ -79,7 +82,7 @@ public struct TOMLParser {
                 let keyLine = line
                 let keys = try parseKey()
                 skipSpaces()
-                guard expect("=") else { throw fail("expected '=' after key \"\(keys.joined(separator: "."))\"") }
+                guard expect("=") else { throw fail("expected '=' after the key") }
                 skipSpaces()
                 let value = try parseValue(depth: 0)
                 try insert(value, at: keys, into: table, prefix: prefix, line: keyLine)
@@ -290,10 +293,10 @@ public struct TOMLParser {
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if text.contains(":") || (text.filter { $0 == "-" }.count >= 2 && !text.hasPrefix("-")) {
-            throw fail("dates and times are not supported here; write \"\(text)\" as a quoted string")
+            throw fail("dates and times are not supported here; write the value as a quoted string")
         }
         if text.contains(".") || text.lowercased().contains("e") && !text.hasPrefix("0x") || text.contains("inf") || text.contains("nan") {
-            throw fail("only integers are supported, found \"\(text)\"")
+            throw fail("only integers are supported (no fraction or exponent)")
         }
         var digits = String(text.filter { $0 != "_" })
         var negative = false
@@ -302,7 +305,7 @@ public struct TOMLParser {
               !text.hasPrefix("_"), !text.hasSuffix("_"), !text.contains("__"),
               let magnitude = Int64(digits), magnitude <= JSONValue.maxSafeInteger
         else {
-            throw fail("invalid integer \"\(text)\" (decimal, within ±9007199254740991)")
+            throw fail("invalid integer (decimal, within ±9007199254740991)")
         }
         return .int(negative ? -magnitude : magnitude)
     }

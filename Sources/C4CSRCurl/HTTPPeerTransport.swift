@@ -44,6 +44,7 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
         guard let endpoint = card.endpoint, let pin = card.tlsPin else {
             throw TransportError.setup("the peer card of \(card.city) has no endpoint and tls_pin; it cannot be synced with")
         }
+        try TLSIdentity.checkPrivateKey(city.directory.tlsKeyFile)
         var c = CurlConfiguration(
             pinnedPublicKey: pin, clientCertificate: city.directory.tlsCertificateFile.path, clientKey: city.directory.tlsKeyFile.path)
         c.connectTimeoutMS = connectTimeoutMS

@@ -94,10 +94,12 @@ public final class City: Sendable {
         if directory.exists || fm.fileExists(atPath: directory.signingKeyFile.path) {
             throw NodeError.invalidInput("\(directory.root.path) already holds a city (\(directory.cardFile.lastPathComponent) exists); nothing was changed")
         }
+        // Folders 0700 and secrets and the store 0600, whatever the umask: set, not requested.
         do {
-            try fm.createDirectory(at: directory.root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-            try fm.createDirectory(at: directory.keysDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try fm.createDirectory(at: directory.peersDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            for dir in [directory.root, directory.keysDirectory, directory.peersDirectory] {
+                try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+                try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
+            }
         } catch {
             throw NodeError.io("cannot create \(directory.root.path): \(error.localizedDescription)")
         }
@@ -117,6 +119,10 @@ public final class City: Sendable {
         try writeAtomically(tls.certificatePEM, to: directory.tlsCertificateFile)
         card.tlsPin = tls.pin
         _ = try LogStore(path: directory.storeFile.path, now: now)
+        // SQLite gives its WAL and shared-memory files the store's own mode.
+        do { try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: directory.storeFile.path) } catch {
+            throw NodeError.io("cannot restrict \(directory.storeFile.path) to its owner: \(error.localizedDescription)")
+        }
         // The card is written last: its presence marks a complete data directory.
         try writeAtomically(card.toml, to: directory.cardFile)
         return try open(directory, now: now)

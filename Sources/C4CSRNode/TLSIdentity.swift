@@ -56,6 +56,7 @@ public struct TLSIdentity: Sendable {
         guard let certText = try? String(contentsOf: certificate, encoding: .utf8) else {
             throw NodeError.notFound("TLS certificate \(certificate.path) is missing or unreadable (it is created by `c4csr init`)")
         }
+        try checkPrivateKey(privateKey)
         guard let keyText = try? String(contentsOf: privateKey, encoding: .utf8) else {
             throw NodeError.notFound("TLS key \(privateKey.path) is missing or unreadable")
         }
@@ -64,6 +65,14 @@ public struct TLSIdentity: Sendable {
             throw NodeError.invalidInput("TLS certificate \(certificate.path) cannot be read: \(error)")
         }
         return TLSIdentity(certificatePEM: certText, privateKeyPEM: keyText, pin: pin)
+    }
+
+    /// Refuses a TLS key that other users may read, as the signing key is refused: the
+    /// server and the client (libcurl, which reads the file itself) both check it.
+    public static func checkPrivateKey(_ privateKey: URL) throws {
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: privateKey.path))?[.posixPermissions] as? Int, mode & 0o007 != 0 {
+            throw NodeError.forbidden("TLS key \(privateKey.path) is readable by other users; run: chmod 600 \(privateKey.path)")
+        }
     }
 
     /// The pin of a PEM certificate: SHA-256 over its SubjectPublicKeyInfo DER.

@@ -98,7 +98,10 @@ import Testing
             let practice = try addPractice(sofia)
             #expect(try run(["peers", "add", "--data-dir", observer, sofia + "/city.toml"]).status == 0)
             #expect(try run(["export", "--data-dir", sofia, "--output", root.path + "/sofia.jsonl"]).status == 0)
-            #expect(try run(["import", "--data-dir", observer, root.path + "/sofia.jsonl"]).status == 0)
+            r = try run(["import", "--data-dir", observer, root.path + "/sofia.jsonl"])
+            #expect(r.status == 0 && r.stdout.contains("(1 entry)"), "\(r)")  // one entry, not "1 entries"
+            r = try run(["audit", "--data-dir", observer])
+            #expect(r.stdout.contains("1 entry, 1 practice,") && r.stdout.contains("(1 entry, 1 city)"), "\(r.stdout)")
             r = try run(["show", practice, "--data-dir", observer])
             #expect(r.status == 0 && r.stdout.contains("Yards"), "\(r)")
             #expect(try run(["audit", "--data-dir", observer]).status == 0)
@@ -107,6 +110,64 @@ import Testing
             #expect(r.status == 0 && r.stdout.contains("observer urbact"), "\(r)")
             r = try run(["peers", "list", "--data-dir", sofia])
             #expect(r.stdout.contains("observer (reads, signs nothing)"), "\(r.stdout)")
+        }
+    }
+
+    /// A key file given by mistake where a card, a practice or a CSV file is expected is
+    /// refused without any of its text in the error (issue 12: the parse error printed most
+    /// of the seed). A symlink named .csv to the key is read as CSV: its "header" is not echoed.
+    @Test func keyFilesGivenByMistakeAreNeverPrinted() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia")
+            // A fixed seed with a '+' after 20 characters (the old parser quoted a bare key up to
+            // the first '+' or '/'), so the test does not depend on a random key; and the
+            // city's own TLS key.
+            let seed = root.path + "/entry-signing.key"
+            let base64 = "AAECAwQFBgcICQoLDA0O+xAREhMUFRYXGBkaGxwdHh8="
+            #expect(Data(base64Encoded: base64)?.count == 32)
+            try (base64 + "\n").write(toFile: seed, atomically: true, encoding: .utf8)
+            for key in [seed, dir + "/keys/tls.key"] {
+                let text = try String(contentsOfFile: key, encoding: .utf8)
+                let lines = text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("-----") }
+                let windows = Set(lines.flatMap { l in (0...max(0, l.count - 8)).map { String(Array(l)[$0..<min(l.count, $0 + 8)]) } })
+                let csv = root.path + "/practices-\(UUID().uuidString.prefix(6)).csv"
+                try FileManager.default.createSymbolicLink(atPath: csv, withDestinationPath: key)
+                for args in [["peers", "add", key], ["add", "--file", key], ["add", "--file", csv], ["import", key],
+                             ["init", "--from-card", key, "--data-dir", root.path + "/other"]] {
+                    let r = try run(args[0] == "init" ? args : args + ["--data-dir", dir])
+                    #expect(r.status != 0, "\(args) accepted a key file")
+                    let leaked = windows.filter { r.stderr.contains($0) || r.stdout.contains($0) }
+                    #expect(leaked.isEmpty, "\(args) printed the key: \(r.stderr)")
+                }
+            }
+        }
+    }
+
+    /// Folders 0700, secrets and the store 0600, whatever the umask; a TLS key that other
+    /// users may read is refused like the signing key.
+    @Test func secretsAndTheStoreArePrivateWhateverTheUmask() throws {
+        try withTemporaryDirectory { root in
+            let dir = root.appendingPathComponent("sofia").path
+            let (status, text) = try runOnTerminal(
+                "umask 000; '\(c4csrBinary)' init --data-dir '\(dir)' --city sofia --name Sofia --country BG --language bg")
+            #expect(status == 0, "\(text)")
+            func mode(_ path: String) throws -> Int {
+                try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            }
+            for folder in [dir, dir + "/keys", dir + "/peers"] {
+                let m = try mode(folder)
+                #expect(m == 0o700, "\(folder): \(String(m, radix: 8))")
+            }
+            for file in [dir + "/keys/entry-signing.key", dir + "/keys/tls.key", dir + "/store.sqlite"] {
+                let m = try mode(file)
+                #expect(m == 0o600, "\(file): \(String(m, radix: 8))")
+            }
+            // A round needs the TLS key: with a peer to sync with, `sync` loads it.
+            let riga = try initCity(root, "riga", endpoint: "https://127.0.0.1:9")
+            #expect(try run(["peers", "add", "--data-dir", dir, riga + "/city.toml"]).status == 0)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/keys/tls.key")
+            let r = try run(["sync", "--data-dir", dir])
+            #expect(r.status == 77 && r.stderr.contains("TLS key") && r.stderr.contains("chmod 600"), "\(r)")
         }
     }
 

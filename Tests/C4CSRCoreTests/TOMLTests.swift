@@ -85,6 +85,28 @@ import Testing
         }
     }
 
+    /// A key file read by mistake as TOML (a card, a practice file) fails without any of
+    /// its text in the error: before, "expected '=' after key \"0hNZeQaJ…\"" printed 34 of
+    /// the seed's 44 base64 characters.
+    @Test func errorsNeverQuoteTheDocument() {
+        let secrets = [
+            "0hNZeQaJOai429WWt0CnI21H2gc7WUUacf/BxVys4Yw=\n", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ=\n",
+            "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
+            "seed = 0hNZeQaJ1e5\n", "seed = 2024-0hNZeQaJ\n", "seed = 12345678901234567890123\n",
+        ]
+        for text in secrets {
+            do {
+                _ = try TOMLParser.parse(text)
+                Issue.record("parsed: \(text)")
+            } catch {
+                let message = error.description
+                let windows = (0...max(0, text.count - 6)).map { String(Array(text)[$0..<min(text.count, $0 + 6)]) }
+                let leaked = windows.filter { !$0.contains(" ") && !$0.contains("\n") && message.contains($0) }
+                #expect(leaked.isEmpty, "\(message) quotes \(leaked)")
+            }
+        }
+    }
+
     @Test func peerCardRoundTripsAndNamesBadKeys() throws {
         let key = TestKeys.key("sofia").publicKey
         let card = PeerCard(city: CityID("sofia")!, name: "Sofia", localName: "София", country: "BG", language: "bg", publicKey: key)

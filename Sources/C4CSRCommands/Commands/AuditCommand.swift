@@ -128,7 +128,7 @@ struct AuditCommand: AsyncParsableCommand {
             for (origin, seqs) in report.equivocations.sorted(by: { $0.key < $1.key }) {
                 Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")) (evidence kept)")
             }
-            Console.out("audit of \(subject): \(Format.count(report.checked)) entries, \(Format.count(report.practices)) practices, \(String(format: "%.2f", seconds)) s")
+            Console.out("audit of \(subject): \(Format.plural(report.checked, "entry", "entries")), \(Format.plural(report.practices, "practice")), \(String(format: "%.2f", seconds)) s")
             Console.out("heads:")
             for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
             if comparePeers {

@@ -41,7 +41,7 @@ struct BackupCommand: AsyncParsableCommand {
                     "file": .string(file), "entries": .int(Int64(summary.entries)), "digest": .string(summary.digest.hex),
                 ]))
             } else {
-                Console.out("backed up \(Format.count(summary.entries)) entries of \(city.id) to \(file); network digest \(summary.digest.short)")
+                Console.out("backed up \(Format.plural(summary.entries, "entry", "entries")) of \(city.id) to \(file); network digest \(summary.digest.short)")
             }
         }
     }

@@ -63,7 +63,7 @@ struct ExportCommand: AsyncParsableCommand {
                 do { try all.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
                     throw NodeError.io("cannot write \(output): \(error.localizedDescription)")
                 }
-                Console.err("wrote \(count.map { "\(Format.count($0)) entries" } ?? "practices") to \(output)")
+                Console.err("wrote \(count.map { Format.plural($0, "entry", "entries") } ?? "practices") to \(output)")
             }
         }
     }

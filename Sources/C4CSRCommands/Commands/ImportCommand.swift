@@ -52,7 +52,7 @@ struct ImportCommand: AsyncParsableCommand {
                 for p in report.problems { Console.err("c4csr: \(p)") }
                 for f in report.forks { Console.err("c4csr: warning: fork kept as evidence: \(f)") }
                 Console.out("imported \(Format.count(report.inserted)) new \(report.inserted == 1 ? "entry" : "entries") of \(Format.count(report.lines)) (\(Format.count(report.duplicates)) already held, \(report.problems.count) not merged)")
-                Console.out("network digest now \(report.summary.digest.short) (\(Format.count(report.summary.entries)) entries)")
+                Console.out("network digest now \(report.summary.digest.short) (\(Format.plural(report.summary.entries, "entry", "entries")))")
             }
             if !report.isClean { throw Exit.problems }
         }

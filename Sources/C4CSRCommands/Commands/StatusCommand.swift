@@ -108,7 +108,7 @@ struct StatusCommand: AsyncParsableCommand {
                 ]))
             } else {
                 let running = daemon.map { "daemon running (pid \($0.pid), port \($0.port))" } ?? "daemon not running"
-                Console.out("\(city.id): \(Format.count(Int(local.entries))) entries, network digest \(local.digest.prefix(16)); \(running)")
+                Console.out("\(city.id): \(Format.plural(Int(local.entries), "entry", "entries")), network digest \(local.digest.prefix(16)); \(running)")
                 if rows.isEmpty { Console.out("no peers with an endpoint; add cards with `c4csr peers add`") }
                 let synced = rows.filter { $0.inSync && $0.lastError == nil }.count
                 if !rows.isEmpty { Console.out("in sync with \(synced) of \(rows.count) peers\(probe ? " (probed now)" : "")") }

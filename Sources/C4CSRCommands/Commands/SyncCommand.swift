@@ -31,6 +31,8 @@ struct SyncCommand: AsyncParsableCommand {
             if cards.isEmpty {
                 throw NodeError.notFound("no peer card has an endpoint and tls_pin; add peers with `c4csr peers add CARD`")
             }
+            // This city's own key is wrong for every peer alike: one error, before any round.
+            try TLSIdentity.checkPrivateKey(city.directory.tlsKeyFile)
             let progress = ProgressLine(enabled: Console.stderrIsTerminal && !output.json)
             let network = self.network
             let results = await Network.each(cards) { card -> (PeerCard, RoundReport, Int64, HTTPPeerTransport.Traffic) in
@@ -86,7 +88,7 @@ struct SyncCommand: AsyncParsableCommand {
                     for refusal in r.refusedFromPeer.prefix(5) { Console.out("  refused from \(card.city): \(refusal)") }
                     for refusal in r.refusedByPeer.prefix(5) { Console.out("  refused by \(card.city): \(refusal)") }
                 }
-                Console.out("\(city.id): \(Format.count(Int(summary.entries))) entries, network digest \(summary.digest.prefix(16))")
+                Console.out("\(city.id): \(Format.plural(Int(summary.entries), "entry", "entries")), network digest \(summary.digest.prefix(16))")
             }
             if results.contains(where: { !$0.1.succeeded }) { throw Exit.unreachable }
         }

@@ -346,7 +346,9 @@ enum BulkFile {
         }
         let unknown = header.filter { !columns.contains($0) && !ignored.contains($0) && !$0.isEmpty }
         guard unknown.isEmpty else {
-            throw NodeError.invalidInput("\(name): unknown column\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) (known: \(columns.sorted().joined(separator: ", ")))")
+            // A header that is not a list of names (a key file read as CSV) is not echoed.
+            let named = unknown.map { $0.count <= 40 && $0.allSatisfy { $0.isLetter || $0 == "_" || $0 == " " } ? $0 : "(not a column name)" }
+            throw NodeError.invalidInput("\(name): unknown column\(unknown.count == 1 ? "" : "s") \(named.joined(separator: ", ")) (known: \(columns.sorted().joined(separator: ", ")))")
         }
         return rows.dropFirst().filter { !$0.cells.allSatisfy(\.isEmpty) }.map { row in
             var f = [String: JSONValue]()

@@ -150,7 +150,7 @@ enum Render {
     static func headsText(_ heads: [Head], forks: [Head], digest: NetworkDigest, entries: Int?) -> [String] {
         var out = heads.map { "  \(Format.pad($0.origin.rawValue, 18)) seq \(Format.pad(String($0.seq), 8)) \($0.id.short)" }
         if !forks.isEmpty { out.append("  forks at: " + Set(forks.map { "\($0.origin)#\($0.seq)" }).sorted().joined(separator: ", ")) }
-        out.append("network digest: \(digest.short)" + (entries.map { "  (\(Format.count($0)) entries, \(heads.count) cities)" } ?? ""))
+        out.append("network digest: \(digest.short)" + (entries.map { "  (\(Format.plural($0, "entry", "entries")), \(Format.plural(heads.count, "city", "cities")))" } ?? ""))
         return out
     }
 }
