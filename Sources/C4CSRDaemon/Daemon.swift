@@ -246,10 +246,11 @@ extension RuntimeFile {
 
 /// One daemon per data directory: an exclusive `flock` on `<data-dir>/serve.lock`,
 /// held for the life of the process (the kernel releases it if the process dies).
-struct DaemonLock: Sendable {
+public struct DaemonLock: Sendable {
     let fd: Int32
 
-    init(_ directory: DataDirectory) throws {
+    /// Takes the lock, or throws `NodeError.forbidden` naming the daemon that holds it.
+    public init(_ directory: DataDirectory) throws {
         let path = directory.root.appendingPathComponent("serve.lock").path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw NodeError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -261,7 +262,7 @@ struct DaemonLock: Sendable {
         }
     }
 
-    func release() {
+    public func release() {
         flock(fd, LOCK_UN)
         close(fd)
     }

@@ -212,6 +212,7 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             var r = SyncRound(city: city, peer: peer, transport: try transport(for: peer))
             r.pageLimit = c.pageEntries
             r.pageBytes = c.pageBytes
+            r.restorePeers = Set(book.snapshot.syncPeers.map(\.city))
             report = await r.run()
         } catch {
             report = RoundReport(peer: peer)
@@ -237,6 +238,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
     }
 
     private func log(_ report: RoundReport, failures: Int, milliseconds: Int64) {
+        if report.confirmedRestore {
+            logger.notice("restore confirmed: every peer holds no newer entry of this city; signing resumes", metadata: ["c4csr.peer": "\(report.peer)"])
+        }
         var meta: Logger.Metadata = [
             "c4csr.peer": "\(report.peer)", "c4csr.ms": "\(milliseconds)", "c4csr.requests": "\(report.requests)",
         ]

@@ -197,13 +197,13 @@ public final class City: Sendable {
     /// Publishes a new practice. The practice id is the returned entry's id.
     /// - Parameter dryRun: sign the entry as it would be written, and write nothing.
     public func publish(_ practice: Practice, dryRun: Bool = false) throws -> Entry {
-        try requireSigner()
+        try requireWritable()
         return try append(dryRun: dryRun) { _ in .publish(practice) }
     }
 
     /// Publishes many practices in one transaction (a bulk `add`): all or none.
     public func publishAll(_ practices: [Practice]) throws -> [Entry] {
-        try requireSigner()
+        try requireWritable()
         let time = now()
         do {
             return try store.append(count: practices.count) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
@@ -235,7 +235,7 @@ public final class City: Sendable {
     public func revise(
         _ practiceID: String, base: [String] = [], dryRun: Bool = false, change: (Practice) throws -> Practice
     ) throws -> LocalWrite {
-        try requireSigner()
+        try requireWritable()
         let id = try resolve(practiceID)
         return try write(about: id, dryRun: dryRun) { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
@@ -250,7 +250,7 @@ public final class City: Sendable {
 
     /// Withdraws one of this city's practices.
     public func retract(_ practiceID: String, reason: String?, base: [String] = []) throws -> Entry {
-        try requireSigner()
+        try requireWritable()
         let id = try resolve(practiceID)
         return try append { ctx in
             let record = try self.ownPractice(id, ctx, verb: "retract")
@@ -267,7 +267,7 @@ public final class City: Sendable {
     /// notes, writes nothing (`entry` is `nil`, `note` names the earlier adoption).
     /// - Parameter version: the version adopted (hex prefix); by default the current one.
     public func adopt(_ practiceID: String, mode: AdoptionMode, notes: String?, version: String? = nil, dryRun: Bool = false) throws -> LocalWrite {
-        try requireSigner()
+        try requireWritable()
         let id = try resolve(practiceID)
         return try write(about: id, dryRun: dryRun) { ctx in
             guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
@@ -352,9 +352,30 @@ public final class City: Sendable {
         return entry
     }
 
-    /// Throws why this node may not sign (an observer; opened without its key): a command
-    /// checks it first, before it asks anything of the officer.
-    public func checkCanSign() throws { try requireSigner() }
+    /// Throws why this node may not sign (an observer; opened without its key; a store
+    /// restored from a backup and not yet caught up): a command checks it first, before it
+    /// asks anything of the officer.
+    public func checkCanSign() throws { try requireWritable() }
+
+    /// The signing key and no restore mark, checked before any write transaction starts.
+    private func requireWritable() throws {
+        try requireSigner()
+        let mark: RestoreMark?
+        do { mark = try store.restoreMark() } catch let e as StoreError { throw NodeError.io(e.description) }
+        if let mark {
+            throw NodeError.forbidden(
+                "this store was restored from \(mark.source) on \(City.minute(mark.restoredAt)): \(id) signs nothing until a sync round with each of its peers shows that none holds a newer entry of \(id) (run `c4csr sync`, or start the daemon; confirmed so far by \(mark.confirmedBy.isEmpty ? "none" : mark.confirmedBy.map(\.rawValue).sorted().joined(separator: ", "))), or until an admin confirms that none exists: c4csr restore --confirm-latest")
+        }
+    }
+
+    /// "2026-11-30 14:36 UTC".
+    static func minute(_ ms: Int64) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
 
     /// The signing key, or why this node may not write: checked before any write starts.
     @discardableResult

@@ -90,6 +90,8 @@ public struct RoundReport: Sendable {
     public var error: String?
     /// What kind of failure `error` is, when the transport says (`pin_mismatch`, `timeout`…).
     public var errorKind: String?
+    /// This round lifted the restore mark: it was the last of the peers to confirm.
+    public var confirmedRestore = false
 
     public init(peer: CityID) { self.peer = peer }
 
@@ -120,6 +122,9 @@ public struct SyncRound: Sendable {
     public var maxWalkBack = ProtocolLimits.maxWalkBack
     /// Whether the round pushes what the peer lacks: an observer only pulls.
     public var pushes: Bool
+    /// The peers whose completed pulls lift a restore mark (`RestoreMark`); by default
+    /// every card this city can sync with. The daemon passes the peers it syncs with.
+    public var restorePeers: Set<CityID>?
 
     public init(city: City, peer: CityID, transport: any PeerTransport) {
         self.city = city
@@ -151,7 +156,10 @@ public struct SyncRound: Sendable {
         report.remote = remote
         var comparison = HeadsComparison(local: local, remote: remote)
         defer { report.comparison = HeadsComparison(local: (try? city.localHeads()) ?? local, remote: report.remote ?? remote) }
-        if comparison.digestsAgree { return }
+        if comparison.digestsAgree {
+            try await confirmRestore(local: local, remote: remote, &report)
+            return
+        }
 
         // Pull: pages of what we lack, each merged in one transaction. Pipelined: while
         // page k merges (one core), page k+1 is already requested — with the vector we
@@ -161,6 +169,7 @@ public struct SyncRound: Sendable {
             try await pull(&report, local: &local, remote: remote, total: toPull, progress: progress)
             comparison = HeadsComparison(local: local, remote: remote)
         }
+        try await confirmRestore(local: local, remote: remote, &report)
 
         // Push: pages of what the peer lacks, from its heads as it reports them back.
         let toPush = comparison.theyLack
@@ -235,6 +244,16 @@ public struct SyncRound: Sendable {
         next?.cancel()
         _ = try await settle(merging, &report)
         local = try await Blocking.run { try city.localHeads() }
+    }
+
+    /// A store restored from a backup signs again once every peer it syncs with is shown to
+    /// hold no entry of this city above ours — after the pull, anything of ours it held is
+    /// ours too. (One peer is not enough: it may lag as the backup does.)
+    private func confirmRestore(local: PeerHeads, remote: PeerHeads, _ report: inout RoundReport) async throws {
+        let (city, own, peer) = (self.city, city.id, self.peer)
+        guard local.vector[own] >= remote.vector[own] else { return }
+        let needed = restorePeers ?? Set(city.peers.cards.filter(\.isSyncable).map(\.city))
+        report.confirmedRestore = try await Blocking.run { try city.store.confirmRestore(by: peer, needed: needed) }
     }
 
     private func exchangeForks(_ report: inout RoundReport, remote: inout PeerHeads) async throws {

@@ -473,6 +473,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 }
 
 extension LogStore {
+    /// Folds the write-ahead log into the store file and closes it: the file can then be
+    /// moved on its own. The store is unusable afterwards.
+    public func checkpointAndClose() throws {
+        try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try pool.close()
+    }
+
     /// Copies the store, consistently, to a new SQLite file at `path` while other
     /// processes (the daemon) go on reading and writing: SQLite's online backup inside
     /// one read snapshot. The copy is written next to `path` and renamed into place

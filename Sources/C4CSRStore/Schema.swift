@@ -119,9 +119,24 @@ enum Schema {
             // wrong key from a host that does not answer.
             try db.execute(sql: "ALTER TABLE peer_status ADD COLUMN last_error_kind TEXT")
         }
+        m.registerMigration("v4: restore mark") { db in
+            try db.execute(sql: """
+                -- Set by `c4csr restore`: while this row exists the city signs nothing, so that
+                -- a store put back from a backup never re-uses a sequence number the network
+                -- already holds. Cleared once a pull from every peer it syncs with has completed, or by an admin
+                -- (`c4csr restore --confirm-latest`). Not part of the log.
+                CREATE TABLE restore_mark (
+                    id          INTEGER PRIMARY KEY CHECK (id = 1),
+                    restored_at INTEGER NOT NULL,
+                    source      TEXT    NOT NULL,
+                    own_top     INTEGER NOT NULL CHECK (own_top >= 0),
+                    confirmed   TEXT    NOT NULL DEFAULT ''  -- peers whose pull completed, space-separated
+                ) STRICT;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v3: kind of a peer's last error"
+    static let latest = "v4: restore mark"
 }

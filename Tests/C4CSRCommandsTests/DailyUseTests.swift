@@ -173,6 +173,50 @@ import Testing
         }
     }
 
+    /// `restore FILE` puts a backup in place (never while the daemon holds its lock), keeps
+    /// the store it replaces, and the city signs nothing until caught up or confirmed.
+    @Test func aRestoredCitySignsNothingUntilConfirmed() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "sofia")
+            _ = try addPractice(dir, title: "One")
+            let backup = root.path + "/sofia-backup.sqlite"
+            #expect(try run(["backup", backup, "--data-dir", dir]).status == 0)
+            _ = try addPractice(dir, title: "Two")
+            // A running daemon holds serve.lock (here a process that holds it as the daemon
+            // does, with flock, and says so): restore refuses and changes nothing.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            // It holds the lock until its standard input closes.
+            holder.arguments = ["-c", "import fcntl, sys\nf = open(sys.argv[1], 'w')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\nsys.stdin.read()", dir + "/serve.lock"]
+            let said = Pipe(), release = Pipe()
+            holder.standardOutput = said
+            holder.standardInput = release
+            try holder.run()
+            defer { try? release.fileHandleForWriting.close(); holder.waitUntilExit() }
+            #expect(String(decoding: said.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+            var r = try run(["restore", backup, "--data-dir", dir])
+            #expect(r.status == 77 && r.stderr.contains("already runs"), "\(r)")
+            #expect(try entries(dir) == 2)
+            try release.fileHandleForWriting.close()
+            holder.waitUntilExit()
+
+            r = try run(["restore", backup, "--data-dir", dir])
+            #expect(r.status == 0 && r.stdout.contains("restored 1 entry") && r.stdout.contains("signs nothing"), "\(r)")
+            #expect(try entries(dir) == 1)
+            let kept = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("store.sqlite.before-restore-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+            #expect(kept.count == 1, "\(kept)")
+            r = try run(["add", "--data-dir", dir, "--title", "t", "--title-en", "t", "--summary", "s", "--summary-en", "s", "--challenge", "c"])
+            #expect(r.status == 77 && r.stderr.contains("was restored from \(backup)"), "\(r)")
+            r = try run(["status", "--data-dir", dir, "--without-daemon"])
+            #expect(r.status == 1 && r.stdout.contains("restored from \(backup)"), "\(r)")
+            // The admin's word lifts the mark.
+            r = try run(["restore", "--confirm-latest", "--data-dir", dir])
+            #expect(r.status == 0 && r.stdout.contains("next entry will be seq 2"), "\(r)")
+            _ = try addPractice(dir, title: "Three")
+            #expect(try entries(dir) == 2)
+        }
+    }
+
     /// `status` gives a monitoring check's exit codes: CRITICAL without the daemon or
     /// with no peer in sync, WARNING with no peer at all or some peers behind, OK only
     /// when all is well; `--check` prints the plugins' one line.

@@ -16,8 +16,8 @@ import Testing
             // Turn the file back into what v1 wrote.
             let db = try DatabaseQueue(path: city.directory.storeFile.path)
             try db.write { db in
-                try db.execute(sql: "DROP INDEX entry_origin_rank; DROP TABLE peer_status")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%' OR identifier LIKE 'v3:%'")
+                try db.execute(sql: "DROP INDEX entry_origin_rank; DROP TABLE peer_status; DROP TABLE restore_mark")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v2:%' OR identifier LIKE 'v3:%' OR identifier LIKE 'v4:%'")
             }
             try db.close()
             let reopened = try LogStore(path: city.directory.storeFile.path)
@@ -25,6 +25,7 @@ import Testing
             #expect(try reopened.peerStatuses().isEmpty, "the v2 table exists again")
             #expect(try reopened.lacking(VectorClock(), limit: 10, maxBytes: 1 << 20).entries.count == 5, "and its index serves sync")
             #expect(try reopened.integrityProblems().isEmpty)
+            #expect(try reopened.restoreMark() == nil, "the v4 table exists again")
         }
     }
 
@@ -38,8 +39,8 @@ import Testing
             try city.store.savePeerStatus(status)
             let db = try DatabaseQueue(path: city.directory.storeFile.path)
             try db.write { db in
-                try db.execute(sql: "ALTER TABLE peer_status DROP COLUMN last_error_kind")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v3:%'")
+                try db.execute(sql: "ALTER TABLE peer_status DROP COLUMN last_error_kind; DROP TABLE restore_mark")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v3:%' OR identifier LIKE 'v4:%'")
             }
             try db.close()
             let reopened = try LogStore(path: city.directory.storeFile.path)

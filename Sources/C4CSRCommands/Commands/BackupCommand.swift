@@ -15,9 +15,9 @@ struct BackupCommand: AsyncParsableCommand {
             is renamed into place, and its digest printed. It holds the log only: keep
             a copy of keys/, tls.crt and city.toml once, somewhere safe.
 
-            To restore: stop the daemon, put the file in place as <data-dir>/store.sqlite
-            (removing any store.sqlite-wal and -shm), start it; `c4csr audit` checks it,
-            and the next sync rounds fetch whatever the city received after the backup.
+            To restore: stop the daemon, run `c4csr restore FILE`, start it; the city
+            signs nothing until its rounds have fetched whatever it wrote and received
+            after the backup (see `c4csr restore --help`).
 
             Example:
               c4csr backup /var/backups/c4csr/store-$(date +%F).sqlite

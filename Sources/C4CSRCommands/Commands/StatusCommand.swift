@@ -93,9 +93,10 @@ struct StatusCommand: AsyncParsableCommand {
             // Cities that signed two entries at one seq (evidence kept; bounded per city).
             let equivocations = local.forks > 0
                 ? Dictionary(grouping: try city.store.forks(), by: \.origin).mapValues { Array(Set($0.map(\.seq))).sorted() } : [:]
+            let restored = try city.store.restoreMark()
             let verdict = StatusVerdict(
                 rows: rows, daemonRunning: daemon != nil || withoutDaemon, equivocations: equivocations.count,
-                now: City.systemClock(), maxAgeMS: parseDuration(maxAge) ?? 3_600_000)
+                now: City.systemClock(), maxAgeMS: parseDuration(maxAge) ?? 3_600_000, restored: restored != nil)
             if check {
                 Console.out("C4CSR \(verdict.health.label) - \(verdict.summary) | entries=\(local.entries) peers=\(rows.count) peers_in_sync=\(verdict.inSync)")
             } else if output.json {
@@ -105,6 +106,7 @@ struct StatusCommand: AsyncParsableCommand {
                     "city": .string(city.id.rawValue), "entries": .int(local.entries), "digest": .string(local.digest),
                     "daemon": daemon.map { .object(["pid": .int(Int64($0.pid)), "port": .int(Int64($0.port))]) } ?? .null,
                     "peers": .array(rows.map(Self.json)),
+                    "restored": restored.map { .object(["restored_at_ms": .int($0.restoredAt), "source": .string($0.source), "own_top": .int($0.ownTop)]) } ?? .null,
                 ]))
             } else {
                 let running = daemon.map { "daemon running (pid \($0.pid), port \($0.port))" } ?? "daemon not running"
@@ -115,6 +117,9 @@ struct StatusCommand: AsyncParsableCommand {
                 for s in rows { Console.out(Self.line(s)) }
                 for (origin, seqs) in equivocations.sorted(by: { $0.key < $1.key }) {
                     Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")); the evidence is kept and shown by `c4csr audit`")
+                }
+                if let restored {
+                    Console.out("restored from \(restored.source) on \(Format.time(restored.restoredAt)): signs nothing until a sync round shows that no peer holds a newer entry of \(city.id) (or `c4csr restore --confirm-latest`)")
                 }
                 Console.out("\(verdict.health.label): \(verdict.summary)")
             }
@@ -192,7 +197,7 @@ struct StatusVerdict {
     let problems: [String]
     let summary: String
 
-    init(rows: [PeerStatus], daemonRunning: Bool, equivocations: Int, now: Int64, maxAgeMS: Int64) {
+    init(rows: [PeerStatus], daemonRunning: Bool, equivocations: Int, now: Int64, maxAgeMS: Int64, restored: Bool = false) {
         var problems = [String]()
         var health = Health.ok
         func raise(_ h: Health, _ why: String) {
@@ -213,6 +218,7 @@ struct StatusVerdict {
             raise(.warning, "not in sync with \(rows.filter { !names.contains($0.city) }.map(\.city.rawValue).joined(separator: ", "))")
         }
         if equivocations > 0 { raise(.warning, "\(equivocations) cit\(equivocations == 1 ? "y" : "ies") signed two entries at one seq") }
+        if restored { raise(.warning, "restored from a backup; signs nothing until caught up") }
         self.health = health
         self.problems = problems
         summary = problems.isEmpty ? "in sync with \(rows.count) of \(rows.count) peers" : problems.joined(separator: "; ")

@@ -87,6 +87,7 @@ struct SyncCommand: AsyncParsableCommand {
                     Console.out(line)
                     for refusal in r.refusedFromPeer.prefix(5) { Console.out("  refused from \(card.city): \(refusal)") }
                     for refusal in r.refusedByPeer.prefix(5) { Console.out("  refused by \(card.city): \(refusal)") }
+                    if r.confirmedRestore { Console.out("  restore confirmed: no peer holds a newer entry of \(city.id); it may sign again") }
                 }
                 Console.out("\(city.id): \(Format.plural(Int(summary.entries), "entry", "entries")), network digest \(summary.digest.prefix(16))")
             }
