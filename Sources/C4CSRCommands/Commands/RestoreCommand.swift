@@ -16,15 +16,15 @@ struct RestoreCommand: AsyncParsableCommand {
 
             A backup may lack entries of this city that the network already holds:
             signing now would re-use their sequence numbers and fork the city against
-            itself. So until a sync round with a peer completes its pull (the city then
-            holds every entry of its own that the peer held), add, revise, retract and
-            adopt refuse and say why, and `status` shows it. An admin who knows that no
-            newer entry exists anywhere may lift the mark with --confirm-latest.
+            itself. So until a sync round with every peer it syncs with has completed
+            its pull (the city then holds every entry of its own that they held), add,
+            revise, retract and adopt refuse and say why, and `status` shows it. An
+            admin who knows that no newer entry exists may lift it: --confirm-latest.
 
             Examples:
               systemctl stop c4csr
               sudo -u c4csr c4csr restore /var/backups/c4csr/store-2026-11-29.sqlite
-              systemctl start c4csr      # its first round lifts the mark
+              systemctl start c4csr      # its first rounds lift the mark
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -119,7 +119,7 @@ struct StatusCommand: AsyncParsableCommand {
                     Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")); the evidence is kept and shown by `c4csr audit`")
                 }
                 if let restored {
-                    Console.out("restored from \(restored.source) on \(Format.time(restored.restoredAt)): signs nothing until a sync round shows that no peer holds a newer entry of \(city.id) (or `c4csr restore --confirm-latest`)")
+                    Console.out("restored from \(restored.source) on \(Format.time(restored.restoredAt)): signs nothing until a round with every peer shows that none holds a newer entry of \(city.id) (or `c4csr restore --confirm-latest`)")
                 }
                 Console.out("\(verdict.health.label): \(verdict.summary)")
             }
