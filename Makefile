@@ -4,7 +4,7 @@ DESTDIR ?=
 SWIFT ?= swift
 export PREFIX DESTDIR
 
-.PHONY: deps build release test demo exchange-demo install uninstall check-unit man clean
+.PHONY: deps build release test demo exchange-demo install uninstall check-unit deb vm-test man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -12,8 +12,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## The release binary links the Swift runtime and Foundation statically: it runs on a
+## Debian server without the Swift toolchain (it needs libc, libstdc++, libcurl, libsqlite3).
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## The test suite (what CI runs), in three phases on a 2-core machine. Swift Testing runs
 ## every suite at once in one process, and the daemons that some suites run in that process
@@ -48,6 +50,18 @@ uninstall:
 check-unit: release
 	scripts/check-unit.sh .build/release/c4csr
 
+## The Debian package dist/c4csr_VERSION_amd64.deb (stripped binary, unit, user, conffile,
+## partner cards, man page, completions), checked by lintian.
+deb: release
+	scripts/install-deps.sh deb
+	scripts/build-deb.sh .build/release/c4csr dist
+
+## The package on a real Debian 12 booted under qemu with systemd as PID 1: install,
+## two cities syncing, READY, reload, watchdog, journal, hardening, upgrade, reboot.
+vm-test: deb
+	scripts/install-deps.sh vm
+	scripts/vm-test.sh dist
+
 ## Regenerate docs/c4csr.1 from the commands' own help (swift-argument-parser's plugin;
 ## a release build). A test fails when the page misses a command or an option.
 man: deps
@@ -55,4 +69,4 @@ man: deps
 	cp .build/plugins/GenerateManual/outputs/c4csr/c4csr.1 docs/c4csr.1
 
 clean:
-	rm -rf .build
+	rm -rf .build dist

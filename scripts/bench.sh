@@ -39,8 +39,8 @@ trap cleanup EXIT
 scripts/install-deps.sh >&2
 command -v hyperfine >/dev/null || { sudo_apt() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }; sudo_apt apt-get install -y -qq hyperfine >&2; }
 echo "bench: building release binaries" >&2
-swift build -c release --product c4csr >&2
-swift build -c release --product c4csr-bench >&2
+swift build -c release --static-swift-stdlib --product c4csr >&2
+swift build -c release --static-swift-stdlib --product c4csr-bench >&2
 BIN=$REPO/.build/release/c4csr
 BENCH=$REPO/.build/release/c4csr-bench
 export C4CSR_CONFIG=""   # never the machine's /etc/c4csr

@@ -2,9 +2,19 @@
 # Installs the system packages c4csr needs to build, test and run its demo on
 # Debian or Ubuntu (the Swift toolchain itself is assumed to be installed).
 # Safe to run again: it installs only what is missing.
+#
+#   scripts/install-deps.sh        build, test, demo
+#   scripts/install-deps.sh deb    and what `make deb` needs (dpkg-dev, fakeroot, lintian)
+#   scripts/install-deps.sh vm     and what `make vm-test` needs (mmdebstrap, qemu, e2fsprogs)
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl python3 ca-certificates systemd)
+case "${1:-}" in
+  deb) packages+=(dpkg-dev fakeroot lintian file binutils) ;;
+  vm) packages+=(mmdebstrap qemu-system-x86 qemu-utils e2fsprogs debian-archive-keyring) ;;
+  "") ;;
+  *) echo "usage: scripts/install-deps.sh [deb|vm]" >&2; exit 64 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,19 @@ import Testing
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
+    func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
     @Test func installsTheExpectedTreeAndUninstallKeepsData() throws {
         try withTemporaryDirectory { root in
             let dest = root.appendingPathComponent("stage")
@@ -31,7 +44,7 @@ import Testing
             let expected = [
                 "usr/bin/c4csr", "usr/lib/systemd/system/c4csr.service", "usr/lib/sysusers.d/c4csr.conf",
                 "usr/lib/tmpfiles.d/c4csr.conf", "etc/c4csr/c4csr.toml", "etc/c4csr/peers", "usr/share/doc/c4csr/README.md",
-                "usr/share/doc/c4csr/PROTOCOL.md", "usr/share/doc/c4csr/c4csr.toml.example", "usr/share/doc/c4csr/Peers/sofia.toml",
+                "usr/share/doc/c4csr/PROTOCOL.md", "usr/share/doc/c4csr/c4csr.toml.example", "usr/share/c4csr/peers/sofia.toml", "usr/lib/systemd/system/c4csr@.service",
                 "usr/share/man/man1/c4csr.1", "usr/share/bash-completion/completions/c4csr", "usr/share/zsh/site-functions/_c4csr",
                 "usr/share/fish/vendor_completions.d/c4csr.fish",
             ]
@@ -43,6 +56,20 @@ import Testing
             let unit = try String(contentsOf: dest.appendingPathComponent("usr/lib/systemd/system/c4csr.service"), encoding: .utf8)
             #expect(unit.contains("ExecStart=/usr/bin/c4csr serve --config /etc/c4csr/c4csr.toml"))
             #expect(!unit.contains("/usr/local/"), "every path follows PREFIX")
+            // The template: one node per instance, its own configuration and state directory.
+            let template = try String(contentsOf: dest.appendingPathComponent("usr/lib/systemd/system/c4csr@.service"), encoding: .utf8)
+            #expect(template.contains("ExecStart=/usr/bin/c4csr serve --config /etc/c4csr/%i.toml"), "\(template.prefix(600))")
+            #expect(template.contains("\nStateDirectory=c4csr-%i\n") && template.contains("\nEnvironment=C4CSR_CONFIG=/etc/c4csr/%i.toml\n"))
+            #expect(template.contains("\nWatchdogSec=60\n") && template.contains("\nSystemCallFilter=@system-service\n"), "the same hardening")
+            // The installed binary finds a partner city's card by its id.
+            let installed = dest.appendingPathComponent("usr/bin/c4csr").path
+            let data = root.appendingPathComponent("sofia")
+            let made = try runProgram(installed, ["init", "--data-dir", data.path, "--from-card", "sofia", "--endpoint", "https://127.0.0.1:7443"])
+            #expect(made.status == 0, "\(made.stderr)")
+            #expect(made.stdout.contains("city = \"sofia\"") && made.stdout.contains("София"), "\(made.stdout)")
+            let unknown = try runProgram(installed, ["init", "--data-dir", root.appendingPathComponent("x").path, "--from-card", "atlantis"])
+            #expect(unknown.status != 0 && unknown.stderr.contains("no card for atlantis") && unknown.stderr.contains("/usr/share/c4csr/peers"), "\(unknown.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("x").path), "nothing created")
             // The completion scripts know the subcommands; the man page documents them.
             let bash = try String(contentsOf: dest.appendingPathComponent("usr/share/bash-completion/completions/c4csr"), encoding: .utf8)
             #expect(bash.contains("complete") && bash.contains("status") && bash.contains("--without-daemon"), "\(bash.prefix(400))")

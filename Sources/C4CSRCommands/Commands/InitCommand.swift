@@ -15,8 +15,10 @@ struct InitCommand: AsyncParsableCommand {
             (city.toml), which it prints: names, public key, endpoint and the TLS pin. Send
             the card to the other cities; they add it with `c4csr peers add`.
 
-            Take the names from the city's card in the repository's Peers/ folder:
-              c4csr init --data-dir /var/lib/c4csr --from-card Peers/sofia.toml \\
+            Take the names from the city's card: a file such as the repository's
+            Peers/sofia.toml, or just the city's id for the partner cards installed with
+            c4csr (share/c4csr/peers beside its bin/, such as /usr/share/c4csr/peers):
+              c4csr init --data-dir /var/lib/c4csr --from-card sofia \\
                 --endpoint https://c4csr.sofia.bg:7443
             or give them as flags:
               c4csr init --city sofia --name Sofia --local-name София \\
@@ -33,7 +35,7 @@ struct InitCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp("Read the city's id and names from this peer card (its key, if any, is ignored).", valueName: "card"))
+    @Option(help: ArgumentHelp("Read the city's id and names from this peer card, a file or a partner city's id such as sofia (its key, if any, is ignored).", valueName: "card"))
     var fromCard: String?
     @Option(help: ArgumentHelp("The city's id: \(CityID.rule).", valueName: "id"))
     var city: String?
@@ -60,11 +62,12 @@ struct InitCommand: AsyncParsableCommand {
         try Console.run {
             var json: [String: JSONValue] = [:]
             if let fromCard {
-                guard let data = FileManager.default.contents(atPath: fromCard), let text = String(data: data, encoding: .utf8) else {
-                    throw NodeError.notFound("cannot read \(fromCard)")
+                let path = try Self.cardFile(fromCard)
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw NodeError.notFound("cannot read \(path)")
                 }
                 var card: PeerCard
-                do { card = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(fromCard): \(error)") }
+                do { card = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(path): \(error)") }
                 card.publicKey = nil
                 card.tlsPin = nil
                 json = card.json.objectValue ?? [:]
@@ -93,5 +96,34 @@ struct InitCommand: AsyncParsableCommand {
                 Console.data(city.card.toml)
             }
         }
+    }
+
+    /// The file `--from-card` names: the path itself when it exists, else, for a bare
+    /// city id, that city's card among the partner cards installed with c4csr.
+    static func cardFile(_ argument: String) throws -> String {
+        if FileManager.default.fileExists(atPath: argument) || argument.contains("/") || CityID(argument) == nil {
+            return argument
+        }
+        let directories = partnerCardDirectories()
+        for directory in directories {
+            let file = directory.appendingPathComponent("\(argument).toml").path
+            if FileManager.default.fileExists(atPath: file) { return file }
+        }
+        let searched = directories.map(\.path).joined(separator: " or ")
+        throw NodeError.notFound("no card for \(argument): not a file here, nor in \(searched) (the partner cards installed with c4csr); give the card's path")
+    }
+
+    /// share/c4csr/peers beside the running binary's bin/ (/usr/bin/c4csr reads
+    /// /usr/share/c4csr/peers, /usr/local/bin/c4csr /usr/local/share/c4csr/peers), then
+    /// the package's /usr/share/c4csr/peers.
+    static func partnerCardDirectories() -> [URL] {
+        var directories: [URL] = []
+        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+            directories.append(prefix.appendingPathComponent("share/c4csr/peers"))
+        }
+        let packaged = URL(fileURLWithPath: "/usr/share/c4csr/peers")
+        if !directories.contains(where: { $0.standardizedFileURL.path == packaged.path }) { directories.append(packaged) }
+        return directories
     }
 }
