@@ -64,9 +64,11 @@ vm-test: deb
 
 ## Regenerate docs/c4csr.1 from the commands' own help (swift-argument-parser's plugin;
 ## a release build). A test fails when the page misses a command or an option.
+## It builds in .build-man: the plugin's release build lacks --static-swift-stdlib and would
+## otherwise recompile .build/release from scratch, twice.
 man: deps
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --authors "the CITIES4CSR network"
-	cp .build/plugins/GenerateManual/outputs/c4csr/c4csr.1 docs/c4csr.1
+	$(SWIFT) package --scratch-path .build-man --allow-writing-to-package-directory generate-manual --authors "the CITIES4CSR network"
+	cp .build-man/plugins/GenerateManual/outputs/c4csr/c4csr.1 docs/c4csr.1
 
 clean:
-	rm -rf .build dist
+	rm -rf .build .build-man dist

@@ -98,7 +98,9 @@ rm -rf "$root"
 
 # 3. Two boots: the checks, then a reboot that must bring both cities back.
 accel="-accel tcg,thread=multi,tb-size=256 -cpu max"
-if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo && ! lsmod 2>/dev/null | grep -q '^kvm_pvm'; then
+# KVM only with real VT-x/AMD-V (kvm_intel or kvm_amd loaded), never a nested "pagetable VM"
+# (kvm_pvm), under which a stock Debian kernel does not boot.
+if [ -w /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ] && { [ -e /sys/module/kvm_intel ] || [ -e /sys/module/kvm_amd ]; }; then
   accel="-accel kvm -cpu host"
 fi
 boot() {
