@@ -43,15 +43,16 @@ trap cleanup EXIT
 packages=systemd,systemd-sysv,udev,dbus,initramfs-tools,linux-image-cloud-amd64,libcurl4,libsqlite3-0,sensible-utils,ca-certificates,procps
 recipe=$(printf '%s\n' "bookworm" "$packages" "modules=virtio_pci,virtio_blk,ext4" | sha256sum | cut -c1-12)
 image="$cache/bookworm-$recipe.tar"
-if [ ! -s "$image" ]; then
+if [ ! -f "$image" ] || [ ! -s "$image" ]; then
+  rm -rf "$image" "$image.part.tar"
   mkdir -p "$cache"
   say "building the Debian 12 image (mmdebstrap; cached in $cache)"
   t=$(date +%s)
   timeout 900 mmdebstrap --quiet --variant=apt --include="$packages" \
     --aptopt='Acquire::Check-Valid-Until "false"' \
     --customize-hook='echo MODULES=list > "$1/etc/initramfs-tools/conf.d/c4csr-vm.conf"; printf "virtio_pci\nvirtio_blk\next4\n" >> "$1/etc/initramfs-tools/modules"; chroot "$1" update-initramfs -u -k all' \
-    bookworm "$image.part" http://deb.debian.org/debian
-  mv "$image.part" "$image"
+    bookworm "$image.part.tar" http://deb.debian.org/debian   # .tar: mmdebstrap writes a tarball
+  mv "$image.part.tar" "$image"
   say "image built in $(( $(date +%s) - t )) s"
 fi
 
