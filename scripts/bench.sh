@@ -2,9 +2,11 @@
 # c4csr benchmarks, measured side by side in one run on release builds, each figure
 # with the ceiling it is divided by. docs/PERFORMANCE.md records the last run.
 #
-#   scripts/bench.sh [--quick] [--work DIR]
+#   scripts/bench.sh [--quick] [--only whole] [--work DIR]
 #
 #   --quick      skip the 1,000,000-entry measurements (a few minutes instead of ~20)
+#   --only whole only the whole-process figures (section 7: start, `sync` with one or no
+#                new entry, a new city's first sync against `git clone` over HTTPS)
 #   --work DIR   keep generated logs and stores in DIR and reuse them (default: a
 #                temporary directory, removed at the end)
 #
@@ -16,12 +18,14 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 QUICK=0
+ONLY=""
 WORK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --only) ONLY=$2; shift; [ "$ONLY" = whole ] || { echo "bench: --only takes: whole" >&2; exit 64; } ;;
     --work) WORK=$2; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--work DIR]" >&2; exit 64 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only whole] [--work DIR]" >&2; exit 64 ;;
   esac
   shift
 done
@@ -37,7 +41,20 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/install-deps.sh >&2
-command -v hyperfine >/dev/null || { sudo_apt() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }; sudo_apt apt-get install -y -qq hyperfine >&2; }
+sudo_apt() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+command -v hyperfine >/dev/null || sudo_apt apt-get install -y -qq hyperfine >&2
+# git's side of the comparison: a real web server with TLS.
+# Installing it must not start Debian's own nginx service: policy-rc.d says no meanwhile.
+if ! { command -v git >/dev/null && [ -x /usr/sbin/nginx ]; }; then
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    sudo_apt sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d'
+    sudo_apt env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git nginx-light >&2 || true
+    sudo_apt rm -f /usr/sbin/policy-rc.d
+  else
+    sudo_apt env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git nginx-light >&2
+  fi
+  [ -x /usr/sbin/nginx ] || { echo "bench: needs nginx (apt-get install nginx-light)" >&2; exit 1; }
+fi
 echo "bench: building release binaries" >&2
 swift build -c release --static-swift-stdlib --product c4csr >&2
 swift build -c release --static-swift-stdlib --product c4csr-bench >&2
@@ -85,13 +102,15 @@ import_and_audit() {  # CITY N LOGFILE: an empty city imports the export, then a
   timed audit "$2" "$BIN" audit --data-dir "$WORK/$1"
 }
 
+VERIFY_ALL=0
+if [ "$ONLY" != whole ]; then
+L100K=$(logfile 100000)
 # --- 1. Ceilings ----------------------------------------------------------------
 echo "bench: ceilings" >&2
 "$BENCH" ceilings --seconds 3 | while read -r line; do record "$line"; done
 VERIFY_ALL=$(grep '"ed25519_verify"' "$RESULTS" | json '["per_second_all_cores"]')
 
 # --- 2. Import of a 100,000-entry export, audit, search, add --------------------
-L100K=$(logfile 100000)
 mkcity alpha 17711
 import_and_audit alpha 100000 "$L100K"
 hyperfine -N --warmup 2 --runs 20 --export-json "$WORK/search.json" "$BIN search --data-dir $WORK/alpha --limit 20 kopiena zaļā" >&2
@@ -173,6 +192,83 @@ line=$(grep "propagation to all ten cities" "$WORK/demo.txt")
 median=$(echo "$line" | sed -E 's/.*median ([0-9.]+) s.*/\1/')
 worst=$(echo "$line" | sed -E 's/.*worst ([0-9.]+) s.*/\1/')
 record "{\"measure\":\"propagation\",\"samples\":20,\"median_s\":$median,\"worst_s\":$worst}"
+fi
+
+# --- 7. Whole processes, and git beside us ------------------------------------------
+# What an officer and a new city feel: the process's start, a `c4csr sync` with one new
+# entry or none, and a new city's first `c4csr sync` of 10,000 entries (~1 KB) against
+# `git clone` of the same records over HTTPS from nginx with TLS on loopback.
+echo "bench: whole processes, and git" >&2
+hyperfine_mean() {  # NAME JSON: records mean/min/max of a hyperfine export
+  record "{\"measure\":\"$1\",\"mean_ms\":$(json '["results"][0]["mean"]*1000' < "$2"),\"min_ms\":$(json '["results"][0]["min"]*1000' < "$2"),\"max_ms\":$(json '["results"][0]["max"]*1000' < "$2")}"
+}
+hyperfine -N --warmup 5 --runs 50 --export-json "$WORK/version.json" "$BIN --version" >&2
+hyperfine_mean version "$WORK/version.json"
+hyperfine -N --warmup 5 --runs 50 --export-json "$WORK/git-version.json" "git --version" >&2
+hyperfine_mean git_version "$WORK/git-version.json"
+
+L10K=$WORK/log-10000.jsonl   # section 4's, or a log of its own with --only whole
+[ -s "$L10K" ] || L10K=$(logfile 10000)
+mkcity zeta 17721
+"$BIN" import "$L10K" --data-dir "$WORK/zeta" >/dev/null
+mkcity eta 17722
+introduce zeta eta
+serve zeta --peer nobody --interval 1h; z=$SERVED
+# A new city's first sync: a fresh copy of eta (no entries) each run.
+rm -rf "$WORK/eta-template" && cp -r "$WORK/eta" "$WORK/eta-template"
+# (hyperfine -N runs --prepare without a shell too: one command, a script.)
+printf '#!/bin/sh\nrm -rf "%s/eta" && cp -r "%s/eta-template" "%s/eta"\n' "$WORK" "$WORK" "$WORK" > "$WORK/fresh-eta.sh"
+chmod +x "$WORK/fresh-eta.sh"
+hyperfine -N --warmup 1 --runs 10 --prepare "$WORK/fresh-eta.sh" \
+  --export-json "$WORK/first-sync.json" "$BIN sync --data-dir $WORK/eta --peer zeta" >&2
+hyperfine_mean first_sync_10000 "$WORK/first-sync.json"
+[ "$(entries_of "$WORK/eta")" = 10000 ] || { echo "bench: the first sync did not carry the 10,000 entries" >&2; exit 1; }
+# eta now holds zeta's 10,000 entries: nothing new, then one new entry a run.
+hyperfine -N --warmup 3 --runs 30 --export-json "$WORK/sync-none.json" "$BIN sync --data-dir $WORK/eta --peer zeta" >&2
+hyperfine_mean sync_nothing_new "$WORK/sync-none.json"
+hyperfine -N --warmup 2 --runs 30 --prepare "$BIN add --data-dir $WORK/zeta --title T --title-en T --summary S --summary-en S --challenge C" \
+  --export-json "$WORK/sync-one.json" "$BIN sync --data-dir $WORK/eta --peer zeta" >&2
+hyperfine_mean sync_one_new "$WORK/sync-one.json"
+stop "$z"
+
+# git: the same 10,000 entries as one file each in a packed repository, served as static
+# files (git's "dumb" HTTP protocol: one pack) by nginx with a self-signed certificate.
+rm -rf "$WORK/git-src" "$WORK/www" "$WORK/nginx-tmp" && mkdir -p "$WORK/git-src/entries" "$WORK/www" "$WORK/nginx-tmp"
+python3 - "$L10K" "$WORK/git-src/entries" <<'PY'
+import sys
+for i, line in enumerate(open(sys.argv[1])):
+    open(f"{sys.argv[2]}/{i:05d}.json", "w").write(line)
+PY
+( cd "$WORK/git-src" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@localhost commit -qm log \
+  && git clone -q --bare . "$WORK/www/log.git" && cd "$WORK/www/log.git" && git gc -q && git update-server-info )
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -keyout "$WORK/nginx.key" -out "$WORK/nginx.crt" 2>/dev/null
+cat > "$WORK/nginx.conf" <<NGINX
+user $(id -un);
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx-tmp;
+  server {
+    listen 127.0.0.1:17723 ssl;
+    ssl_certificate $WORK/nginx.crt;
+    ssl_certificate_key $WORK/nginx.key;
+    root $WORK/www;
+  }
+}
+NGINX
+/usr/sbin/nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' 2>>"$WORK/nginx-error.log" &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+for _ in $(seq 1 100); do curl -sk -o /dev/null https://127.0.0.1:17723/log.git/HEAD && break; sleep 0.05; done
+hyperfine -N --warmup 1 --runs 10 --prepare "rm -rf $WORK/git-clone" --export-json "$WORK/git-clone.json" \
+  "git -c http.sslVerify=false clone -q https://127.0.0.1:17723/log.git $WORK/git-clone" >&2
+hyperfine_mean git_clone_10000 "$WORK/git-clone.json"
+[ "$(ls "$WORK/git-clone/entries" | wc -l)" = 10000 ] || { echo "bench: git clone did not carry the 10,000 records" >&2; exit 1; }
+stop "$NGINX_PID"
 
 # --- Report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$VERIFY_ALL" <<'PY'
@@ -183,6 +279,21 @@ def find(**kw):
     return [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
 print(f"| what | measured | ceiling | ratio |")
 print(f"|---|---|---|---|")
+def one(measure):
+    found = find(measure=measure)
+    return found[0] if found else None
+first, clone = one("first_sync_10000"), one("git_clone_10000")
+if first and clone:
+    print(f"| a new city's first `c4csr sync`, 10,000 entries, whole process | {first['mean_ms']/1000:.2f} s mean | `git clone` over HTTPS (nginx, TLS): {clone['mean_ms']/1000:.2f} s | {clone['mean_ms']/first['mean_ms']:.2f}× git's speed (target ≥ 2×) |")
+version, git_version = one("version"), one("git_version")
+if version and git_version:
+    print(f"| `c4csr --version`, whole process | {version['mean_ms']:.1f} ms mean, {version['min_ms']:.1f} ms min | `git --version`: {git_version['mean_ms']:.1f} ms | {version['mean_ms']/5:.0%} of the 5 ms target |")
+for measure, what, target in (("sync_one_new", "one new entry", 15), ("sync_nothing_new", "nothing new", 10)):
+    r = one(measure)
+    if r:
+        print(f"| `c4csr sync` with {what}, 10,000-entry log, whole process | {r['mean_ms']:.1f} ms mean, {r['min_ms']:.1f} ms min | {target} ms target | {r['mean_ms']/target:.0%} |")
+if not find(ceiling="ed25519_verify"):
+    sys.exit(0)
 v = find(ceiling="ed25519_verify")[0]
 print(f"| Ed25519 verify, 700-byte messages | {v['per_second_one_core']:,}/s one core, {v['per_second_all_cores']:,}/s {v['cores']} cores | — | ceiling |")
 s = find(ceiling="sqlite_insert")[0]
