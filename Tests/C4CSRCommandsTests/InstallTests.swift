@@ -23,19 +23,6 @@ import Testing
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
-    func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test func installsTheExpectedTreeAndUninstallKeepsData() throws {
         try withTemporaryDirectory { root in
             let dest = root.appendingPathComponent("stage")
@@ -64,10 +51,10 @@ import Testing
             // The installed binary finds a partner city's card by its id.
             let installed = dest.appendingPathComponent("usr/bin/c4csr").path
             let data = root.appendingPathComponent("sofia")
-            let made = try runProgram(installed, ["init", "--data-dir", data.path, "--from-card", "sofia", "--endpoint", "https://127.0.0.1:7443"])
+            let made = try run(["init", "--data-dir", data.path, "--from-card", "sofia", "--endpoint", "https://127.0.0.1:7443"], binary: installed)
             #expect(made.status == 0, "\(made.stderr)")
             #expect(made.stdout.contains("city = \"sofia\"") && made.stdout.contains("София"), "\(made.stdout)")
-            let unknown = try runProgram(installed, ["init", "--data-dir", root.appendingPathComponent("x").path, "--from-card", "atlantis"])
+            let unknown = try run(["init", "--data-dir", root.appendingPathComponent("x").path, "--from-card", "atlantis"], binary: installed)
             #expect(unknown.status != 0 && unknown.stderr.contains("no card for atlantis") && unknown.stderr.contains("/usr/share/c4csr/peers"), "\(unknown.stderr)")
             #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("x").path), "nothing created")
             // The completion scripts know the subcommands; the man page documents them.

@@ -23,7 +23,8 @@ struct RunResult {
 /// files so that large outputs cannot dead-lock on a full pipe.
 @discardableResult
 func run(
-    _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 60, asNobody: Bool = false
+    _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 60, asNobody: Bool = false,
+    binary: String = c4csrBinary
 ) throws -> RunResult {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -36,9 +37,9 @@ func run(
     if asNobody {
         // Another user than the files' owner (the tests run as root in CI).
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", c4csrBinary] + arguments
+        p.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", binary] + arguments
     } else {
-        p.executableURL = URL(fileURLWithPath: c4csrBinary)
+        p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
     }
     var env = ProcessInfo.processInfo.environment
