@@ -10,13 +10,19 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     case adopt
 }
 
+/// The entry formats this version reads (docs/PROTOCOL.md, Versioning).
+public enum EntryFormat: String, Sendable, Hashable, CaseIterable {
+    case v1 = "c4csr/1"
+}
+
 /// One entry of a city's log, exactly as signed by its origin.
 ///
 /// `body` is the canonical JSON the origin serialised once (see docs/PROTOCOL.md);
 /// `signature` is Ed25519 over exactly `body`; `id` is SHA-256 of `body`. The other
 /// properties are read from `body` and never written back: nothing is re-serialised.
 public struct Entry: Sendable, Hashable, CustomStringConvertible {
-    public static let format = "c4csr/1"
+    /// The format this version signs.
+    public static let signingFormat = EntryFormat.v1
     /// The largest body accepted (bytes).
     public static let maxBodyBytes = ProtocolLimits.maxBodyBytes
     /// The deepest JSON nesting accepted in a body.
@@ -25,6 +31,8 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     public let id: EntryID
     public let body: [UInt8]
     public let signature: [UInt8]
+    /// The format the body declares; its decoder read the other members.
+    public let format: EntryFormat
     public let origin: CityID
     public let seq: Int64
     public let prev: EntryID?
@@ -44,8 +52,12 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     /// Decodes and checks the envelope of a signed entry. Does not verify the
     /// signature (that needs the origin's key: see `EntryVerifier`).
     ///
-    /// - Throws: `EntryError` naming what is wrong: size, JSON, a field, or a body
-    ///   that is not in canonical form.
+    /// The steps every format shares come first (size, JSON, an object, its `format`);
+    /// then the format's own decoder reads the members. A format this version does not
+    /// know is refused as unsupported, whatever members it has.
+    ///
+    /// - Throws: `EntryError` naming what is wrong: size, JSON, format, a field, or a
+    ///   body that is not in canonical form.
     public static func decode(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
         guard body.count <= maxBodyBytes else { throw .tooLarge(body.count) }
         guard signature.count == 64 else { throw .malformed("signature must be 64 bytes, found \(signature.count)") }
@@ -55,19 +67,35 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
         } catch {
             throw .malformed("body is not valid JSON (\(error))")
         }
-        guard case .object(let o) = value else { throw .malformed("body must be a JSON object") }
-        let expected: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
+        guard case .object(let members) = value else { throw .malformed("body must be a JSON object") }
+        guard let formatValue = members["format"] else { throw .malformed("body has no format member") }
+        guard let formatText = formatValue.stringValue, let format = EntryFormat(rawValue: formatText) else {
+            throw .unsupportedFormat(formatValue.stringValue ?? formatValue.typeName)
+        }
+        let entry: Entry
+        switch format {
+        case .v1: entry = try V1Format.decode(members, body: body, signature: signature)
+        }
+        // Exactly one byte sequence per entry: reject any other spelling of the same JSON,
+        // so that no two parsers can disagree about what was signed.
+        guard CanonicalJSON.isCanonical(body) else { throw .notCanonical }
+        return entry
+    }
+}
+
+/// The decoder of format `c4csr/1` (docs/PROTOCOL.md §1): exactly eight members.
+enum V1Format {
+    static let members: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
+
+    static func decode(_ o: [String: JSONValue], body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
         let keys = Set(o.keys)
-        if keys != expected {
-            let missing = expected.subtracting(keys).sorted()
-            let extra = keys.subtracting(expected).sorted()
+        if keys != members {
+            let missing = members.subtracting(keys).sorted()
+            let extra = keys.subtracting(members).sorted()
             var parts = [String]()
             if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
             if !extra.isEmpty { parts.append("unknown \(extra.joined(separator: ", "))") }
             throw .malformed("body fields: " + parts.joined(separator: "; "))
-        }
-        guard o["format"]?.stringValue == format else {
-            throw .unsupportedFormat(o["format"]?.stringValue ?? o["format"]!.typeName)
         }
         guard let originText = o["origin"]?.stringValue, let origin = CityID(originText) else {
             throw .malformed("origin must be a city id (\(CityID.rule))")
@@ -104,11 +132,8 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
             throw .malformed("kind must be one of \(EntryKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard case .object = o["payload"]! else { throw .malformed("payload must be an object") }
-        // Exactly one byte sequence per entry: reject any other spelling of the same JSON,
-        // so that no two parsers can disagree about what was signed.
-        guard CanonicalJSON.isCanonical(body) else { throw .notCanonical }
         return Entry(
-            id: EntryID.of(body: body), body: body, signature: signature, origin: origin, seq: seq,
+            id: EntryID.of(body: body), body: body, signature: signature, format: .v1, origin: origin, seq: seq,
             prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!)
     }
 }
@@ -144,7 +169,7 @@ public struct EntryDraft: Sendable {
     public var body: [UInt8] {
         let value: JSONValue = .object([
             "clock": clock.json,
-            "format": .string(Entry.format),
+            "format": .string(Entry.signingFormat.rawValue),
             "kind": .string(kind.rawValue),
             "origin": .string(origin.rawValue),
             "payload": .object(payload),
@@ -187,7 +212,7 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         EntryError(code: .notCanonical, message: "entry body is not in canonical JSON form (docs/PROTOCOL.md §2)")
     }
     public static func unsupportedFormat(_ f: String) -> EntryError {
-        EntryError(code: .unsupportedFormat, message: "entry format \"\(f)\" is not supported (this version reads \(Entry.format))")
+        EntryError(code: .unsupportedFormat, message: "entry format \"\(f)\" is not supported (this version reads \(EntryFormat.allCases.map(\.rawValue).joined(separator: ", ")); upgrade c4csr)")
     }
     public static func unknownOrigin(_ c: CityID) -> EntryError {
         EntryError(code: .unknownOrigin, message: "no public key is known for city \(c) (add its peer card)")

@@ -84,6 +84,32 @@ import Testing
         #expect(throws: EntryError.tooLarge(huge.count)) { try Entry.decode(body: huge, signature: sofia.signature(for: huge)) }
     }
 
+    /// Versioning (PROTOCOL.md): the format is read first, so a body of a newer format
+    /// is refused as *unsupported* ("upgrade c4csr"), whatever members that format adds,
+    /// and never reported as a malformed v1 body.
+    @Test func aNewerFormatIsRefusedAsUnsupportedWhateverItsMembers() throws {
+        let e = try entry()
+        #expect(e.format == .v1)
+        guard case .object(var o) = try JSONParser.parse(e.body) else { Issue.record("body is not an object"); return }
+        o["format"] = .string("c4csr/2")
+        o["author"] = .object(["officer": .string("ana")])
+        for format: JSONValue in [.string("c4csr/2"), .int(2), .null] {
+            o["format"] = format
+            let body = CanonicalJSON.encode(.object(o))
+            do {
+                _ = try verifier.verify(body: body, signature: sofia.signature(for: body))
+                Issue.record("format \(format) accepted")
+            } catch {
+                #expect(error.codeName == "entry_unsupported_format", "\(format): \(error)")
+                #expect(error.message.contains("upgrade c4csr"), "\(error)")
+            }
+        }
+        // Without a format member the body is malformed, and says so.
+        o["format"] = nil
+        let body = CanonicalJSON.encode(.object(o))
+        #expect(throws: EntryError.malformed("body has no format member")) { try Entry.decode(body: body, signature: sofia.signature(for: body)) }
+    }
+
     /// The worked example of docs/PROTOCOL.md: a fixed seed and draft give these exact
     /// body bytes and id; the signature is checked by verification, never by comparison.
     @Test func knownAnswerVector() throws {
