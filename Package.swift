@@ -10,7 +10,7 @@ import PackageDescription
 //   C4CSRNode      a city's data directory: identity, keys, TLS identity, peer cards,
 //                  and the operations the CLI and the daemon share (add, import,
 //                  audit, the sync round over an abstract transport…).
-//   CCurl          libcurl, seen from Swift (fixed-arity setopt/getinfo wrappers).
+//   CCurl          libcurl, seen from Swift, opened on first use (fixed-arity setopt/getinfo wrappers).
 //   C4CSRCurl      the HTTPS client: a small Swift type over libcurl, and the sync
 //                  transport that speaks the HTTP API through it.
 //   C4CSRDaemon    `c4csr serve`: the Hummingbird TLS server, the anti-entropy
@@ -57,11 +57,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's headers at build time (libcurl4-openssl-dev); the library itself is
+        // opened on first use (Sources/CCurl/loader.c), never linked.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(
             name: "C4CSRCurl",
             dependencies: ["CCurl", "C4CSRCore", "C4CSRNode", .product(name: "Logging", package: "swift-log")]

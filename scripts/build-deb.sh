@@ -74,6 +74,10 @@ mkdir -p "$work/src/debian"
 printf 'Source: c4csr\n\nPackage: c4csr\nArchitecture: any\n' > "$work/src/debian/control"
 depends=$(cd "$work/src" && dpkg-shlibdeps -O -e"$stage/usr/bin/c4csr" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# What dpkg-shlibdeps cannot see: libcurl is opened on first use (Sources/CCurl/loader.c),
+# not linked; 7.61 for the options and infos it sets (CURLINFO_TOTAL_TIME_T). And the
+# editor `revise` falls back to.
+depends="$depends, libcurl4 (>= 7.61.0), sensible-utils"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat > "$stage/DEBIAN/control" <<EOF
 Package: c4csr
@@ -81,7 +85,7 @@ Version: $version
 Architecture: $arch
 Maintainer: CITIES4CSR network <c4csr@cities4csr.eu>
 Installed-Size: $size
-Depends: $depends, sensible-utils
+Depends: $depends
 Section: net
 Priority: optional
 Homepage: https://urbact.eu/networks/cities4csr
@@ -106,7 +110,7 @@ done
 mkdir -p "$outdir"
 deb="$outdir/c4csr_${version}_${arch}.deb"
 fakeroot dpkg-deb -Zxz --root-owner-group --build "$stage" "$deb" >/dev/null
-echo "build-deb: $deb ($(du -h "$deb" | cut -f1); installed $((size / 1024)) MiB; Depends: $depends, sensible-utils)"
+echo "build-deb: $deb ($(du -h "$deb" | cut -f1); installed $((size / 1024)) MiB; Depends: $depends)"
 if [ "${LINTIAN:-1}" != 0 ]; then
   if command -v lintian >/dev/null; then
     lintian --fail-on error,warning --suppress-tags-from-file /dev/null "$deb"

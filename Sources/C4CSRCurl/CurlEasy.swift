@@ -56,14 +56,21 @@ public final class CurlEasy {
     private var getHeaders: UnsafeMutablePointer<curl_slist>?
     private let sink: ResponseSink
 
-    /// `curl_global_init`, exactly once per process, before the first handle.
-    private static let globalInit: CURLcode = curl_global_init(CCurl_global_all())
+    /// Loads libcurl and runs `curl_global_init`, exactly once per process, before the
+    /// first handle: `nil` when ready, else why not.
+    private static let globalInit: String? = {
+        if let failure = CCurl_load() {
+            return "libcurl could not be loaded (\(String(cString: failure))); install the libcurl4 package"
+        }
+        let code = CCurl_global_init(CCurl_global_all())
+        return code == CURLE_OK ? nil : "curl_global_init failed (\(code.rawValue))"
+    }()
 
     /// Creates a handle with the connection settings that do not change per request.
     /// - Throws: `TransportError` if libcurl cannot be initialised or refuses an option.
     public init(_ configuration: CurlConfiguration) throws {
-        guard Self.globalInit == CURLE_OK else { throw TransportError.setup("curl_global_init failed (\(Self.globalInit.rawValue))") }
-        guard let h = curl_easy_init() else { throw TransportError.setup("curl_easy_init failed") }
+        if let failure = Self.globalInit { throw TransportError.setup(failure) }
+        guard let h = CCurl_easy_init() else { throw TransportError.setup("curl_easy_init failed") }
         handle = h
         self.configuration = configuration
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -76,10 +83,10 @@ public final class CurlEasy {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(jsonHeaders)
-        curl_slist_free_all(binaryHeaders)
-        curl_slist_free_all(getHeaders)
+        CCurl_easy_cleanup(handle)
+        CCurl_slist_free_all(jsonHeaders)
+        CCurl_slist_free_all(binaryHeaders)
+        CCurl_slist_free_all(getHeaders)
         errorBuffer.deallocate()
     }
 
@@ -137,7 +144,7 @@ public final class CurlEasy {
             try check(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, getHeaders), "HTTPHEADER")
         }
         if configuration.gate.isClosed { throw TransportError.aborted(url: url) }
-        let code = curl_easy_perform(handle)
+        let code = CCurl_easy_perform(handle)
         if code == CURLE_ABORTED_BY_CALLBACK { throw TransportError.aborted(url: url) }
         if code != CURLE_OK {
             if sink.overflowed || code == CURLE_FILESIZE_EXCEEDED {
@@ -161,13 +168,13 @@ public final class CurlEasy {
     private func check(_ code: CURLcode, _ what: String) throws {
         guard code != CURLE_OK else { return }
         let detail = String(cString: errorBuffer)
-        let text = String(cString: curl_easy_strerror(code))
+        let text = String(cString: CCurl_easy_strerror(code))
         throw TransportError.setup("libcurl refused CURLOPT_\(what): \(text)\(detail.isEmpty ? "" : " (\(detail))")")
     }
 
     private static func slist(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>?
-        for l in lines { list = curl_slist_append(list, l) }
+        for l in lines { list = CCurl_slist_append(list, l) }
         return list
     }
 }

@@ -69,7 +69,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// Maps a libcurl failure to a kind and a sentence.
     static func curl(_ code: CURLcode, url: String, detail: String, configuration: CurlConfiguration) -> TransportError {
         let host = hostPart(url)
-        let why = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let why = detail.isEmpty ? String(cString: CCurl_easy_strerror(code)) : detail
         let n = Int(code.rawValue)
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST:

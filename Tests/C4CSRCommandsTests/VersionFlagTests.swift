@@ -9,6 +9,18 @@ import Testing
         #expect(r.status == 0 && r.stdout == "0.1.0\n", "\(r)")
     }
 
+    /// Issue 14: loading libcurl (and the ~30 libraries it pulls: TLS, Kerberos, LDAP,
+    /// …) cost about 9 ms of every command's start. It is loaded when a command first
+    /// talks to a peer, not before: the dynamic loader's own trace shows what it loads.
+    @Test func commandsThatTalkToNoPeerNeverLoadLibcurl() throws {
+        for arguments in [["--version"], ["list", "--data-dir", "/nonexistent-c4csr"]] {
+            let r = try run(arguments, environment: ["LD_DEBUG": "files"])
+            let loaded = r.stderr.split(separator: "\n").filter { $0.contains("file=") }
+            #expect(!loaded.isEmpty, "LD_DEBUG traced nothing: \(r.stderr.prefix(300))")
+            #expect(!loaded.contains { $0.contains("libcurl") }, "\(arguments) loaded libcurl: \(loaded.filter { $0.contains("libcurl") })")
+        }
+    }
+
     @Test func aSubcommandNeverPrintsTheProgramsVersion() throws {
         // `show X --version Y` is the version of the practice to show: it parses, and
         // fails only for want of a city here.
