@@ -67,10 +67,11 @@ public struct ConfigFile: Sendable, Hashable {
     /// - Throws: `ConfigError` naming the file, the line and the key of every problem
     ///   in `scope` (values of keys outside it are left unset).
     public static func load(path: String, scope: Scope = .daemon) throws(ConfigError) -> ConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, problems: [FileAccess.readProblem(path) ?? "the file does not exist"])
+        let data: [UInt8]
+        do { data = try FileAccess.read(path, limit: FileAccess.maxConfigBytes, what: "a configuration") } catch {
+            throw ConfigError(file: path, problems: [error.reason == .unreadable ? FileAccess.readProblem(path) ?? "the file does not exist" : error.message])
         }
-        return try parse(Array(data), file: path, scope: scope)
+        return try parse(data, file: path, scope: scope)
     }
 
     public static func parse(_ bytes: [UInt8], file: String, scope: Scope = .daemon) throws(ConfigError) -> ConfigFile {

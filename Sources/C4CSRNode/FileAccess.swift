@@ -48,3 +48,73 @@ public enum FileAccess {
         return s
     }
 }
+
+/// Why a named file could not be read: a sentence that names it.
+public struct FileReadError: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable { case unreadable, notRegular, tooLarge }
+    public let reason: Reason
+    public let message: String
+    public var description: String { message }
+}
+
+extension FileAccess {
+    /// The largest peer card read (cards are about 1 KB).
+    public static let maxCardBytes = 64 * 1024
+    /// The largest configuration file read.
+    public static let maxConfigBytes = 1 << 20
+
+    /// Reads a file that a command line, a configuration or a directory of cards names,
+    /// bounded: at most `limit` bytes, and only a regular file. A device (`/dev/zero`),
+    /// a FIFO or a file that keeps growing is refused with a sentence, never read
+    /// without end; opening never blocks (a FIFO is opened non-blocking, then refused).
+    ///
+    /// - Parameter what: what the file should be, for the message ("a peer card").
+    /// - Throws: `FileReadError` naming the file: it cannot be read (who may, see
+    ///   `readProblem`), is not a regular file, or is larger than `limit`.
+    public static func read(_ path: String, limit: Int, what: String) throws(FileReadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            let why = String(cString: strerror(errno))
+            throw FileReadError(reason: .unreadable, message: readProblem(path) ?? "cannot read \(path) (\(why))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw FileReadError(reason: .notRegular, message: "\(path) is not a regular file; \(what) is read from a file")
+        }
+        let tooLarge = FileReadError(reason: .tooLarge, message: "\(path) is larger than \(Self.size(limit)); \(what) is far smaller")
+        guard info.st_size <= limit else { throw tooLarge }
+        return try readAll(fd, limit: limit, name: path, tooLarge: tooLarge)
+    }
+
+    /// Reads standard input (or any descriptor) to its end, at most `limit` bytes.
+    public static func readStandardInput(limit: Int, what: String) throws(FileReadError) -> [UInt8] {
+        try readAll(STDIN_FILENO, limit: limit, name: "standard input",
+                    tooLarge: FileReadError(reason: .tooLarge, message: "standard input is larger than \(size(limit)); \(what) is far smaller"))
+    }
+
+    private static func readAll(_ fd: Int32, limit: Int, name: String, tooLarge: FileReadError) throws(FileReadError) -> [UInt8] {
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return bytes }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    // A descriptor in non-blocking mode with nothing yet: wait for it.
+                    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&p, 1, -1)
+                    continue
+                }
+                throw FileReadError(reason: .unreadable, message: "cannot read \(name) (\(String(cString: strerror(errno))))")
+            }
+            bytes += chunk[0..<n]
+            if bytes.count > limit { throw tooLarge }
+        }
+    }
+
+    static func size(_ n: Int) -> String {
+        n >= 1 << 20 && n % (1 << 20) == 0 ? "\(n >> 20) MiB" : n >= 1024 && n % 1024 == 0 ? "\(n >> 10) KiB" : "\(n) bytes"
+    }
+}

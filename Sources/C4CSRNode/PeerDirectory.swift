@@ -39,12 +39,14 @@ public struct PeerDirectory: Sendable {
             }
             for name in names.sorted() where name.hasSuffix(".toml") || name.hasSuffix(".json") {
                 let file = dir.appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: file.path) else {
-                    let why = String(cString: strerror(errno))
-                    readErrors.append(FileAccess.readProblem(file.path) ?? "\(file.path): cannot be read (\(why))")
+                let data: [UInt8]
+                do { data = try FileAccess.read(file.path, limit: FileAccess.maxCardBytes, what: "a peer card") } catch {
+                    // Too large is a bad card (skipped, as one that is not UTF-8); unreadable
+                    // or not a file is a directory to repair (the daemon keeps its cards).
+                    if error.reason == .tooLarge { warnings.append("\(error.message); skipped") } else { readErrors.append(error.message) }
                     continue
                 }
-                guard let text = String(data: data, encoding: .utf8) else {
+                guard let text = String(validating: data, as: UTF8.self) else {
                     warnings.append("\(file.path): not UTF-8; skipped")
                     continue
                 }

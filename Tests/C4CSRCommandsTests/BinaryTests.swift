@@ -163,6 +163,41 @@ import Testing
         }
     }
 
+    /// A file named on the command line or found among the peer cards is read bounded:
+    /// a device that never ends (/dev/zero), a FIFO nobody writes to, a card of 100 KB
+    /// or a practice of 2 MiB on standard input each get a sentence, promptly, and
+    /// change nothing (they were read to their end, or for ever).
+    @Test func filesThatNeverEndAreRefusedNotRead() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "rijeka", "Rijeka", "Rijeka", "HR", "hr")
+            let fifo = root.appendingPathComponent("card.fifo").path
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let big = root.appendingPathComponent("big.toml")
+            try ("city = \"porto\"\n# " + String(repeating: "x", count: 100_000) + "\n").write(to: big, atomically: true, encoding: .utf8)
+
+            for card in ["/dev/zero", fifo] {
+                let fresh = root.appendingPathComponent("fresh").path
+                let r = try run(["init", "--data-dir", fresh, "--from-card", card], timeout: 20)
+                #expect(r.status == 65 && r.stderr.contains("\(card) is not a regular file"), "\(r)")
+                #expect(!FileManager.default.fileExists(atPath: fresh))
+            }
+            var r = try run(["peers", "add", "--data-dir", dir, big.path], timeout: 20)
+            #expect(r.status == 65 && r.stderr.contains("big.toml is larger than 64 KiB"), "\(r)")
+            r = try run(["config", "check", "--config", "/dev/zero", "--data-dir", dir], timeout: 20)
+            #expect(r.status != 0 && r.stderr.contains("/dev/zero is not a regular file"), "\(r)")
+            r = try run(["add", "--data-dir", dir, "--file", "-"], stdin: String(repeating: " ", count: 2 << 20), timeout: 20)
+            #expect(r.status == 65 && r.stderr.contains("standard input is larger than 1 MiB"), "\(r)")
+
+            // A device among the peer cards: the directory needs repair (a reload keeps the
+            // old cards), and the check says which file, promptly.
+            try FileManager.default.createSymbolicLink(atPath: dir + "/peers/zero.toml", withDestinationPath: "/dev/zero")
+            r = try run(["config", "check", "--data-dir", dir], timeout: 20)
+            #expect(r.status != 0 && r.stderr.contains("zero.toml is not a regular file"), "\(r)")
+            r = try run(["heads", "--data-dir", dir, "--json"])
+            #expect(try jsonObject(r.stdout)["entries"] as? Int == 0)
+        }
+    }
+
     @Test func onlyThePublisherMayRevise() throws {
         try withTemporaryDirectory { root in
             let a = try initCity(root, "milano", "Milano", "Milano", "IT", "it")

@@ -63,9 +63,7 @@ struct InitCommand: AsyncParsableCommand {
             var json: [String: JSONValue] = [:]
             if let fromCard {
                 let path = try Self.cardFile(fromCard)
-                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                    throw NodeError.notFound("cannot read \(path)")
-                }
+                let text = try CardFile.read(path)
                 var card: PeerCard
                 do { card = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(path): \(error)") }
                 card.publicKey = nil

@@ -61,9 +61,7 @@ struct PeersAddCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             let city = try global.openCity()
-            guard let data = FileManager.default.contents(atPath: card), let text = String(data: data, encoding: .utf8) else {
-                throw NodeError.notFound("cannot read \(card)")
-            }
+            let text = try CardFile.read(card)
             let parsed: PeerCard
             do { parsed = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(card): \(error)") }
             guard parsed.city != city.id else { throw NodeError.invalidInput("\(card) is this city's own card") }

@@ -129,18 +129,13 @@ struct PracticeOptions: ParsableArguments {
 
     /// The bytes of a practice file ('-': standard input), at most `limit`.
     static func readBytes(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
-        let name = path == "-" ? "standard input" : path
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let d = FileManager.default.contents(atPath: path) else {
-                throw NodeError.notFound(FileAccess.readProblem(path) ?? "cannot read \(path)")
-            }
-            data = d
+        let data: [UInt8]
+        do {
+            data = path == "-" ? try FileAccess.readStandardInput(limit: limit, what: "a practice") : try FileAccess.read(path, limit: limit, what: "a practice")
+        } catch {
+            throw NodeError(error)
         }
-        guard data.count <= limit else { throw NodeError.invalidInput("\(name) is larger than \(limit >> 20) MiB") }
-        return Array(data)
+        return data
     }
 
     /// One practice from a file's bytes (JSON or TOML).
