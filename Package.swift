@@ -95,7 +95,13 @@ let package = Package(
         .target(name: "CMemoryPolicy"),
         // prctl(PR_SET_PDEATHSIG) for the demo's daemons (variadic in C).
         .target(name: "CProcess"),
-        .executableTarget(name: "c4csr", dependencies: ["C4CSRCommands", "CMemoryPolicy"]),
+        .executableTarget(
+            name: "c4csr", dependencies: ["C4CSRCommands", "CMemoryPolicy"],
+            // SwiftPM exports every symbol of an executable (45,912 of them): the Swift
+            // runtime's start-up dladdr then scans them all, and every library symbol
+            // lookup passes through their hash table first (issue 14).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+        ),
         // The in-process measurements of scripts/bench.sh (ceilings, no-op rounds).
         .executableTarget(
             name: "c4csr-bench",

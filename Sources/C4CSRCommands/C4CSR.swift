@@ -44,21 +44,28 @@ public struct C4CSR: AsyncParsableCommand {
 extension C4CSR {
     /// Parses the process arguments, runs the command and exits (the executable's entry point).
     public static func start() async {
-        // `c4csr --version` is read here, not declared as a flag: ArgumentParser lets a
-        // parent's flags appear after a subcommand, so a root `--version` flag would
-        // take the `--version V` of `adopt` and `show` (and its automatic one is offered
-        // by every subcommand, printing the program's version for `show X --version Y`).
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments == ["--version"] {
-            print(C4CSRVersion.string)
-            return
-        }
+        if answeredWithoutRunning() { return }
         // A mistyped subcommand: the nearest names, as git does ("did you mean").
         if let first = arguments.first, !first.hasPrefix("-"), let hint = suggestion(for: first) {
             FileHandle.standardError.write(Data("c4csr: '\(first)' is not a command. \(hint)\nSee 'c4csr --help'.\n".utf8))
             Glibc.exit(ExitCode.validationFailure.rawValue)
         }
         await main()
+    }
+
+    /// `c4csr --version`: prints the version and returns `true`. Synchronous, so that the
+    /// executable calls it before its first `await`, which starts the concurrency
+    /// runtime's threads (issue 14: the whole process in a few milliseconds).
+    ///
+    /// `--version` is read here, not declared as a flag: ArgumentParser lets a parent's
+    /// flags appear after a subcommand, so a root `--version` flag would take the
+    /// `--version V` of `adopt` and `show` (and its automatic one is offered by every
+    /// subcommand, printing the program's version for `show X --version Y`).
+    public static func answeredWithoutRunning() -> Bool {
+        guard CommandLine.arguments.dropFirst().elementsEqual(["--version"]) else { return false }
+        print(C4CSRVersion.string)
+        return true
     }
 
     /// "Did you mean 'status'?" for a first argument that names no subcommand but is

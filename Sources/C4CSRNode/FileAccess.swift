@@ -78,12 +78,15 @@ extension FileAccess {
             throw FileReadError(reason: .unreadable, message: readProblem(path) ?? "cannot read \(path) (\(why))")
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        // The type and size of what the path names now (symbolic links followed); the
+        // read below is bounded whatever replaces it meanwhile.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: resolved)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
             throw FileReadError(reason: .notRegular, message: "\(path) is not a regular file; \(what) is read from a file")
         }
         let tooLarge = FileReadError(reason: .tooLarge, message: "\(path) is larger than \(Self.size(limit)); \(what) is far smaller")
-        guard info.st_size <= limit else { throw tooLarge }
+        guard ((attributes?[.size] as? NSNumber)?.intValue ?? 0) <= limit else { throw tooLarge }
         return try readAll(fd, limit: limit, name: path, tooLarge: tooLarge)
     }
 
