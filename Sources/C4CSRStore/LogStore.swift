@@ -59,7 +59,10 @@ public final class LogStore: Sendable {
             if !unknown.isEmpty {
                 throw StoreError.newerSchema(path, unknown.sorted())
             }
-            try migrator.migrate(pool)
+            // An up-to-date store (every open but the first after an upgrade) skips the
+            // migrator's own write transaction and its generic machinery (issue 14: what
+            // a command pays before its work).
+            if known != Set(migrator.migrations) { try migrator.migrate(pool) }
         } catch let e as StoreError {
             throw e
         } catch {

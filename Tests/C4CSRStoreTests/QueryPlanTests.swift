@@ -12,6 +12,27 @@ import Testing
 /// plan may read `entry` without an index bound. (A scan passes every functional test
 /// and makes a round with nothing new cost O(log size).)
 @Suite(.serialized) struct QueryPlanTests {
+    /// Issue 14: opening an up-to-date store (what every command does first) runs no
+    /// migration: no write transaction, nothing written to grdb_migrations. A new store,
+    /// and one a migration is missing from, are migrated as before (UpgradeTests).
+    @Test func openingAnUpToDateStoreRunsNoMigration() throws {
+        try withTemporaryDirectory { root in
+            let path = root.appendingPathComponent("store.sqlite").path
+            let seen = Mutex<[String]>([])
+            LogStore.statementObservers.withLock { $0[path] = { sql in seen.withLock { $0.append(sql) } } }
+            defer { LogStore.statementObservers.withLock { $0[path] = nil } }
+            _ = try LogStore(path: path)
+            #expect(seen.withLock { $0 }.contains { $0.hasPrefix("INSERT INTO grdb_migrations") }, "the first open migrates: \(seen.withLock { $0 })")
+            seen.withLock { $0.removeAll() }
+            _ = try LogStore(path: path)
+            // (GRDB's pool itself opens with one short write transaction; the migrator's
+            // check of an up-to-date store would add its table check and two reads.)
+            let statements = seen.withLock { $0 }
+            #expect(statements.filter { $0 == "SELECT identifier FROM grdb_migrations" }.count == 1, "\(statements)")
+            #expect(!statements.contains { $0.contains("CREATE TABLE IF NOT EXISTS grdb_migrations") || $0.hasPrefix("INSERT INTO grdb_migrations") }, "\(statements)")
+        }
+    }
+
     @Test func hotPathsNeverScanTheLog() throws {
         try withTemporaryDirectory { root in
             let seen = Mutex<[String]>([])
