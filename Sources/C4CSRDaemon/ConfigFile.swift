@@ -200,7 +200,7 @@ public struct ConfigFile: Sendable, Hashable {
 
 /// "500ms", "30s", "5m", "1h" → milliseconds.
 public func parseDuration(_ s: String) -> Int64? {
-    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
     for (suffix, factor) in units where s.hasSuffix(suffix) {
         let number = s.dropLast(suffix.count)
         guard !number.isEmpty, number.allSatisfy(\.isASCIIDigit), let n = Int64(number), n <= 1_000_000_000 else { return nil }

@@ -215,6 +215,26 @@ public final class LogStore: Sendable {
         try Row.fetchAll(db, sql: "SELECT origin, seq, id FROM head").map(Self.head).sorted()
     }
 
+    /// Per city that signed two entries at one seq: those seqs, and when the newest of
+    /// that evidence arrived here (milliseconds since the epoch, this node's clock).
+    public func equivocations() throws -> [CityID: (seqs: [Int64], lastReceived: Int64)] {
+        try read { db in
+            var out = [CityID: (seqs: [Int64], lastReceived: Int64)]()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT e.origin, e.seq, MAX(e.received_at) FROM fork f CROSS JOIN entry e INDEXED BY entry_chain
+                ON e.origin = f.origin AND e.seq = f.seq GROUP BY e.origin, e.seq
+                """) {
+                guard let origin = CityID(row[0]) else { throw StoreError.corrupt("fork table names an invalid city") }
+                let seq: Int64 = row[1], received: Int64 = row[2]
+                var known = out[origin] ?? (seqs: [], lastReceived: received)
+                known.seqs.append(seq)
+                known.lastReceived = Swift.max(known.lastReceived, received)
+                out[origin] = known
+            }
+            return out.mapValues { (seqs: $0.seqs.sorted(), lastReceived: $0.lastReceived) }
+        }
+    }
+
     static func forks(_ db: Database) throws -> [Head] {
         try Row.fetchAll(db, sql: """
             SELECT e.origin, e.seq, e.id FROM fork f CROSS JOIN entry e INDEXED BY entry_chain

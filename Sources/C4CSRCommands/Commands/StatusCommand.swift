@@ -20,7 +20,9 @@ struct StatusCommand: AsyncParsableCommand {
               0  OK        the daemon runs and every peer is in sync
               1  WARNING   some peers are not in sync (behind, failing, never synced, or
                            no success within --max-age), no peer is configured, or a
-                           member signed two entries at one seq
+                           member signed two entries at one seq and the evidence
+                           arrived within --equivocation-window (older evidence is
+                           listed, not a warning: it never goes away)
               2  CRITICAL  the daemon is not running, or no peer is in sync
               other        UNKNOWN: the status could not be read (the error's code)
             --check prints one line in the monitoring plugins' format instead.
@@ -38,6 +40,8 @@ struct StatusCommand: AsyncParsableCommand {
     var check = false
     @Option(help: ArgumentHelp("A peer whose last success is older than this is not in sync (e.g. 15m, 2h). Default: 1h.", valueName: "duration"))
     var maxAge: String = "1h"
+    @Option(help: ArgumentHelp("An equivocation whose evidence arrived within this is a warning; older ones are listed only (e.g. 1d, 30d). Default: 7d.", valueName: "duration"))
+    var equivocationWindow: String = "7d"
     @Flag(help: "This city syncs with `c4csr sync` (cron), not a daemon: its absence is not critical.")
     var withoutDaemon = false
     @OptionGroup var network: NetworkOptions
@@ -46,6 +50,9 @@ struct StatusCommand: AsyncParsableCommand {
     func validate() throws {
         guard let ms = parseDuration(maxAge), ms > 0 else {
             throw ValidationError("--max-age must be a duration such as 15m, 2h or 90s (got \"\(maxAge)\")")
+        }
+        guard let window = parseDuration(equivocationWindow), window > 0 else {
+            throw ValidationError("--equivocation-window must be a duration such as 1d, 7d or 12h (got \"\(equivocationWindow)\")")
         }
     }
 
@@ -91,18 +98,21 @@ struct StatusCommand: AsyncParsableCommand {
             }
             let daemon = Network.daemon(city)
             // Cities that signed two entries at one seq (evidence kept; bounded per city).
-            let equivocations = local.forks > 0
-                ? Dictionary(grouping: try city.store.forks(), by: \.origin).mapValues { Array(Set($0.map(\.seq))).sorted() } : [:]
+            let evidence = local.forks > 0 ? try city.store.equivocations() : [:]
+            let equivocations = evidence.mapValues(\.seqs)
+            let now = City.systemClock()
+            let news = evidence.filter { now - $0.value.lastReceived <= parseDuration(equivocationWindow) ?? 7 * 86_400_000 }
             let restored = try city.store.restoreMark()
             let verdict = StatusVerdict(
-                rows: rows, daemonRunning: daemon != nil || withoutDaemon, equivocations: equivocations.count,
-                now: City.systemClock(), maxAgeMS: parseDuration(maxAge) ?? 3_600_000, restored: restored != nil)
+                rows: rows, daemonRunning: daemon != nil || withoutDaemon, equivocations: news.count,
+                now: now, maxAgeMS: parseDuration(maxAge) ?? 3_600_000, restored: restored != nil)
             if check {
                 Console.out("C4CSR \(verdict.health.label) - \(verdict.summary) | entries=\(local.entries) peers=\(rows.count) peers_in_sync=\(verdict.inSync)")
             } else if output.json {
                 Console.json(.object([
                     "health": .string(verdict.health.label.lowercased()), "problems": .array(verdict.problems.map { .string($0) }),
                     "equivocations": .object(Dictionary(uniqueKeysWithValues: equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
+                    "equivocations_received_ms": .object(Dictionary(uniqueKeysWithValues: evidence.map { ($0.key.rawValue, JSONValue.int($0.value.lastReceived)) })),
                     "city": .string(city.id.rawValue), "entries": .int(local.entries), "digest": .string(local.digest),
                     "daemon": daemon.map { .object(["pid": .int(Int64($0.pid)), "port": .int(Int64($0.port))]) } ?? .null,
                     "peers": .array(rows.map(Self.json)),
@@ -115,8 +125,9 @@ struct StatusCommand: AsyncParsableCommand {
                 let synced = rows.filter { $0.inSync && $0.lastError == nil }.count
                 if !rows.isEmpty { Console.out("in sync with \(synced) of \(rows.count) peers\(probe ? " (probed now)" : "")") }
                 for s in rows { Console.out(Self.line(s)) }
-                for (origin, seqs) in equivocations.sorted(by: { $0.key < $1.key }) {
-                    Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")); the evidence is kept and shown by `c4csr audit`")
+                for (origin, e) in evidence.sorted(by: { $0.key < $1.key }) {
+                    let age = news[origin] == nil ? ", older than --equivocation-window \(equivocationWindow): not a warning" : ""
+                    Console.out("equivocation: \(origin) signed two entries at seq \(e.seqs.map(String.init).joined(separator: ", ")) (evidence received \(Format.time(e.lastReceived))\(age)); the evidence is kept and shown by `c4csr audit`")
                 }
                 if let restored {
                     Console.out("restored from \(restored.source) on \(Format.time(restored.restoredAt)): signs nothing until a round with every peer shows that none holds a newer entry of \(city.id) (or `c4csr restore --confirm-latest`)")
