@@ -19,8 +19,16 @@ struct ReviseCommand: AsyncParsableCommand {
             of a retracted practice reinstates it. --dry-run shows the bytes that would be
             signed and writes nothing.
 
+            --edit opens the practice's current fields in $VISUAL or $EDITOR (as
+            `git commit` does): the file saved is the whole practice, and the revision
+            supersedes exactly the versions that were shown, so an officer who revises
+            the practice while the editor is open is not overwritten: both versions are
+            kept as a conflict. A file left as it was writes nothing; one that is refused
+            stays on disk, and the error says how to submit it again.
+
             Example:
               c4csr revise 3f2a9c --status completed --outcomes '12 schoolyards greened'
+              c4csr revise 3f2a9c --edit
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,13 +37,17 @@ struct ReviseCommand: AsyncParsableCommand {
     @OptionGroup var fields: PracticeOptions
     @Option(name: .customLong("base"), help: ArgumentHelp("A version this revision supersedes (repeatable; default: all current versions).", valueName: "version"))
     var base: [String] = []
+    @Flag(help: "Open the practice's current fields in $VISUAL or $EDITOR; the saved file is the whole practice.")
+    var edit = false
     @Flag(help: "Show the entry that would be signed; write nothing.")
     var dryRun = false
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if fields.file == nil, !fields.hasFieldFlags {
-            throw ValidationError("give the changed fields as flags (--status, --summary-en, …) or with --file FILE")
+        if edit, fields.file != nil { throw ValidationError("--edit and --file both give the fields: choose one") }
+        if edit, !base.isEmpty { throw ValidationError("--edit supersedes the versions it shows; --base is for --file and flags") }
+        if !edit, fields.file == nil, !fields.hasFieldFlags {
+            throw ValidationError("give the changed fields as flags (--status, --summary-en, …), with --file FILE, or with --edit")
         }
     }
 
@@ -43,6 +55,10 @@ struct ReviseCommand: AsyncParsableCommand {
         try Console.run {
             let city = try global.openCity(signing: true)
             let fields = self.fields
+            if edit {
+                try editAndRevise(city)
+                return
+            }
             let file = try fields.loadFile()
             let language = city.card.language
             // The current fields are read inside the write transaction that signs the
@@ -52,6 +68,41 @@ struct ReviseCommand: AsyncParsableCommand {
                 try fields.practice(base: current.json, file: file, defaultLanguage: language)
             }
             if dryRun, let entry = write.entry { reportDryRun("revise with", entry, json: output.json) } else { reportWrite("revised", write, json: output.json) }
+        }
+    }
+
+    /// `--edit`: the current fields in the editor, then a revision of exactly the
+    /// versions shown (read before the editor opened: another officer's revision made
+    /// meanwhile becomes a conflict, never a lost edit).
+    private func editAndRevise(_ city: City) throws {
+        try city.checkCanSign()
+        let (record, _, _) = try city.store.practice(practiceID)
+        guard record.publisher == city.id else {
+            throw NodeError.forbidden("practice \(record.id.short) was published by \(record.publisher); only \(record.publisher) may revise it")
+        }
+        let shown = record.heads
+        let (path, changed) = try PracticeTemplate.edit(
+            PracticeTemplate.text(of: record.current, id: record.id, city: city.id, versions: shown))
+        guard changed else {
+            try? FileManager.default.removeItem(atPath: path)
+            Console.err("c4csr: the practice was left as it was; nothing was written")
+            throw Exit.failure
+        }
+        do {
+            let file = try PracticeOptions.readFile(path, as: "your revision")
+            let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.card.language)
+            if practice == record.current, !record.conflict, !record.retracted {
+                try? FileManager.default.removeItem(atPath: path)
+                Console.err("c4csr: the fields are those of version \(record.currentVersion.short); nothing was written")
+                throw Exit.failure
+            }
+            let write = try city.revise(record.id.hex, base: shown.map(\.hex), dryRun: dryRun) { _ in practice }
+            try? FileManager.default.removeItem(atPath: path)
+            if dryRun, let entry = write.entry { reportDryRun("revise with", entry, json: output.json) } else { reportWrite("revised", write, json: output.json) }
+        } catch where FileManager.default.fileExists(atPath: path) {
+            let bases = shown.map { "--base \($0.short)" }.joined(separator: " ")
+            Console.err("c4csr: your revision is kept in \(path); fix it and run: c4csr revise \(record.id.short) --file \(path) \(bases)")
+            throw error
         }
     }
 }

@@ -238,6 +238,57 @@ enum PracticeTemplate {
         """
     }
 
+    /// A practice's current fields as a practice file (`revise --edit`): the whole
+    /// practice, so that a line deleted is a field removed.
+    static func text(of practice: Practice, id: EntryID, city: CityID, versions: [EntryID]) -> String {
+        guard case .object(let o) = practice.json else { return "" }
+        var out = """
+            # Practice \(id.short) of \(city), version\(versions.count == 1 ? "" : "s") \(versions.map(\.short).joined(separator: ", ")).
+            # Change the fields, save and close the editor: the file is the whole practice
+            # (a line deleted is a field removed). Leave it as it is to write nothing.
+            # If another officer revises it meanwhile, both versions are kept as a conflict
+            # that `c4csr show` reports and a later revise resolves.
+
+            """
+        func value(_ v: JSONValue) -> String {
+            switch v {
+            case .string(let s) where s.contains("\n"): return multiline(s)
+            case .string(let s): return TOMLWriter.string(s)
+            case .int(let n): return String(n)
+            case .array(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
+            default: return TOMLWriter.string("\(v)")
+            }
+        }
+        let order = ["language", "status", "challenge", "themes", "sdgs", "companies", "partners", "area", "outcomes", "links", "contact"]
+        for key in order { if let v = o[key] { out += "\(key) = \(value(v))\n" } }
+        for table in ["title", "summary", "period"] {
+            guard case .object(let t)? = o[table] else { continue }
+            out += "\n[\(table)]\n"
+            for key in ["local", "en", "start", "end"] { if let v = t[key] { out += "\(key) = \(value(v))\n" } }
+        }
+        return out
+    }
+
+    /// A TOML multi-line basic string: the text as it reads, with only backslashes,
+    /// quotes and control characters escaped.
+    static func multiline(_ s: String) -> String {
+        var out = "\"\"\"\n"
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n", "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\"\"\""
+    }
+
     /// Opens `text` in the officer's editor and returns the file they saved, or `nil` if
     /// they left it as it was. The file stays on disk (mode 0600) until the caller
     /// removes it, so that nothing typed is lost when the practice is refused.
