@@ -470,12 +470,20 @@ public struct TOMLParser {
 /// Writes TOML for the simple documents c4csr produces (peer cards): top-level
 /// keys with string, integer, boolean and string-array values.
 public enum TOMLWriter {
-    public static func string(_ s: String) -> String {
-        var out = "\""
+    /// A basic string on one line: quotes, backslashes and control characters escaped.
+    public static func string(_ s: String) -> String { "\"" + escaped(s, keepingLineBreaks: false) + "\"" }
+
+    /// A multi-line basic string (`"""…"""`): the text as it reads, line breaks and tabs
+    /// kept, only backslashes, quotes and other control characters escaped.
+    public static func multiline(_ s: String) -> String { "\"\"\"\n" + escaped(s, keepingLineBreaks: true) + "\"\"\"" }
+
+    private static func escaped(_ s: String, keepingLineBreaks: Bool) -> String {
+        var out = ""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
+            case "\n" where keepingLineBreaks, "\t" where keepingLineBreaks: out.unicodeScalars.append(scalar)
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
@@ -487,6 +495,6 @@ public enum TOMLWriter {
                 }
             }
         }
-        return out + "\""
+        return out
     }
 }

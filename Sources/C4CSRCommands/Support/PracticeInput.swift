@@ -252,7 +252,7 @@ enum PracticeTemplate {
             """
         func value(_ v: JSONValue) -> String {
             switch v {
-            case .string(let s) where s.contains("\n"): return multiline(s)
+            case .string(let s) where s.contains("\n"): return TOMLWriter.multiline(s)
             case .string(let s): return TOMLWriter.string(s)
             case .int(let n): return String(n)
             case .array(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
@@ -267,26 +267,6 @@ enum PracticeTemplate {
             for key in ["local", "en", "start", "end"] { if let v = t[key] { out += "\(key) = \(value(v))\n" } }
         }
         return out
-    }
-
-    /// A TOML multi-line basic string: the text as it reads, with only backslashes,
-    /// quotes and control characters escaped.
-    static func multiline(_ s: String) -> String {
-        var out = "\"\"\"\n"
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n", "\t": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\"\"\""
     }
 
     /// Opens `text` in the officer's editor and returns the file they saved, or `nil` if
