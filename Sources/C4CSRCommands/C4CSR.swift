@@ -33,7 +33,7 @@ public struct C4CSR: AsyncParsableCommand {
             InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
             AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
-            ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, ConfigCommand.self, DemoCommand.self,
+            ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, ConfigCommand.self, DemoCommand.self,
             ReportCommand.self, ThemesCommand.self, CompletionCommand.self,
         ]
     )

@@ -12,10 +12,12 @@ public struct StoredRow: Sendable {
     public let subject: [UInt8]?
     public let body: [UInt8]
     public let signature: [UInt8]
+    /// The stored key in force after the entry (§12), when the store keeps one.
+    public let keyAfter: [UInt8]?
 
     public init(
         position: Int64, id: [UInt8], origin: String, seq: Int64, prev: [UInt8]?, rank: Int64, clock: String, kind: String,
-        subject: [UInt8]?, body: [UInt8], signature: [UInt8]
+        subject: [UInt8]?, body: [UInt8], signature: [UInt8], keyAfter: [UInt8]? = nil
     ) {
         self.position = position
         self.id = id
@@ -28,6 +30,7 @@ public struct StoredRow: Sendable {
         self.subject = subject
         self.body = body
         self.signature = signature
+        self.keyAfter = keyAfter
     }
 }
 

@@ -8,11 +8,39 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     case retract
     /// Another city records that it adopted or adapted the practice.
     case adopt
+    /// The city replaces its signing key (format `c4csr/2`, docs/PROTOCOL.md §12).
+    case rotate
+
+    /// `true` for the kinds the practice rules read (§6).
+    public var isPractice: Bool {
+        switch self {
+        case .publish, .revise, .retract, .adopt: true
+        case .rotate: false
+        }
+    }
+
+    /// The oldest format that can carry this kind: a city writes `c4csr/1` whenever it
+    /// can, so that a version-1 node keeps reading it.
+    public var format: EntryFormat {
+        switch self {
+        case .publish, .revise, .retract, .adopt: .v1
+        case .rotate: .v2
+        }
+    }
 }
 
 /// The entry formats this version reads (docs/PROTOCOL.md, Versioning).
 public enum EntryFormat: String, Sendable, Hashable, CaseIterable {
     case v1 = "c4csr/1"
+    case v2 = "c4csr/2"
+
+    /// 1, 2, …: a format reads every kind of the formats before it.
+    public var number: Int {
+        switch self {
+        case .v1: 1
+        case .v2: 2
+        }
+    }
 }
 
 /// One entry of a city's log, exactly as signed by its origin.
@@ -21,8 +49,6 @@ public enum EntryFormat: String, Sendable, Hashable, CaseIterable {
 /// `signature` is Ed25519 over exactly `body`; `id` is SHA-256 of `body`. The other
 /// properties are read from `body` and never written back: nothing is re-serialised.
 public struct Entry: Sendable, Hashable, CustomStringConvertible {
-    /// The format this version signs.
-    public static let signingFormat = EntryFormat.v1
     /// The largest body accepted (bytes).
     public static let maxBodyBytes = ProtocolLimits.maxBodyBytes
     /// The deepest JSON nesting accepted in a body.
@@ -74,7 +100,7 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
         }
         let entry: Entry
         switch format {
-        case .v1: entry = try V1Format.decode(members, body: body, signature: signature)
+        case .v1, .v2: entry = try ChainFormat.decode(members, format: format, body: body, signature: signature)
         }
         // Exactly one byte sequence per entry: reject any other spelling of the same JSON,
         // so that no two parsers can disagree about what was signed.
@@ -83,11 +109,12 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The decoder of format `c4csr/1` (docs/PROTOCOL.md §1): exactly eight members.
-enum V1Format {
+/// The decoder of formats `c4csr/1` (docs/PROTOCOL.md §1) and `c4csr/2` (§12): exactly
+/// eight members; `c4csr/2` adds the kind `rotate`.
+enum ChainFormat {
     static let members: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
 
-    static func decode(_ o: [String: JSONValue], body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
+    static func decode(_ o: [String: JSONValue], format: EntryFormat, body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
         let keys = Set(o.keys)
         if keys != members {
             let missing = members.subtracting(keys).sorted()
@@ -128,12 +155,17 @@ enum V1Format {
         let clock = VectorClock(components)
         guard clock[origin] == seq else { throw .malformed("clock[\(origin)] must equal seq (\(seq)), found \(clock[origin])") }
         guard let time = o["time"]?.intValue, time >= 0 else { throw .malformed("time must be an integer ≥ 0 (milliseconds)") }
-        guard let kindText = o["kind"]?.stringValue, let kind = EntryKind(rawValue: kindText) else {
-            throw .malformed("kind must be one of \(EntryKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        let kinds = EntryKind.allCases.filter { $0.format.number <= format.number }
+        guard let kindText = o["kind"]?.stringValue, let kind = EntryKind(rawValue: kindText), kinds.contains(kind) else {
+            throw .malformed("kind must be one of \(kinds.map(\.rawValue).joined(separator: ", ")) in format \(format.rawValue)")
         }
-        guard case .object = o["payload"]! else { throw .malformed("payload must be an object") }
+        guard case .object(let payload) = o["payload"]! else { throw .malformed("payload must be an object") }
+        if kind == .rotate {
+            guard seq > 1 else { throw .malformed("a rotate cannot be a chain's first entry (the peer card names the founding key)") }
+            _ = try Rotation(payload)
+        }
         return Entry(
-            id: EntryID.of(body: body), body: body, signature: signature, format: .v1, origin: origin, seq: seq,
+            id: EntryID.of(body: body), body: body, signature: signature, format: format, origin: origin, seq: seq,
             prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!)
     }
 }
@@ -169,7 +201,7 @@ public struct EntryDraft: Sendable {
     public var body: [UInt8] {
         let value: JSONValue = .object([
             "clock": clock.json,
-            "format": .string(Entry.signingFormat.rawValue),
+            "format": .string(kind.format.rawValue),
             "kind": .string(kind.rawValue),
             "origin": .string(origin.rawValue),
             "payload": .object(payload),
@@ -217,29 +249,45 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func unknownOrigin(_ c: CityID) -> EntryError {
         EntryError(code: .unknownOrigin, message: "no public key is known for city \(c) (add its peer card)")
     }
-    public static func badSignature(_ c: CityID) -> EntryError {
-        EntryError(code: .badSignature, message: "signature does not verify with \(c)'s public key")
+    public static func badSignature(_ c: CityID, rotated: Bool = false, proof: Bool = false) -> EntryError {
+        if proof {
+            return EntryError(code: .badSignature, message: "the rotation's proof does not verify with the new key it names")
+        }
+        return EntryError(
+            code: .badSignature,
+            message: rotated ? "signature does not verify with \(c)'s key in force (the key its last rotation named)" : "signature does not verify with \(c)'s public key")
     }
 
     public var isBadSignature: Bool { code == .badSignature }
     public var isUnknownOrigin: Bool { code == .unknownOrigin }
 }
 
-/// Checks a signed entry: envelope, canonical form, and Ed25519 signature by its origin.
-/// Pure and thread-safe: callers may verify many entries in parallel.
+/// Checks a decoded entry's signature with its origin's key in force (docs/PROTOCOL.md
+/// §12), and a rotation's proof. Pure and thread-safe: callers verify many entries in
+/// parallel, once `KeysInForce` has told each entry's key.
 public struct EntryVerifier: Sendable {
+    /// The founding keys: the `public_key` of each city's peer card.
     public let keys: [CityID: CityPublicKey]
 
     public init(keys: [CityID: CityPublicKey]) { self.keys = keys }
 
-    public func verify(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
-        let entry = try Entry.decode(body: body, signature: signature)
-        try verify(entry)
-        return entry
+    /// The key that verifies an entry whose key in force is `rotated` (`nil`: no
+    /// rotation in its past, so the founding key on its origin's card). A city with no
+    /// card here is unknown whatever its chain rotated to: removing a card stops trust.
+    public func key(for origin: CityID, rotated: CityPublicKey?) throws(EntryError) -> CityPublicKey {
+        guard let founding = keys[origin] else { throw .unknownOrigin(origin) }
+        return rotated ?? founding
     }
 
-    public func verify(_ entry: Entry) throws(EntryError) {
-        guard let key = keys[entry.origin] else { throw .unknownOrigin(entry.origin) }
-        guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin) }
+    /// Verifies `entry` with its key in force and, for a `rotate`, the new key's proof.
+    /// - Returns: the key that verified it (what `MergePlanner` checks against the log).
+    @discardableResult
+    public func verify(_ entry: Entry, rotated: CityPublicKey?) throws(EntryError) -> CityPublicKey {
+        let key = try key(for: entry.origin, rotated: rotated)
+        guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin, rotated: rotated != nil) }
+        if let rotation = entry.rotation, !rotation.isProven(for: entry) {
+            throw .badSignature(entry.origin, proof: true)
+        }
+        return key
     }
 }

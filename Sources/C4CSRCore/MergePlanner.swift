@@ -2,9 +2,25 @@
 public struct LogPosition: Sendable, Hashable {
     public let id: EntryID
     public let clock: VectorClock
-    public init(id: EntryID, clock: VectorClock) {
+    /// The key in force after this entry, when a rotation in its past changed it
+    /// (`nil`: its origin's founding key). docs/PROTOCOL.md §12.
+    public let keyAfter: CityPublicKey?
+    public init(id: EntryID, clock: VectorClock, keyAfter: CityPublicKey? = nil) {
         self.id = id
         self.clock = clock
+        self.keyAfter = keyAfter
+    }
+}
+
+/// What the caller of `MergePlanner.plan` checked of each entry's signature: the key
+/// that verified it (`signers`), and the founding keys it resolved "no rotation" to. The
+/// planner accepts an entry only if that key is the key in force at its position.
+public struct SignatureCheck: Sendable {
+    public var founding: [CityID: CityPublicKey]
+    public var signers: [EntryID: CityPublicKey]
+    public init(founding: [CityID: CityPublicKey], signers: [EntryID: CityPublicKey]) {
+        self.founding = founding
+        self.signers = signers
     }
 }
 
@@ -36,17 +52,23 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
     /// covers: it claims an entry without that entry's own causal past. Invalid unless
     /// another entry at that position (a fork) arrives whose past it does cover.
     case dependencyNotCovered(origin: CityID, seq: Int64)
+    /// Its signature was checked with a key that is not the key in force at its position
+    /// (its predecessor arrived after it was verified): verified again when sent again.
+    case notVerifiedWithKeyInForce
 
     /// `true` when the entry may become acceptable once its causal past arrives.
     public var isNotReady: Bool {
         switch self {
-        case .missingPredecessor, .missingDependency: true
+        case .missingPredecessor, .missingDependency, .notVerifiedWithKeyInForce: true
         case .clockRegressed, .dependencyNotCovered, .evidenceFull: false
         }
     }
 
     /// Every code, for metrics present from zero.
-    public static let codes = ["missing_predecessor", "missing_dependency", "clock_regressed", "dependency_not_covered", "fork_evidence_full"]
+    public static let codes = [
+        "missing_predecessor", "missing_dependency", "clock_regressed", "dependency_not_covered", "fork_evidence_full",
+        "key_not_in_force",
+    ]
 
     public var code: String {
         switch self {
@@ -55,6 +77,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .clockRegressed: "clock_regressed"
         case .dependencyNotCovered: "dependency_not_covered"
         case .evidenceFull: "fork_evidence_full"
+        case .notVerifiedWithKeyInForce: "key_not_in_force"
         }
     }
 
@@ -66,6 +89,7 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
         case .evidenceFull(let o, let s):
             "\(o) already equivocated and the evidence kept is complete (\(o)#\(s) would be one fork too many)"
         case .dependencyNotCovered(let o, let s): "its vector clock names \(o)#\(s) but does not cover that entry's own clock (its causal past)"
+        case .notVerifiedWithKeyInForce: "its signature was not checked with the key in force at its position"
         }
     }
 }
@@ -81,6 +105,8 @@ public struct MergePlan: Sendable {
     public var duplicates = 0
     /// Entries not accepted, with the reason.
     public var refused: [(entry: Entry, reason: MergeRejection)] = []
+    /// For accepted entries after which the key in force is a rotated key: that key.
+    public var keyAfter: [EntryID: CityPublicKey] = [:]
 
     public init() {}
 }
@@ -89,9 +115,12 @@ public struct MergePlan: Sendable {
 ///
 /// The batch is considered in merged order, which puts every entry after its causal
 /// past, so a single pass accepts everything whose past is in the log or earlier in
-/// the batch. The caller must have verified every entry's signature (`EntryVerifier`).
+/// the batch. The caller must have verified every entry's signature (`EntryVerifier`)
+/// and say with which key (`signatures`): an entry is accepted only if that key is the
+/// key in force at its position (§12). Without `signatures` the caller vouches for every
+/// key (tests of the causal rules, and audits that judge signatures themselves).
 public enum MergePlanner {
-    public static func plan(_ batch: [Entry], into index: some LogIndex) throws -> MergePlan {
+    public static func plan(_ batch: [Entry], into index: some LogIndex, signatures: SignatureCheck? = nil) throws -> MergePlan {
         var plan = MergePlan()
         var maxSeq = [CityID: Int64]()
         var positions = [PositionKey: [LogPosition]]()
@@ -124,6 +153,7 @@ public enum MergePlanner {
                 continue
             }
             var predecessorClock: VectorClock?
+            var keyInForce: CityPublicKey?
             if let prev = entry.prev {
                 guard let p = try held(entry.origin, entry.seq - 1).first(where: { $0.id == prev }) else {
                     plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
@@ -134,6 +164,14 @@ public enum MergePlanner {
                     continue
                 }
                 predecessorClock = p.clock
+                keyInForce = p.keyAfter
+            }
+            if let signatures {
+                let required = keyInForce ?? signatures.founding[entry.origin]
+                guard let required, signatures.signers[entry.id] == required else {
+                    plan.refused.append((entry, .notVerifiedWithKeyInForce))
+                    continue
+                }
             }
             if let missing = try uncovered(entry, predecessorClock: predecessorClock, max: max, held: held) {
                 plan.refused.append((entry, missing))
@@ -152,8 +190,10 @@ public enum MergePlanner {
                 forked[entry.origin] = positions + (here.count == 1 ? 1 : 0)
                 plan.forks.insert(entry.id)
             }
-            positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock)]
+            let keyAfter = KeysInForce.after(entry, inForce: keyInForce)
+            positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock, keyAfter: keyAfter)]
             if entry.seq > top { maxSeq[entry.origin] = entry.seq }
+            if let keyAfter { plan.keyAfter[entry.id] = keyAfter }
             plan.accepted.append(entry)
         }
         return plan
@@ -192,8 +232,12 @@ public struct MemoryLog: LogIndex, Sendable {
     private var top: [CityID: Int64] = [:]
     private var at: [String: [LogPosition]] = [:]
     private var forkedCount: [CityID: Int] = [:]
+    private var keyAfter: [EntryID: CityPublicKey] = [:]
 
     public init() {}
+
+    /// The key in force after a held entry, when a rotation changed it.
+    public func keyAfter(_ id: EntryID) -> CityPublicKey? { keyAfter[id] }
 
     public func maxSeq(of origin: CityID) -> Int64 { top[origin] ?? 0 }
     public func positions(origin: CityID, seq: Int64) -> [LogPosition] { at["\(origin)#\(seq)"] ?? [] }
@@ -201,21 +245,24 @@ public struct MemoryLog: LogIndex, Sendable {
     public func forkedPositions(of origin: CityID) -> Int { forkedCount[origin] ?? 0 }
     public func entry(_ id: EntryID) -> Entry? { byID[id].map { entries[$0] } }
 
-    /// Plans `batch` against this log and appends what the plan accepts.
+    /// Plans `batch` against this log and appends what the plan accepts. `signatures`:
+    /// as for `MergePlanner.plan` (without it, the caller vouches for every key).
     @discardableResult
-    public mutating func merge(_ batch: [Entry]) -> MergePlan {
+    public mutating func merge(_ batch: [Entry], signatures: SignatureCheck? = nil) -> MergePlan {
         // MemoryLog's index never throws.
-        let plan = try! MergePlanner.plan(batch, into: self)
-        for e in plan.accepted { append(e) }
+        let plan = try! MergePlanner.plan(batch, into: self, signatures: signatures)
+        for e in plan.accepted { append(e, keyAfter: plan.keyAfter[e.id]) }
         return plan
     }
 
     /// Appends without checks; use `merge` unless the entry is known to be ready.
-    public mutating func append(_ e: Entry) {
+    /// `keyAfter`: the key in force after it, when rotated (`KeysInForce`).
+    public mutating func append(_ e: Entry, keyAfter key: CityPublicKey? = nil) {
         byID[e.id] = entries.count
         entries.append(e)
+        if let key { keyAfter[e.id] = key }
         top[e.origin] = Swift.max(top[e.origin] ?? 0, e.seq)
-        at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock))
+        at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock, keyAfter: key))
         if at["\(e.origin)#\(e.seq)"]?.count == 2 { forkedCount[e.origin, default: 0] += 1 }
     }
 

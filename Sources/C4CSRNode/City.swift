@@ -16,7 +16,8 @@ public final class City: Sendable {
     public let card: PeerCard
     public let store: LogStore
     /// `nil` for an observer, and for a city opened for reading only.
-    private let signingKey: CitySigningKey?
+    /// Replaced by `rotateKey` once the rotation is committed.
+    private let signingKey: Mutex<CitySigningKey?>
     private let now: @Sendable () -> Int64
     /// Where peer cards are read from: `<data-dir>/peers`, then any extra directories.
     public let peerDirectories: [URL]
@@ -45,7 +46,7 @@ public final class City: Sendable {
     ) {
         self.directory = directory
         self.card = card
-        self.signingKey = key
+        self.signingKey = Mutex(key)
         self.store = store
         self.peerDirectories = peerDirectories
         self.now = now
@@ -158,17 +159,24 @@ public final class City: Sendable {
         do { card = try PeerCard.parse(cardText) } catch {
             throw NodeError.invalidInput("\(directory.cardFile.path): \(error)")
         }
-        var key: CitySigningKey?
-        if signing, !card.isObserver {
-            let loaded = try loadKey(directory.signingKeyFile)
-            guard card.publicKey == loaded.publicKey else {
-                throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
-            }
-            key = loaded
-        }
         let store: LogStore
         do { store = try LogStore(path: directory.storeFile.path, now: now) } catch {
             throw NodeError.io("\(error)")
+        }
+        var key: CitySigningKey?
+        if signing, !card.isObserver {
+            // The key in force is read from the log (§12): the card's key until a rotation.
+            let loaded = try finishRotation(directory, store: store, city: card.city, card: card)
+            let inForce: CityPublicKey?
+            do { inForce = try store.keyInForce(nextOf: card.city) ?? card.publicKey } catch { throw NodeError.io("\(error)") }
+            guard loaded.publicKey == inForce else {
+                // A restored store may lack the rotation that put the file's key in force.
+                if inForce == card.publicKey, (try? store.restoreMark()) == nil {
+                    throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
+                }
+                throw notInForce(directory, city: card.city, inForce: inForce)
+            }
+            key = loaded
         }
         return City(
             directory: directory, card: card, key: key, store: store,
@@ -206,7 +214,7 @@ public final class City: Sendable {
         try requireWritable()
         let time = now()
         do {
-            return try store.append(count: practices.count) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
+            return try store.append(count: practices.count, keys: localKeys()) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
         } catch let e as StoreError {
             throw NodeError.io(e.description)
         }
@@ -320,7 +328,7 @@ public final class City: Sendable {
         let time = now()
         var preview: Entry?
         do {
-            return try store.append { ctx in
+            return try store.append(keys: localKeys()) { ctx in
                 let entry = try self.sign(try action(ctx), ctx, time: time)
                 if dryRun {
                     preview = entry
@@ -341,16 +349,116 @@ public final class City: Sendable {
     /// it back as every other node will: this city never signs an entry the practice
     /// rules refuse (a reason too long, a control character).
     private func sign(_ action: PracticeAction, _ ctx: LocalContext, time: Int64) throws -> Entry {
-        let signingKey = try requireSigner()
-        let top = try ctx.top(of: id)
-        let seq = (top?.seq ?? 0) + 1
-        var clock = try ctx.clock()
-        clock[id] = seq
-        let entry = try EntryDraft(origin: id, seq: seq, prev: top?.id, clock: clock, time: time, kind: action.kind, payload: action.payload)
-            .sign(with: signingKey)
+        let entry = try sign(kind: action.kind, payload: action.payload, ctx, time: time)
         _ = try PracticeAction(entry: entry)
         return entry
     }
+
+    /// Signs this city's next entry with the key in force (checked against the log, in
+    /// the write transaction).
+    private func sign(kind: EntryKind, payload: [String: JSONValue], _ ctx: LocalContext, time: Int64) throws -> Entry {
+        let signingKey = try requireSigner()
+        let top = try ctx.top(of: id)
+        let inForce = try top.flatMap { try ctx.keyAfter($0.id) } ?? card.publicKey
+        guard signingKey.publicKey == inForce else { throw Self.notInForce(directory, city: id, inForce: inForce) }
+        let seq = (top?.seq ?? 0) + 1
+        var clock = try ctx.clock()
+        clock[id] = seq
+        return try EntryDraft(origin: id, seq: seq, prev: top?.id, clock: clock, time: time, kind: kind, payload: payload)
+            .sign(with: signingKey)
+    }
+
+    static func notInForce(_ directory: DataDirectory, city: CityID, inForce: CityPublicKey?) -> NodeError {
+        NodeError.forbidden(
+            "\(directory.signingKeyFile.path) is not \(city)'s key in force here (this log names \(inForce.map { String($0.base64.prefix(12)) + "…" } ?? "none")); nothing was signed. Either the file is a copy of a key a rotation replaced (after `c4csr key rotate` the new key is that file, and an old key signs nothing), or this store lacks the rotation that put the file's key in force (a store restored from a backup older than the rotation: `c4csr sync` brings it back)")
+    }
+
+    /// The founding key (this city's card) and the key this node signs with.
+    private func localKeys() throws -> LocalKeys {
+        LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey)
+    }
+
+    // MARK: Rotating the signing key
+
+    /// Replaces this city's signing key (docs/PROTOCOL.md §12): a new key is made and
+    /// kept beside the old one (`entry-signing.key.next`, 0600, synced), the `rotate`
+    /// entry — signed by the old key, with the new key's proof — is committed, and only
+    /// then does the new key replace the old file. A crash between the two leaves both
+    /// files; the next `open` finishes the swap (the log says which key is in force).
+    ///
+    /// - Returns: the rotate entry and the new public key.
+    public func rotateKey(dryRun: Bool = false) throws -> (entry: Entry, key: CityPublicKey) {
+        try requireWritable()
+        return try withKeyLock(directory) { try rotateKeyLocked(dryRun: dryRun) }
+    }
+
+    private func rotateKeyLocked(dryRun: Bool) throws -> (entry: Entry, key: CityPublicKey) {
+        let newKey = CitySigningKey()
+        let pending = directory.pendingSigningKeyFile
+        if !dryRun {
+            // A pending key left by a rotation that never committed (open removes it too).
+            try? FileManager.default.removeItem(at: pending)
+            try writeSecret(Array((Data(newKey.rawRepresentation).base64EncodedString() + "\n").utf8), to: pending)
+        }
+        let time = now()
+        var preview: Entry?
+        let entry: Entry
+        do {
+            entry = try store.append(keys: localKeys()) { ctx in
+                guard let top = try ctx.top(of: self.id) else {
+                    throw NodeError.invalidInput("\(self.id) has no entry yet: its first key is the one on its card; rotate after its first entry")
+                }
+                let payload = Rotation.payload(origin: self.id, seq: top.seq + 1, prev: top.id, newKey: newKey)
+                let e = try self.sign(kind: .rotate, payload: payload, ctx, time: time)
+                if dryRun {
+                    preview = e
+                    throw DryRun()
+                }
+                return e
+            }
+        } catch is DryRun {
+            return (preview!, newKey.publicKey)
+        } catch {
+            try? FileManager.default.removeItem(at: pending)
+            if let e = error as? StoreError { throw NodeError.io(e.description) }
+            throw error
+        }
+        try Self.installPendingKey(directory)
+        signingKey.withLock { $0 = newKey }
+        return (entry, newKey.publicKey)
+    }
+
+    /// Moves `entry-signing.key.next` over `entry-signing.key` (one rename, then the
+    /// folder synced).
+    static func installPendingKey(_ directory: DataDirectory) throws {
+        if rename(directory.pendingSigningKeyFile.path, directory.signingKeyFile.path) != 0 {
+            throw NodeError.io("the rotation is in the log, but \(directory.pendingSigningKeyFile.path) could not replace \(directory.signingKeyFile.path) (\(String(cString: strerror(errno)))); move it there by hand before signing anything")
+        }
+        syncDirectory(directory.keysDirectory)
+    }
+
+    /// The keys a rotation left, read at open: a pending key that the log already put in
+    /// force replaces the old file (a crash after the commit); one it did not is left
+    /// over from a rotation that never committed, and is removed.
+    private static func finishRotation(_ directory: DataDirectory, store: LogStore, city: CityID, card: PeerCard) throws -> CitySigningKey {
+        guard FileManager.default.fileExists(atPath: directory.pendingSigningKeyFile.path) else { return try loadKey(directory.signingKeyFile) }
+        return try withKeyLock(directory) { try finishRotationLocked(directory, store: store, city: city, card: card) }
+    }
+
+    private static func finishRotationLocked(_ directory: DataDirectory, store: LogStore, city: CityID, card: PeerCard) throws -> CitySigningKey {
+        let inForce = (try? store.keyInForce(nextOf: city)) ?? card.publicKey
+        let current = try loadKey(directory.signingKeyFile)
+        let pendingFile = directory.pendingSigningKeyFile
+        guard FileManager.default.fileExists(atPath: pendingFile.path) else { return current }
+        let pending = try loadKey(pendingFile)
+        if pending.publicKey == inForce, current.publicKey != inForce {
+            try installPendingKey(directory)
+            return pending
+        }
+        if current.publicKey == inForce { try? FileManager.default.removeItem(at: pendingFile) }
+        return current
+    }
+
 
     /// Throws why this node may not sign (an observer; opened without its key; a store
     /// restored from a backup and not yet caught up): a command checks it first, before it
@@ -380,7 +488,7 @@ public final class City: Sendable {
     /// The signing key, or why this node may not write: checked before any write starts.
     @discardableResult
     private func requireSigner() throws -> CitySigningKey {
-        if let signingKey { return signingKey }
+        if let key = signingKey.withLock({ $0 }) { return key }
         if isObserver {
             throw NodeError.forbidden(
                 "\(id) is an observer: it reads and syncs the network log and signs nothing (\(directory.root.path)); a city's officers add and change practices at that city's node")
@@ -426,13 +534,34 @@ public final class City: Sendable {
         try merge(verify(signed))
     }
 
-    /// The first half of `receive`: envelopes and signatures, on every core, no IO.
-    public func verify(_ signed: [(body: [UInt8], signature: [UInt8])]) -> VerifiedBatch {
-        let results = verifyAll(signed.map { ($0.body, $0.signature) })
+    /// The first half of `receive`: envelopes and signatures, on every core, each with
+    /// its key in force (read from the store for predecessors already held).
+    ///
+    /// - Parameter previous: a batch verified before this one and not merged yet (a
+    ///   sync's pages are verified while the page before is merging): its entries count
+    ///   as held for the keys in force.
+    public func verify(_ signed: [(body: [UInt8], signature: [UInt8])], after previous: VerifiedBatch? = nil) -> VerifiedBatch {
+        // A store that cannot be read here is read again by the merge, which then refuses
+        // (not ready) what could not be verified with the key in force.
+        let store = self.store
+        let results = ChainVerifier.verifyBatch(signed, verifier: verifier) { ids in
+            var known = [EntryID: CityPublicKey?]()
+            var rest = Set<EntryID>()
+            for id in ids {
+                if let k = previous?.keyAfter[id] { known[id] = k } else { rest.insert(id) }
+            }
+            return known.merging((try? store.keysAfter(rest)) ?? [:]) { a, _ in a }
+        }
         var batch = VerifiedBatch()
+        batch.founding = verifier.keys
         for (i, r) in results.enumerated() {
             switch r {
-            case .success(let e): batch.valid.append(e)
+            case .success(let v):
+                batch.valid.append(v.entry)
+                if let key = v.key {
+                    batch.signers[v.entry.id] = key
+                    batch.keyAfter[v.entry.id] = .some(KeysInForce.after(v.entry, inForce: v.inForce))
+                }
             case .failure(let err): batch.invalid.append((i, err))
             }
         }
@@ -443,16 +572,8 @@ public final class City: Sendable {
     public func merge(_ batch: VerifiedBatch) throws -> ReceiveReport {
         // StoreError passes through: the server maps a full disk or a read-only store
         // to its own status, the CLI to its sentence.
-        ReceiveReport(outcome: try store.merge(batch.valid), invalid: batch.invalid)
-    }
-
-    /// Verifies many entries on every core. Order of results matches the input.
-    public func verifyAll(_ items: [([UInt8], [UInt8])]) -> [Result<Entry, EntryError>] {
-        Self.verifyAll(items, verifier: verifier)
-    }
-
-    static func verifyAll(_ items: [([UInt8], [UInt8])], verifier: EntryVerifier) -> [Result<Entry, EntryError>] {
-        Parallel.map(items) { item in Result { () throws(EntryError) in try verifier.verify(body: item.0, signature: item.1) } }
+        let check = SignatureCheck(founding: batch.founding, signers: batch.signers)
+        return ReceiveReport(outcome: try store.merge(batch.valid, signatures: check), invalid: batch.invalid)
     }
 }
 
@@ -510,6 +631,11 @@ private final class ResultBuffer<R>: @unchecked Sendable {
 /// Entries whose signatures were checked, ready to merge.
 public struct VerifiedBatch: Sendable {
     public var valid: [Entry] = []
+    /// The key that verified each valid entry, and the founding keys (cards) then.
+    public var signers: [EntryID: CityPublicKey] = [:]
+    /// For each verified entry, the key in force after it (`nil`: the founding key).
+    public var keyAfter: [EntryID: CityPublicKey?] = [:]
+    public var founding: [CityID: CityPublicKey] = [:]
     /// Entries whose envelope or signature was bad, by their index in the input.
     public var invalid: [(index: Int, error: EntryError)] = []
     public init() {}

@@ -19,6 +19,8 @@ public struct DataDirectory: Sendable {
     public var cardFile: URL { root.appendingPathComponent("city.toml") }
     public var keysDirectory: URL { root.appendingPathComponent("keys", isDirectory: true) }
     public var signingKeyFile: URL { keysDirectory.appendingPathComponent("entry-signing.key") }
+    /// The new key of a rotation, until the log has put it in force (`c4csr key rotate`).
+    public var pendingSigningKeyFile: URL { keysDirectory.appendingPathComponent("entry-signing.key.next") }
     public var peersDirectory: URL { root.appendingPathComponent("peers", isDirectory: true) }
     public var storeFile: URL { root.appendingPathComponent("store.sqlite") }
     public var tlsKeyFile: URL { keysDirectory.appendingPathComponent("tls.key") }
@@ -52,6 +54,29 @@ func writeSecret(_ bytes: [UInt8], to url: URL) throws {
         offset += n
     }
     guard fsync(fd) == 0 else { throw NodeError.io("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
+}
+
+/// Runs `body` holding an exclusive `flock` on `keys/rotate.lock`: one key rotation (or
+/// the completion of one, at open) at a time, so that two admins rotating at once can
+/// never install a key the log did not put in force.
+func withKeyLock<T>(_ directory: DataDirectory, _ body: () throws -> T) throws -> T {
+    let path = directory.keysDirectory.appendingPathComponent("rotate.lock").path
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw NodeError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0 {
+        guard errno == EINTR else { throw NodeError.io("cannot lock \(path): \(String(cString: strerror(errno)))") }
+    }
+    defer { flock(fd, LOCK_UN) }
+    return try body()
+}
+
+/// Syncs a folder, so that a rename inside it survives a crash.
+func syncDirectory(_ url: URL) {
+    let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    close(fd)
 }
 
 /// Writes a file by a temporary file and rename, so readers never see half of it.

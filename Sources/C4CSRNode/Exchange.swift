@@ -182,18 +182,26 @@ extension City {
         // Practices with one entry (most: a publish never revised) are judged in the
         // first pass, from the entry already decoded; the others in a second pass.
         let several = try store.subjectsWithSeveralEntries()
-        let verifier = self.verifier
+        var chain = ChainVerifier(verifier: self.verifier)
         var practices = 0
         try store.forEachStored(chunk: 4096) { rows in
-            // On every core: envelope, signature, and the practice rules of lone entries.
-            let results = Parallel.map(rows) { row -> (Result<Entry, EntryError>, LogAuditor.PracticeCheck?) in
-                let r = Result { () throws(EntryError) in try verifier.verify(body: row.body, signature: row.signature) }
+            // On every core: envelope and signature (with the key in force), and the
+            // practice rules of lone entries.
+            let verified = chain.verify(rows.map { ($0.body, $0.signature) }).map { $0.map(\.entry) }
+            let results = Parallel.map(verified) { r -> (Result<Entry, EntryError>, LogAuditor.PracticeCheck?) in
                 guard case .success(let e) = r, let subject = PracticeAction.subject(of: e), !several.contains(subject) else { return (r, nil) }
                 let isPublish = e.kind == .publish && e.id == subject
                 return (r, LogAuditor.practiceCheck(publish: isPublish ? e : nil, related: isPublish ? [] : [e]))
             }
             for (row, (result, practice)) in zip(rows, results) {
                 auditor.check(row, signature: result)
+                // The stored key in force after it must be the one the keys' fold derives (§12):
+                // a store edited to name another key would verify its next entries with it.
+                if case .success(let e) = result, row.keyAfter != chain.fold.after[e.id]?.rawRepresentation {
+                    auditor.add(AuditFinding(
+                        .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
+                        "stored key_after disagrees with the key in force the log derives (docs/PROTOCOL.md §12)"))
+                }
                 if let practice {
                     if practice.isPractice { practices += 1 }
                     auditor.add(practice.findings)
@@ -217,7 +225,7 @@ extension City {
                 auditor.add(c.findings)
             }
         }
-        for e in try store.entriesWithoutSubject() where e.kind != .publish {
+        for e in try store.entriesWithoutSubject() where e.kind.isPractice && e.kind != .publish {
             auditor.add(AuditFinding(.violation, "invalid_payload", entry: "\(e)", "payload names no practice"))
         }
         return AuditReport(
@@ -238,15 +246,19 @@ public enum ExportAudit {
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }
         var previous: MergedOrderKey?
+        var chain = ChainVerifier(verifier: verifier)
         var bySubject = [EntryID: [Entry]]()
         var withoutSubject = [Entry]()
         for start in stride(from: 0, to: lines.count, by: 4096) {
             let chunk = Array(lines[start..<min(lines.count, start + 4096)])
-            // On every core: the line's form, then the envelope and signature.
-            let results = Parallel.map(chunk) { line -> (Result<(body: [UInt8], signature: [UInt8]), NodeError>, Result<Entry, EntryError>?) in
-                let decoded = Result { () throws(NodeError) in try ExportLine.decode(line) }
-                guard case .success(let signed) = decoded else { return (decoded, nil) }
-                return (decoded, Result { () throws(EntryError) in try verifier.verify(body: signed.body, signature: signed.signature) })
+            // On every core: the line's form, then the envelope and signature (with the key
+            // in force, which follows the lines' rotations).
+            let lines = Parallel.map(chunk) { line in Result { () throws(NodeError) in try ExportLine.decode(line) } }
+            let signed = lines.compactMap { try? $0.get() }
+            var verified = chain.verify(signed).map { $0.map(\.entry) }.makeIterator()
+            let results = lines.map { decoded -> (Result<(body: [UInt8], signature: [UInt8]), NodeError>, Result<Entry, EntryError>?) in
+                guard case .success = decoded else { return (decoded, nil) }
+                return (decoded, verified.next()!)
             }
             for (offset, (decoded, verified)) in results.enumerated() {
                 let lineNumber = start + offset + 1
@@ -284,7 +296,7 @@ public enum ExportAudit {
             if c.isPractice { practices += 1 }
             auditor.add(c.findings)
         }
-        for e in withoutSubject where e.kind != .publish {
+        for e in withoutSubject where e.kind.isPractice && e.kind != .publish {
             auditor.add(AuditFinding(.violation, "invalid_payload", entry: "\(e)", "payload names no practice"))
         }
         return AuditReport(

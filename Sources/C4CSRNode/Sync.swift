@@ -208,6 +208,7 @@ public struct SyncRound: Sendable {
         var have = local.vector
         var next: Task<(entries: [SignedEntry], more: Bool), any Error>? = fetch(have)
         var merging: Task<ReceiveReport, any Error>?
+        var merged: VerifiedBatch?
         var received = 0
         var pages = 0
         func settle(_ task: Task<ReceiveReport, any Error>?, _ report: inout RoundReport) async throws -> ReceiveReport? {
@@ -231,7 +232,9 @@ public struct SyncRound: Sendable {
             next = nil
             if page.entries.isEmpty { break }
             let signed = page.entries
-            let batch = try await Blocking.run { city.verify(signed.map { ($0.body, $0.signature) }) }
+            // Verified while the page before merges: its entries' keys count as held.
+            let previous = merged
+            let batch = try await Blocking.run { city.verify(signed.map { ($0.body, $0.signature) }, after: previous) }
             // The previous page must be in before this one merges (its causal past).
             if let previous = try await settle(merging, &report), previous.inserted == 0 {
                 merging = nil
@@ -240,6 +243,7 @@ public struct SyncRound: Sendable {
             have = batch.vector(after: have)
             if page.more && !batch.valid.isEmpty { next = fetch(have) }
             merging = Task { try await Blocking.run { try city.merge(batch) } }
+            merged = batch
         }
         next?.cancel()
         _ = try await settle(merging, &report)

@@ -84,28 +84,25 @@ public final class LogStore: Sendable {
     /// The entry goes through the same merge rules as entries from peers.
     ///
     /// - Returns: the entry, after its transaction has committed durably.
-    public func append(_ build: (LocalContext) throws -> Entry) throws -> Entry {
-        try write { db in
-            let entry = try build(LocalContext(db: db))
-            let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db))
-            if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
-            guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
-            try insert(plan.accepted, forks: plan.forks, db: db)
-            return entry
-        }
+    ///
+    /// - Parameter keys: the founding key of the entries' origin and the key that signs
+    ///   them: the planner refuses an entry unless that is the key in force (§12).
+    public func append(keys: LocalKeys, _ build: (LocalContext) throws -> Entry) throws -> Entry {
+        try append(count: 1, keys: keys) { ctx, _ in try build(ctx) }[0]
     }
 
     /// Appends `count` local entries in one write transaction (a bulk `add`): all of them
     /// or, if any is refused, none. `build` is called with the state the earlier ones left.
-    public func append(count: Int, _ build: (LocalContext, Int) throws -> Entry) throws -> [Entry] {
+    public func append(count: Int, keys: LocalKeys, _ build: (LocalContext, Int) throws -> Entry) throws -> [Entry] {
         try write { db in
             var out = [Entry]()
             for i in 0..<count {
                 let entry = try build(LocalContext(db: db), i)
-                let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db))
+                let check = SignatureCheck(founding: keys.founding.map { [entry.origin: $0] } ?? [:], signers: [entry.id: keys.signer])
+                let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db), signatures: check)
                 if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
                 guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
-                try insert(plan.accepted, forks: plan.forks, db: db)
+                try insert(plan.accepted, forks: plan.forks, keyAfter: plan.keyAfter, db: db)
                 out.append(entry)
             }
             return out
@@ -116,11 +113,13 @@ public final class LogStore: Sendable {
     /// are valid and causally ready go in, in one transaction; none half.
     ///
     /// - Returns: what was inserted, what was already there, what was refused and why.
-    public func merge(_ batch: [Entry]) throws -> MergeOutcome {
+    /// `signatures`: the key that verified each entry (`MergePlanner` accepts an entry only
+    /// if it is the key in force at its position).
+    public func merge(_ batch: [Entry], signatures: SignatureCheck) throws -> MergeOutcome {
         if batch.isEmpty { return MergeOutcome(inserted: [], forks: [], duplicates: 0, refused: []) }
         return try write { db in
-            let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db))
-            try insert(plan.accepted, forks: plan.forks, db: db)
+            let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db), signatures: signatures)
+            try insert(plan.accepted, forks: plan.forks, keyAfter: plan.keyAfter, db: db)
             return MergeOutcome(
                 inserted: plan.accepted, forks: plan.accepted.filter { plan.forks.contains($0.id) },
                 duplicates: plan.duplicates, refused: plan.refused.map { ($0.entry, $0.reason) })
@@ -153,12 +152,12 @@ public final class LogStore: Sendable {
     /// (`cachedStatement`); heads are written once per origin per batch, and the
     /// practices view once per practice, from the entries already decoded when the
     /// batch holds all of a practice's entries.
-    private func insert(_ entries: [Entry], forks: Set<EntryID>, db: Database) throws {
+    private func insert(_ entries: [Entry], forks: Set<EntryID>, keyAfter: [EntryID: CityPublicKey], db: Database) throws {
         guard !entries.isEmpty else { return }
         let received = now()
         let insertEntry = try db.cachedStatement(sql: """
-            INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertFork = try db.cachedStatement(sql: "INSERT OR IGNORE INTO fork (origin, seq) VALUES (?, ?)")
         var tops = [CityID: (seq: Int64, ids: [EntryID])]()
@@ -169,7 +168,7 @@ public final class LogStore: Sendable {
             try insertEntry.execute(arguments: [
                 Data(e.id.bytes), e.origin.rawValue, e.seq, e.prev.map { Data($0.bytes) }, e.clock.sum,
                 CanonicalJSON.string(e.clock.json), e.kind.rawValue, subject.map { Data($0.bytes) }, Data(e.body),
-                Data(e.signature), received,
+                Data(e.signature), received, keyAfter[e.id].map { Data($0.rawRepresentation) },
             ])
             if forks.contains(e.id) { try insertFork.execute(arguments: [e.origin.rawValue, e.seq]) }
             if let t = tops[e.origin], t.seq >= e.seq {
@@ -195,6 +194,52 @@ public final class LogStore: Sendable {
     }
 
     // MARK: Reading
+
+    /// Which of `ids` are held, each with the key in force after it (`nil`: the founding
+    /// key; docs/PROTOCOL.md §12). Ids not in the answer are not held.
+    public func keysAfter(_ ids: Set<EntryID>) throws -> [EntryID: CityPublicKey?] {
+        if ids.isEmpty { return [:] }
+        return try read { db in try Self.keysAfter(ids, db: db) }
+    }
+
+    /// Every rotation held (docs/PROTOCOL.md §12), by origin and seq: a city's key history.
+    public func rotations() throws -> [KeyRotation] {
+        try read { db in
+            // The partial index `entry_rotate` (v5): never a scan of the log.
+            try Row.fetchAll(db, sql: "SELECT body, sig FROM entry INDEXED BY entry_rotate WHERE kind = 'rotate' ORDER BY origin, seq").compactMap { row in
+                guard let e = try? Entry.decode(body: Array(row[0] as Data), signature: Array(row[1] as Data)), let r = e.rotation else { return nil }
+                return KeyRotation(origin: e.origin, seq: e.seq, entry: e.id, time: e.time, key: r.key)
+            }
+        }
+    }
+
+    /// The key in force for `city`'s next entry: the key after its top entry, when a
+    /// rotation changed it (`nil`: its founding key, or no entry yet).
+    public func keyInForce(nextOf city: CityID) throws -> CityPublicKey? {
+        try read { db in
+            guard let top = try Data.fetchOne(db, sql: "SELECT id FROM head WHERE origin = ? ORDER BY id LIMIT 1", arguments: [city.rawValue]),
+                  let id = EntryID(bytes: Array(top)) else { return nil }
+            return try Self.keysAfter([id], db: db)[id] ?? nil
+        }
+    }
+
+    static func keysAfter(_ ids: Set<EntryID>, db: Database) throws -> [EntryID: CityPublicKey?] {
+        let statement = try db.cachedStatement(sql: "SELECT key_after FROM entry WHERE id = ?")
+        var out = [EntryID: CityPublicKey?]()
+        for id in ids {
+            guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes)]) else { continue }
+            let data: Data? = row[0]
+            guard let data else {
+                out[id] = .some(nil)
+                continue
+            }
+            guard let key = CityPublicKey(rawRepresentation: Array(data)) else {
+                throw StoreError.corrupt("entry \(id.short) has an unreadable key_after column")
+            }
+            out[id] = key
+        }
+        return out
+    }
 
     /// Heads (invariant 6): for each origin, the entries at its highest seq.
     public func heads() throws -> [Head] { try read { db in try Self.heads(db) } }
@@ -278,7 +323,7 @@ public final class LogStore: Sendable {
         while true {
             let rows = try read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, key_after
                     FROM entry WHERE position > ? ORDER BY position LIMIT ?
                     """, arguments: [after, chunk]).map(StoredEntry.init(row:))
             }
@@ -376,7 +421,7 @@ extension StoredRow {
         self.init(
             position: row[0], id: Array(row[1] as Data), origin: row[2], seq: row[3], prev: (row[4] as Data?).map { Array($0) },
             rank: row[5], clock: row[6], kind: row[7], subject: (row[8] as Data?).map { Array($0) }, body: Array(row[9] as Data),
-            signature: Array(row[10] as Data))
+            signature: Array(row[10] as Data), keyAfter: row.count > 11 ? (row[11] as Data?).map { Array($0) } : nil)
     }
 }
 
@@ -403,6 +448,32 @@ public struct LocalContext {
     public func practice(_ id: EntryID) throws -> PracticeRecord? {
         try PracticeView.record(id, db: db)
     }
+
+    /// The key in force after a held entry, when a rotation changed it (`nil`: the
+    /// founding key, or no such entry).
+    public func keyAfter(_ id: EntryID) throws -> CityPublicKey? {
+        try LogStore.keysAfter([id], db: db)[id] ?? nil
+    }
+}
+
+/// One `rotate` entry held: from its seq on, `origin`'s chain is signed with `key`.
+public struct KeyRotation: Sendable, Hashable {
+    public let origin: CityID
+    public let seq: Int64
+    public let entry: EntryID
+    public let time: Int64
+    public let key: CityPublicKey
+}
+
+/// The keys of a local write: the founding key of the city (its card's) and the key it
+/// signs with, which must be the key in force (docs/PROTOCOL.md §12).
+public struct LocalKeys: Sendable {
+    public let founding: CityPublicKey?
+    public let signer: CityPublicKey
+    public init(founding: CityPublicKey?, signer: CityPublicKey) {
+        self.founding = founding
+        self.signer = signer
+    }
 }
 
 /// `LogIndex` over the store, read inside the current transaction, with statements
@@ -416,13 +487,20 @@ struct SQLIndex: LogIndex {
 
     func positions(origin: CityID, seq: Int64) throws -> [LogPosition] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, clock FROM entry INDEXED BY entry_chain WHERE origin = ? AND seq = ?"), arguments: [origin.rawValue, seq]
+            db.cachedStatement(sql: "SELECT id, clock, key_after FROM entry INDEXED BY entry_chain WHERE origin = ? AND seq = ?"), arguments: [origin.rawValue, seq]
         ).map { row in
             let clockText: String = row[1]
             guard let id = EntryID(bytes: Array(row[0] as Data)), let clock = Self.clock(clockText) else {
                 throw StoreError.corrupt("entry \(origin)#\(seq) has an unreadable clock column")
             }
-            return LogPosition(id: id, clock: clock)
+            let keyData: Data? = row[2]
+            let key = try keyData.map { data in
+                guard let key = CityPublicKey(rawRepresentation: Array(data)) else {
+                    throw StoreError.corrupt("entry \(origin)#\(seq) has an unreadable key_after column")
+                }
+                return key
+            }
+            return LogPosition(id: id, clock: clock, keyAfter: key)
         }
     }
 

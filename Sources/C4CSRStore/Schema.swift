@@ -134,9 +134,55 @@ enum Schema {
                 ) STRICT;
                 """)
         }
+        m.registerMigration("v5: key rotation") { db in
+            // Format c4csr/2 adds the kind `rotate`, which the v1 CHECK on `kind` refuses,
+            // and each entry's key in force after it (docs/PROTOCOL.md §12). SQLite cannot
+            // change a CHECK in place: the table is rebuilt (same rows, same positions),
+            // once, inside this migration's transaction.
+            try db.execute(sql: """
+                CREATE TABLE entry_v5 (
+                    position    INTEGER PRIMARY KEY,
+                    id          BLOB    NOT NULL UNIQUE CHECK (length(id) = 32),
+                    origin      TEXT    NOT NULL CHECK (length(origin) BETWEEN 2 AND 32),
+                    seq         INTEGER NOT NULL CHECK (seq >= 1),
+                    prev        BLOB    CHECK ((seq = 1 AND prev IS NULL) OR (seq > 1 AND length(prev) = 32)),
+                    rank        INTEGER NOT NULL CHECK (rank >= seq),
+                    clock       TEXT    NOT NULL,
+                    kind        TEXT    NOT NULL CHECK (kind IN ('publish', 'revise', 'retract', 'adopt', 'rotate')),
+                    subject     BLOB    CHECK (subject IS NULL OR length(subject) = 32),
+                    body        BLOB    NOT NULL CHECK (length(body) BETWEEN 2 AND 65536),
+                    sig         BLOB    NOT NULL CHECK (length(sig) = 64),
+                    received_at INTEGER NOT NULL,
+                    -- The key in force after this entry when a rotation in its chain changed
+                    -- it; NULL: the founding key on the origin's card.
+                    key_after   BLOB    CHECK (key_after IS NULL OR length(key_after) = 32)
+                ) STRICT;
+                INSERT INTO entry_v5 (position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at)
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at FROM entry;
+                DROP TRIGGER IF EXISTS entry_no_update;
+                DROP TRIGGER IF EXISTS entry_no_delete;
+                DROP TRIGGER IF EXISTS entry_chain_linked;
+                DROP TABLE entry;
+                ALTER TABLE entry_v5 RENAME TO entry;
+                CREATE INDEX entry_chain ON entry(origin, seq);
+                CREATE INDEX entry_merged ON entry(rank, origin, seq, id);
+                CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+                CREATE INDEX entry_origin_rank ON entry(origin, rank, seq, id);
+                -- A city's key history (peers list, peers show) without reading the log.
+                CREATE INDEX entry_rotate ON entry(origin, seq) WHERE kind = 'rotate';
+                CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be updated'); END;
+                CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be deleted'); END;
+                CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry
+                WHEN NEW.seq > 1 AND NOT EXISTS (
+                    SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
+                BEGIN SELECT RAISE(ABORT, 'c4csr: entry inserted before its chain predecessor'); END;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v4: restore mark"
+    static let latest = "v5: key rotation"
 }

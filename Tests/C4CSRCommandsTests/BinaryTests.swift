@@ -240,4 +240,53 @@ import Testing
             #expect(json["ok"] as? Bool == false)
         }
     }
+
+    /// `key rotate` end to end: the rotation is in the log, `peers list` shows it, the
+    /// next entry is signed with the new key and audits clean; a store whose key_after
+    /// column was edited fails the audit, naming the entry.
+    @Test func keyRotateThenAuditCatchesAnEditedKeyColumn() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "vratsa", "Vratsa", "Враца", "BG", "bg")
+            let add = ["add", "--data-dir", dir, "--title", "Т", "--title-en", "T", "--summary", "s", "--summary-en", "s", "--challenge", "c"]
+            #expect(try run(add).status == 0)
+            let dry = try run(["key", "rotate", "--data-dir", dir, "--dry-run", "--json"])
+            let dryJSON = try jsonObject(dry.stdout)
+            #expect(dry.status == 0 && dryJSON["written"] as? Bool == false, "\(dry)")
+            let rotated = try run(["key", "rotate", "--data-dir", dir, "--json"])
+            #expect(rotated.status == 0, "\(rotated)")
+            let rotatedJSON = try jsonObject(rotated.stdout)
+            let key = rotatedJSON["key"] as? String
+            #expect(key != nil && rotatedJSON["seq"] as? Int == 2)
+            #expect(try run(add).status == 0)
+            let peers = try jsonArray(try run(["peers", "list", "--data-dir", dir, "--json"]).stdout)
+            let own = try #require(peers.first { $0["self"] as? Bool == true })
+            let history = own["rotations"] as? [[String: Any]] ?? []
+            #expect(history.count == 1 && history.first?["key"] as? String == key && history.first?["seq"] as? Int == 2)
+            #expect(own["public_key"] as? String != key, "the card keeps the founding key")
+            #expect(try run(["audit", "--data-dir", dir]).status == 0)
+
+            // Another city follows from the log; `peers show` tells the history; a card
+            // edited to the rotated key is refused with the reason.
+            let other = try initCity(root, "kekava", "Kekava", "Ķekava", "LV", "lv")
+            #expect(try run(["peers", "add", "--data-dir", other, dir + "/city.toml"]).status == 0)
+            #expect(try run(["import", "--data-dir", other, "-"], stdin: try run(["export", "--data-dir", dir]).stdout).status == 0)
+            let shown = try jsonObject(try run(["peers", "show", "vratsa", "--data-dir", other, "--json"]).stdout)
+            #expect(shown["key_in_force"] as? String == key && shown["top_seq"] as? Int == 3, "\(shown)")
+            #expect((shown["rotations"] as? [[String: Any]])?.count == 1)
+            let card = try String(contentsOfFile: dir + "/city.toml", encoding: .utf8)
+            let founding = try #require(own["public_key"] as? String)
+            let edited = root.appendingPathComponent("vratsa-edited.toml").path
+            try card.replacingOccurrences(of: founding, with: key!).write(toFile: edited, atomically: true, encoding: .utf8)
+            let refused = try run(["peers", "add", "--replace", "--data-dir", other, edited])
+            #expect(refused.status == 65 && refused.stderr.contains("a card keeps the city's founding key"), "\(refused)")
+
+            let db = try DatabaseQueue(path: dir + "/store.sqlite")
+            try db.write { db in
+                try db.execute(sql: "DROP TRIGGER entry_no_update")
+                try db.execute(sql: "UPDATE entry SET key_after = NULL WHERE seq = 2")
+            }
+            let r = try run(["audit", "--data-dir", dir])
+            #expect(r.status == 2 && r.stdout.contains("column_mismatch") && r.stdout.contains("vratsa#2"), "\(r.stdout)")
+        }
+    }
 }

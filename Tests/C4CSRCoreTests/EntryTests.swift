@@ -55,9 +55,9 @@ import Testing
     @Test func rejectsWrongKeyAndUnknownCity() throws {
         let e = try entry()
         let forged = try Entry.decode(body: e.body, signature: TestKeys.key("milano").signature(for: e.body))
-        #expect(throws: EntryError.badSignature(CityID("sofia")!)) { try verifier.verify(forged) }
+        #expect(throws: EntryError.badSignature(CityID("sofia")!)) { try verifier.verify(forged, rotated: nil) }
         let stranger = EntryVerifier(keys: [:])
-        #expect(throws: EntryError.unknownOrigin(CityID("sofia")!)) { try stranger.verify(e) }
+        #expect(throws: EntryError.unknownOrigin(CityID("sofia")!)) { try stranger.verify(e, rotated: nil) }
     }
 
     @Test(arguments: [
@@ -91,9 +91,9 @@ import Testing
         let e = try entry()
         #expect(e.format == .v1)
         guard case .object(var o) = try JSONParser.parse(e.body) else { Issue.record("body is not an object"); return }
-        o["format"] = .string("c4csr/2")
+        o["format"] = .string("c4csr/3")
         o["author"] = .object(["officer": .string("ana")])
-        for format: JSONValue in [.string("c4csr/2"), .int(2), .null] {
+        for format: JSONValue in [.string("c4csr/3"), .int(2), .null] {
             o["format"] = format
             let body = CanonicalJSON.encode(.object(o))
             do {

@@ -36,7 +36,8 @@ func samplePractice(_ title: String = "Green schoolyards", status: PracticeStatu
 /// A city in a simulated network: its own log, writing entries the way `City` does.
 struct SimCity {
     let id: CityID
-    let key: CitySigningKey
+    /// The key in force for its next entry (rotated by `rotate`).
+    var key: CitySigningKey
     var log = MemoryLog()
     var time: Int64 = 1_764_000_000_000
 
@@ -55,6 +56,21 @@ struct SimCity {
             .sign(with: key)
         let plan = log.merge([e])
         precondition(plan.accepted.count == 1, "local write refused: \(plan.refused)")
+        return e
+    }
+
+    /// Replaces its key with a `rotate` entry (docs/PROTOCOL.md §12), signed by the old key.
+    @discardableResult
+    mutating func rotate(to newKey: CitySigningKey) -> Entry {
+        let clock = log.nextClock(for: id)
+        let top = log.heads.first { $0.origin == id }!
+        time += 1000
+        let payload = Rotation.payload(origin: id, seq: clock[id], prev: top.id, newKey: newKey)
+        let e = try! EntryDraft(origin: id, seq: clock[id], prev: top.id, clock: clock, time: time, kind: .rotate, payload: payload)
+            .sign(with: key)
+        let plan = log.merge([e])
+        precondition(plan.accepted.count == 1, "rotation refused: \(plan.refused)")
+        key = newKey
         return e
     }
 
@@ -91,4 +107,14 @@ func randomHistory(seed: UInt64, cities: Int, steps: Int) -> [SimCity] {
         }
     }
     return net
+}
+
+extension EntryVerifier {
+    /// Decodes and verifies a lone entry with its origin's founding key (tests of one
+    /// entry with no rotation in its past; a log goes through `KeysInForce`).
+    func verify(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
+        let entry = try Entry.decode(body: body, signature: signature)
+        try verify(entry, rotated: nil)
+        return entry
+    }
 }

@@ -29,6 +29,52 @@ import Testing
         }
     }
 
+    /// A v4 store (its entry table without `key_after`, its CHECK without `rotate`) is
+    /// rebuilt by the v5 migration: every row at its position, the indexes and the
+    /// append-only triggers back, and the city can rotate its key after.
+    @Test func aV4StoreIsRebuiltForRotation() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            for i in 0..<5 { _ = try city.publish(practice("p\(i)")) }
+            let before = try city.store.summary()
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            let positions: [Int64] = try db.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE entry_v4 (
+                        position INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE CHECK (length(id) = 32),
+                        origin TEXT NOT NULL, seq INTEGER NOT NULL, prev BLOB, rank INTEGER NOT NULL, clock TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('publish', 'revise', 'retract', 'adopt')), subject BLOB,
+                        body BLOB NOT NULL, sig BLOB NOT NULL, received_at INTEGER NOT NULL) STRICT;
+                    INSERT INTO entry_v4 SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at FROM entry;
+                    DROP TRIGGER entry_no_update; DROP TRIGGER entry_no_delete; DROP TRIGGER entry_chain_linked;
+                    DROP TABLE entry; ALTER TABLE entry_v4 RENAME TO entry;
+                    CREATE INDEX entry_chain ON entry(origin, seq);
+                    CREATE INDEX entry_merged ON entry(rank, origin, seq, id);
+                    CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+                    CREATE INDEX entry_origin_rank ON entry(origin, rank, seq, id);
+                    CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+                    CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+                    CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry WHEN NEW.seq > 1 AND NOT EXISTS (
+                        SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
+                    BEGIN SELECT RAISE(ABORT, 'unlinked'); END;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%';
+                    """)
+                return try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position")
+            }
+            try db.close()
+            let reopened = try City.open(city.directory)
+            #expect(try reopened.store.summary() == before)
+            #expect(try reopened.store.integrityProblems().isEmpty, "the indexes and the append-only triggers are back")
+            let after = try DatabaseQueue(path: city.directory.storeFile.path)
+            #expect(try after.read { try Int64.fetchAll($0, sql: "SELECT position FROM entry ORDER BY position") } == positions)
+            #expect(throws: DatabaseError.self) { try after.write { try $0.execute(sql: "UPDATE entry SET seq = seq") } }
+            try after.close()
+            let (rotate, _) = try reopened.rotateKey()
+            #expect(rotate.seq == 6)
+            #expect(try reopened.audit().findings.isEmpty)
+        }
+    }
+
     /// A v2 store (peer status without the kind of the last error) keeps its peers'
     /// rows and records kinds from then on.
     @Test func aV2StoreGainsTheKindOfTheLastError() throws {

@@ -31,6 +31,33 @@ struct DaemonTests {
         }
     }
 
+    /// Issue 12, rotation on loopback: the admin rotates A's key with the CLI while A's
+    /// daemon runs; A's next entry, signed with the new key, reaches C through B; every
+    /// city follows the key from the log (no card edited) and audits clean.
+    @Test func aKeyRotationTravelsThroughRunningDaemons() async throws {
+        try await withNetwork(["aa", "bb", "cc"], edges: [("aa", "bb"), ("bb", "cc")]) { n in
+            let (a, b, c) = (n["aa"]!, n["bb"]!, n["cc"]!)
+            _ = try a.city.publish(practice("Before"))
+            let dir = a.city.directory.root.path
+            let rotated = try await runBinary(["key", "rotate", "--data-dir", dir, "--json"])
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            let answer = try JSONSerialization.jsonObject(with: Data(rotated.stdout)) as? [String: Any]
+            let key = try #require(CityPublicKey(base64: answer?["key"] as? String ?? ""), "\(String(decoding: rotated.stdout, as: UTF8.self))")
+            let added = try await runBinary([
+                "add", "--data-dir", dir, "--title", "After", "--title-en", "After", "--summary", "s", "--summary-en", "s", "--challenge", "c",
+            ])
+            #expect(added.status == 0, "\(added.stderr)")
+            try await eventually("C follows A's rotation and holds A's entry after it") {
+                try c.city.store.keyInForce(nextOf: a.id) == key && c.heads().entries == 3
+            }
+            try await eventually("three equal digests") { try Set([a, b, c].map { try $0.heads().digest }).count == 1 }
+            for node in [a, b, c] {
+                let audit = try node.city.audit()
+                #expect(audit.findings.isEmpty, "\(node.id): \(audit.findings)")
+            }
+        }
+    }
+
     @Test func concurrentAddsAndAPartitionConverge() async throws {
         try await withNetwork(["aa", "bb", "cc"], edges: [("aa", "bb"), ("bb", "cc"), ("aa", "cc")]) { n in
             let nodes = [n["aa"]!, n["bb"]!, n["cc"]!]

@@ -18,6 +18,9 @@ struct ServiceTests {
                 "NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000",
             ])
             defer { serve.kill() }
+            // First, before the store is opened (a migration may take minutes): more time to start.
+            let opening = try #require(socket.receive(within: 20), "no message")
+            #expect(opening.contains("EXTEND_TIMEOUT_USEC=600000000"), "\(opening)")
             // READY=1 comes only once the port accepts connections.
             let ready = try #require(socket.receive(until: { $0.contains("READY=1") }, within: 20), "no READY=1")
             #expect(ready.contains("STATUS="))

@@ -4,6 +4,8 @@ import FuzzDriver
 /// An entry body from anywhere must decode or be refused with an error, never crash;
 /// and when the JSON parses, the one-pass canonical check must agree with the
 /// reference definition (parse, re-encode, compare).
+private let fuzzKey = CitySigningKey(rawRepresentation: [UInt8](repeating: 7, count: 32))!.publicKey
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
@@ -16,6 +18,11 @@ public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = log.merge([entry])
         _ = log.merge([entry])
         _ = try? PracticeAction(entry: entry)
+        // A rotation (§12): its payload, its proof and the keys-in-force fold.
+        _ = entry.rotation?.isProven(for: entry)
+        let verifier = EntryVerifier(keys: [entry.origin: fuzzKey])
+        _ = KeysInForce.assign([entry, entry], held: entry.prev.map { [$0: nil] } ?? [:], verifier: verifier)
+        _ = try? verifier.verify(entry, rotated: entry.rotation?.key)
     }
     if let value = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 12, maxBytes: 1 << 20)) {
         let reference = CanonicalJSON.encode(value) == bytes

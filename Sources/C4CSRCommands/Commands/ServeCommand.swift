@@ -96,6 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(Exit.failure.rawValue)
         }
         try await Console.run {
+            // Opening the store may migrate it (a new c4csr's first start; the v5 migration
+            // copies the log): ask systemd for up to 10 minutes before READY instead of 90 s.
+            SystemdNotifier().send("EXTEND_TIMEOUT_USEC=600000000\nSTATUS=opening the store (a schema upgrade may take minutes)")
             let city = try global.openCity()
             for w in city.peers.warnings { logger.warning("\(w)") }
             let configuration = try daemonConfiguration(city: city)

@@ -129,6 +129,8 @@ enum Render {
             if let t = e.payload["fields"]?["title"]?["en"]?.stringValue { what = t }
         case .retract, .adopt:
             break
+        case .rotate:
+            if let key = e.rotation?.key { what = "new key \(key.base64.prefix(12))…" }
         }
         if let target = e.payload["practice"]?.stringValue { what = "→ \(target.prefix(12))" + (what.isEmpty ? "" : " \(what)") }
         if e.kind == .adopt, let mode = e.payload["mode"]?.stringValue { what += " (\(mode))" }
