@@ -69,7 +69,11 @@ for round in 1 2; do
   done
 done
 
-say "Sofia resolves the conflict with a revision that supersedes both versions"
+say "Sofia's admin rotates its signing key (through the log: no card is edited)"
+c4 sofia key rotate
+c4 sofia peers list | sed -n '/^sofia/,+1p'
+
+say "Sofia resolves the conflict with a revision that supersedes both versions (signed with the new key)"
 c4 sofia revise "${SO1:0:12}" --status completed --outcomes "15 дворове озеленени с 9 фирми"
 c4 sofia export --output "$WORK/sofia.jsonl" 2>/dev/null
 for b in milano nantes; do c4 "$b" import "$WORK/sofia.jsonl" --json >/dev/null; done

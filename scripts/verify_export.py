@@ -4,8 +4,9 @@
     scripts/verify_export.py EXPORT.jsonl --cards DIR [--cards DIR ...] [--expect-digest HEX]
 
 Checks, for every line: the id is the SHA-256 of the body; the body is canonical JSON
-with the fields of format c4csr/1; the Ed25519 signature verifies with the origin's
-public key from its peer card; the chain (seq, prev) and the vector clock are
+with the fields of format c4csr/1 or c4csr/2; the Ed25519 signature verifies with the
+origin's key in force (section 12: the key on its peer card, until a rotation in the
+entry's own chain replaced it; a rotation's proof verifies with its new key); the chain (seq, prev) and the vector clock are
 consistent; every entry's causal past precedes it; the file is in merged order.
 Then recomputes heads and the network digest. Exit status 0 only if all holds.
 Needs Python 3.11+ (tomllib) and the `cryptography` package.
@@ -22,7 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
-KINDS = {"publish", "revise", "retract", "adopt"}
+KINDS = {"c4csr/1": {"publish", "revise", "retract", "adopt"}}
+KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate"}
 MAX_CLOCK_COMPONENTS = 256  # section 11
 MAX_ENTRIES_PER_POSITION = 2
 MAX_FORKED_POSITIONS = 16
@@ -72,6 +74,7 @@ def main():
 
     problems = []
     positions = {}   # (origin, seq) -> {id: clock}
+    key_after = {}   # id -> the key in force after that entry (section 12)
     top = {}         # origin -> highest seq
     last_key = None
     count = 0
@@ -93,16 +96,35 @@ def main():
                     raise ValueError("body holds a non-integer or out-of-range number")
                 if canonical(e) != body:
                     raise ValueError("body is not canonical JSON")
-                if set(e) != FIELDS or e["format"] != "c4csr/1" or e["kind"] not in KINDS:
-                    raise ValueError("body does not have the fields of format c4csr/1")
+                if set(e) != FIELDS or e["format"] not in KINDS or e["kind"] not in KINDS[e["format"]]:
+                    raise ValueError("body does not have the fields and kinds of format c4csr/1 or c4csr/2")
                 origin, seq, prev, clock = e["origin"], e["seq"], e["prev"], e["clock"]
                 where = f"line {n} ({origin}#{seq} {entry_id[:12]})"
-                if origin not in keys:
-                    raise ValueError(f"no public key for {origin} in the cards")
+                # Section 12: the key in force is the card's for seq 1, else the key in force
+                # after the predecessor (whose line comes earlier: checked below).
+                if seq == 1 or prev not in key_after:
+                    if origin not in keys:
+                        raise ValueError(f"no public key for {origin} in the cards")
+                    key = keys[origin]
+                else:
+                    key = key_after[prev]
                 try:
-                    keys[origin].verify(sig, body)
+                    key.verify(sig, body)
                 except InvalidSignature:
-                    raise ValueError("signature does not verify")
+                    raise ValueError("signature does not verify with the key in force")
+                after = key
+                if e["kind"] == "rotate":
+                    p = e["payload"]
+                    if set(p) != {"key", "proof"} or seq == 1:
+                        raise ValueError("a rotate has exactly key and proof, and is never a chain's first entry")
+                    raw = base64.b64decode(p["key"], validate=True)
+                    if len(raw) != 32:
+                        raise ValueError("a rotate's key is 32 bytes")
+                    after = Ed25519PublicKey.from_public_bytes(raw)
+                    try:
+                        after.verify(base64.b64decode(p["proof"], validate=True), f"c4csr-rotate\n{origin}\n{seq}\n{prev}".encode())
+                    except InvalidSignature:
+                        raise ValueError("the rotation's proof does not verify with its new key")
                 if clock.get(origin) != seq or any(v < 1 for v in clock.values()):
                     raise ValueError("clock[origin] must equal seq and components must be >= 1")
                 if (seq == 1) != (prev is None):
@@ -130,6 +152,7 @@ def main():
                     raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")
                 last_key = key
                 positions.setdefault((origin, seq), {})[entry_id] = clock
+                key_after[entry_id] = after
                 top[origin] = max(top.get(origin, 0), seq)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")
