@@ -20,7 +20,7 @@ let loadTestsEnabled = ProcessInfo.processInfo.environment["C4CSR_LOAD_TESTS"] !
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct OpenPortTests {
     /// Thousands of idle connections, TLS handshakes dribbled a byte a second and pushes
-    /// that never finish, from other loopback addresses, against `c4csr serve` (its own
+    /// that never finish (with another member's certificate), from other loopback addresses, against `c4csr serve` (its own
     /// process, so that its descriptors can be counted), while a legitimate peer syncs:
     /// its round completes, and the daemon's descriptors stay under the cap.
     ///
@@ -32,6 +32,11 @@ struct OpenPortTests {
         try await withServiceCity { root, served in
             let peer = try makeCity("peer", in: root)
             try exchangeCards(served, peer, serverEndpoint: nil)
+            // The unfinished pushes come from another member (a hostile one): with the
+            // legitimate peer's own certificate they would hold its one push slot
+            // (InFlight.maxPushes), and its round would meet 503 busy, as it should.
+            let mallory = try makeCity("mallory", in: root)
+            try exchangeCards(served, mallory, serverEndpoint: nil)
             let config = root.appendingPathComponent("flood.toml")
             try Data("""
                 [server]
@@ -40,7 +45,7 @@ struct OpenPortTests {
                 handshake_timeout = "1s"
                 request_timeout = "2s"
                 """.utf8).write(to: config)
-            let serve = try ServeProcess(city: served, extra: ["--interval", "1h", "--peer", "peer"], environment: ["C4CSR_CONFIG": config.path])
+            let serve = try ServeProcess(city: served, extra: ["--interval", "1h", "--peer", "peer", "--peer", "mallory"], environment: ["C4CSR_CONFIG": config.path])
             defer { serve.kill() }
             guard let port = try await serve.waitForPort() else { return }
             var card = served.card
@@ -57,7 +62,7 @@ struct OpenPortTests {
             flood.arguments = [
                 "python3", repository.appendingPathComponent("scripts/flood.py").path, "\(port)",
                 "--idle", "2000", "--slow-handshake", "40", "--slow-body", "20", "--rate", "300",
-                "--cert", peer.directory.tlsCertificateFile.path, "--key", peer.directory.tlsKeyFile.path, "--seconds", "10",
+                "--cert", mallory.directory.tlsCertificateFile.path, "--key", mallory.directory.tlsKeyFile.path, "--seconds", "10",
             ]
             flood.standardOutput = try FileHandle(forWritingTo: output)
             try flood.run()
