@@ -11,6 +11,7 @@ import PackageDescription
 //                  and the operations the CLI and the daemon share (add, import,
 //                  audit, the sync round over an abstract transport…).
 //   CCurl          libcurl, seen from Swift, opened on first use (fixed-arity setopt/getinfo wrappers).
+//   C4CSRPortal    the read-only web portal: pages rendered from the store (swift-mustache).
 //   C4CSRCurl      the HTTPS client: a small Swift type over libcurl, and the sync
 //                  transport that speaks the HTTP API through it.
 //   C4CSRDaemon    `c4csr serve`: the Hummingbird TLS server, the anti-entropy
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -56,6 +58,12 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The read-only web portal (issue 15): pages from the store, for the daemon's
+        // web listener and `c4csr site`.
+        .target(
+            name: "C4CSRPortal",
+            dependencies: ["C4CSRCore", "C4CSRStore", "C4CSRNode", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // libcurl's headers at build time (libcurl4-openssl-dev); the library itself is
         // opened on first use (Sources/CCurl/loader.c), never linked.
@@ -123,6 +131,10 @@ let package = Package(
         .testTarget(
             name: "C4CSRStoreTests",
             dependencies: ["C4CSRCore", "C4CSRStore", "C4CSRNode", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "C4CSRPortalTests",
+            dependencies: ["C4CSRPortal", "C4CSRNode", "C4CSRStore", "C4CSRCore"]
         ),
         .testTarget(
             name: "C4CSRCommandsTests",

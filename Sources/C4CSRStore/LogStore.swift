@@ -355,6 +355,15 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// The last `limit` entries of the merged network order, newest first (the
+    /// `entry_merged` index read backwards: no scan, whatever the log's size).
+    public func latestEntries(limit: Int) throws -> [Entry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body, sig FROM entry ORDER BY rank DESC, origin DESC, seq DESC, id DESC LIMIT ?", arguments: [limit])
+                .map { try Self.decode($0, bodyColumn: 0) }
+        }
+    }
+
     /// Streams the log in merged network order (invariant 5), decoded.
     /// - Throws: `StoreError.corrupt` naming an entry whose stored bytes no longer decode.
     public func forEachMerged(chunk: Int = 2048, _ body: (Entry) throws -> Void) throws {

@@ -27,7 +27,11 @@ public struct PracticeFilter: Sendable {
     public var sdg: Int?
     public var status: String?
     public var conflictsOnly = false
+    /// Published in this calendar year (UTC).
+    public var year: Int?
     public var limit: Int?
+    /// Rows to skip before the first (with `limit`: one page of the list).
+    public var offset: Int?
     public init() {}
 }
 
@@ -114,6 +118,44 @@ enum PracticeView {
 extension LogStore {
     /// Practices matching `filter`, newest publication first.
     public func practices(_ filter: PracticeFilter = PracticeFilter()) throws -> [PracticeSummary] {
+        let (whereSQL, args) = Self.whereClause(filter)
+        let limitSQL = filter.limit.map { " LIMIT \($0)" + (filter.offset.map { " OFFSET \($0)" } ?? "") } ?? ""
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
+                .map(PracticeView.summary)
+        }
+    }
+
+    /// Per publishing city: its practices, and how many of them another city adopted
+    /// (one grouped read of the practice table, by its publisher index).
+    public func practiceFiguresByCity() throws -> [CityID: (practices: Int, adopted: Int)] {
+        try read { db in
+            var out = [CityID: (practices: Int, adopted: Int)]()
+            for row in try Row.fetchAll(db, sql: "SELECT publisher, count(*), sum(adoptions > 0) FROM practice GROUP BY publisher") {
+                guard let city = CityID(row[0]) else { continue }
+                out[city] = (row[1], row[2])
+            }
+            return out
+        }
+    }
+
+    /// The practices with these ids (those that exist), by id.
+    public func practices(ids: [EntryID]) throws -> [EntryID: PracticeSummary] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            let marks = ids.map { _ in "?" }.joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM practice WHERE id IN (\(marks))", arguments: StatementArguments(ids.map { Data($0.bytes) }))
+            return Dictionary(try rows.map(PracticeView.summary).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// How many practices match `filter` (its limit and offset aside).
+    public func practiceCount(_ filter: PracticeFilter = PracticeFilter()) throws -> Int {
+        let (whereSQL, args) = Self.whereClause(filter)
+        return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM practice \(whereSQL)", arguments: args) ?? 0 }
+    }
+
+    private static func whereClause(_ filter: PracticeFilter) -> (String, StatementArguments) {
         var clauses = [String]()
         var args = StatementArguments()
         if !filter.cities.isEmpty {
@@ -133,17 +175,28 @@ extension LogStore {
             _ = args.append(contentsOf: [status])
         }
         if filter.conflictsOnly { clauses.append("conflict = 1") }
-        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        let limitSQL = filter.limit.map { " LIMIT \($0)" } ?? ""
-        return try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
-                .map(PracticeView.summary)
+        if let year = filter.year, let range = Self.yearInMilliseconds(year) {
+            clauses.append("published_at >= ? AND published_at < ?")
+            _ = args.append(contentsOf: [range.lowerBound, range.upperBound])
         }
+        return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), args)
+    }
+
+    /// Milliseconds since the epoch of 1 January `year` 00:00 UTC up to the next one.
+    static func yearInMilliseconds(_ year: Int) -> Range<Int64>? {
+        guard (1970...9999).contains(year) else { return nil }
+        func start(_ y: Int) -> Int64 {
+            // Days from 1970 to 1 January y (proleptic Gregorian).
+            var days: Int64 = 0
+            for z in 1970..<y { days += (z % 4 == 0 && (z % 100 != 0 || z % 400 == 0)) ? 366 : 365 }
+            return days * 86_400_000
+        }
+        return start(year)..<start(year + 1)
     }
 
     /// Full-text search over the current version of every practice, best match first.
     /// Each word of `text` must match (as a word prefix), in any language and script.
-    public func search(_ text: String, limit: Int = 50) throws -> [PracticeSummary] {
+    public func search(_ text: String, limit: Int = 50, offset: Int = 0) throws -> [PracticeSummary] {
         let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
         guard !words.isEmpty else { return [] }
         // Quote every word so that FTS5 syntax in user text is taken literally.
@@ -151,8 +204,8 @@ extension LogStore {
         return try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT practice.* FROM practice_fts JOIN practice ON practice.pid = practice_fts.rowid
-                WHERE practice_fts MATCH ? ORDER BY bm25(practice_fts), practice.hex LIMIT ?
-                """, arguments: [query, limit]).map(PracticeView.summary)
+                WHERE practice_fts MATCH ? ORDER BY bm25(practice_fts), practice.hex LIMIT ? OFFSET ?
+                """, arguments: [query, limit, offset]).map(PracticeView.summary)
         }
     }
 

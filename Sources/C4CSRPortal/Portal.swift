@@ -1,0 +1,488 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Mustache
+
+/// A request to the portal: a path, its decoded query and the client's `If-None-Match`.
+public struct PortalRequest: Sendable {
+    public var path: String
+    public var query: [(name: String, value: String)]
+    public var ifNoneMatch: String?
+
+    public init(path: String, query: [(name: String, value: String)] = [], ifNoneMatch: String? = nil) {
+        self.path = path
+        self.query = query
+        self.ifNoneMatch = ifNoneMatch
+    }
+
+    /// A request target as it arrives (`/practices?city=riga&q=energy`), or nil if its
+    /// query is not valid percent-encoded UTF-8 (`+` is a space, as forms send it).
+    public init?(target: String, ifNoneMatch: String? = nil) {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let path = Self.decode(String(parts[0]), plusIsSpace: false) else { return nil }
+        var query = [(name: String, value: String)]()
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let nv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = Self.decode(String(nv[0]), plusIsSpace: true),
+                      let value = Self.decode(nv.count == 2 ? String(nv[1]) : "", plusIsSpace: true)
+                else { return nil }
+                query.append((name, value))
+            }
+        }
+        self.init(path: path, query: query, ifNoneMatch: ifNoneMatch)
+    }
+
+    /// Percent-decoding that refuses a malformed escape or bytes that are not UTF-8.
+    static func decode(_ s: String, plusIsSpace: Bool) -> String? {
+        var bytes = [UInt8]()
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%") {
+                guard it.count >= 2, let hi = Self.hex(it.removeFirst()), let lo = Self.hex(it.removeFirst()) else { return nil }
+                bytes.append(hi << 4 | lo)
+            } else {
+                bytes.append(plusIsSpace && b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// What the portal answers: every response carries `Portal.securityHeaders`.
+public struct PortalResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
+}
+
+/// The read-only web portal (issue 15): pages rendered from this node's store only,
+/// never from the network. Pure request → response, so that the daemon's listener and
+/// `c4csr site` share it and the route tests need no socket.
+public struct Portal: Sendable {
+    /// Raised when the templates or the page data change shape: old ETags then miss.
+    static let version = "p1"
+    /// Practices per page of the list.
+    public static let pageSize = 50
+    /// Bounds of what a query may ask (design: docs/design/portal.md §3).
+    public static let maxQuery = 200
+    public static let maxPage = 10_000
+
+    public static let securityHeaders: [(name: String, value: String)] = [
+        ("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    let city: City
+
+    public init(city: City) {
+        self.city = city
+    }
+
+    public func respond(_ request: PortalRequest) -> PortalResponse {
+        do {
+            let heads = try city.localHeads()
+            let page = try route(request, heads: heads)
+            return page
+        } catch let e as PortalError {
+            return error(e.status, e.title, e.message)
+        } catch {
+            // Never echo internals to a browser; the daemon logs what went wrong.
+            return self.error(500, "Something went wrong", "This node could not build the page. Its operator will find the reason in the daemon's log.")
+        }
+    }
+
+    struct PortalError: Error {
+        let status: Int
+        let title: String
+        let message: String
+        static func badQuery(_ message: String) -> PortalError { PortalError(status: 400, title: "Bad request", message: message) }
+        static var notFound: PortalError { PortalError(status: 404, title: "Not found", message: "There is no such page on this portal.") }
+    }
+
+    private func route(_ request: PortalRequest, heads: PeerHeads) throws -> PortalResponse {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        if segments == [""] {
+            // The overview shows each peer's sync state, which moves without the digest:
+            // its ETag is the page's own hash.
+            let body = try render("overview", overview(heads: heads))
+            return ok(body, etag: Self.etag(of: body), request)
+        }
+        if segments == ["style.css"] {
+            return ok(Array(PortalTemplates.stylesheet.utf8), contentType: "text/css; charset=utf-8", etag: "\"\(Self.version)-css\"", request)
+        }
+        if segments.first == "practices", segments.count <= 2 {
+            let etag = digestETag(heads)
+            if segments.count == 2 {
+                let id = segments[1]
+                guard id.count == 64, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw PortalError.notFound }
+            }
+            if request.ifNoneMatch == etag { return notModified(etag) }
+            let page = segments.count == 2 ? try render("practice", practicePage(segments[1], heads: heads))
+                : try render("practices", practiceList(request, heads: heads))
+            return ok(page, etag: etag, request)
+        }
+        throw PortalError.notFound
+    }
+
+    // MARK: Pages
+
+    private func common(title: String, heads: PeerHeads) -> [String: Any] {
+        [
+            "title": title, "root": "/",
+            "node": ["id": city.id.rawValue, "name": city.card.name],
+            "entries": heads.entries, "digest": heads.digest, "digestShort": String(heads.digest.prefix(16)),
+        ]
+    }
+
+    private func overview(heads: PeerHeads) throws -> [String: Any] {
+        let figures = try city.store.practiceFiguresByCity()
+        let statuses = Dictionary(try city.store.peerStatuses().map { ($0.city, $0) }, uniquingKeysWith: { a, _ in a })
+        var cards = [city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }
+        cards.sort { $0.city < $1.city }
+        let cities: [[String: Any]] = cards.map { card in
+            let f = figures[card.city]
+            return [
+                "id": card.city.rawValue, "localName": card.localName, "english": card.name == card.localName ? nil : card.name as String?,
+                "language": card.language, "country": card.country,
+                "practices": f?.practices ?? 0, "adoptedByOthers": f?.adopted ?? 0,
+                "sync": Self.syncState(card.city == city.id ? nil : statuses[card.city], isSelf: card.city == city.id),
+            ]
+        }
+        let latest = try city.store.latestEntries(limit: 20)
+        let subjects = try city.store.practices(ids: latest.compactMap(PracticeAction.subject(of:)))
+        let changes: [[String: Any]] = latest.map { e in
+            let subject = PracticeAction.subject(of: e)
+            return [
+                "date": PortalDate.dateTime(e.time), "iso": PortalDate.iso(e.time), "city": e.origin.rawValue,
+                "what": Self.describe(e.kind), "practice": subject?.hex as Any, "title": subject.flatMap { subjects[$0]?.titleLocal } ?? "(a practice not held here)",
+            ]
+        }
+        var data = common(title: "The network", heads: heads)
+        data["cities"] = cities
+        data["latest"] = changes
+        data["practiceCount"] = figures.values.reduce(0) { $0 + $1.practices }
+        return data
+    }
+
+    static func syncState(_ status: PeerStatus?, isSelf: Bool) -> String {
+        if isSelf { return "this node" }
+        guard let status else { return "no round yet" }
+        guard let success = status.lastSuccess else { return "not reached yet (\(status.failures) attempts)" }
+        if status.inSync { return "in sync at \(PortalDate.dateTime(success))" }
+        let lack = [status.weLack.map { "we lack \($0)" }, status.theyLack.map { "it lacks \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return "behind\(lack.isEmpty ? "" : " (\(lack))") at \(PortalDate.dateTime(success))"
+    }
+
+    static func describe(_ kind: EntryKind) -> String {
+        switch kind {
+        case .publish: "published"
+        case .revise: "revised"
+        case .retract: "retracted"
+        case .adopt: "adopted"
+        case .rotate: "rotated its signing key"
+        }
+    }
+
+    /// The query of the list page, checked: a value out of its range is a 400 page.
+    struct ListQuery: Equatable {
+        var q: String?
+        var city: CityID?
+        var theme: String?
+        var sdg: Int?
+        var status: PracticeStatus?
+        var year: Int?
+        var page = 1
+
+        init(_ items: [(name: String, value: String)]) throws {
+            var seen = Set<String>()
+            for (name, value) in items {
+                guard seen.insert(name).inserted else { throw PortalError.badQuery("“\(name)” is given twice.") }
+                if value.isEmpty { continue }
+                switch name {
+                case "q":
+                    guard value.unicodeScalars.count <= Portal.maxQuery else { throw PortalError.badQuery("A search is at most \(Portal.maxQuery) characters.") }
+                    q = value
+                case "city":
+                    guard let c = CityID(value) else { throw PortalError.badQuery("“city” must be a city id (\(CityID.rule)).") }
+                    city = c
+                case "theme":
+                    guard value.unicodeScalars.count <= Practice.maxItem else { throw PortalError.badQuery("“theme” is at most \(Practice.maxItem) characters.") }
+                    theme = value
+                case "sdg":
+                    guard let n = Int(value), (1...17).contains(n) else { throw PortalError.badQuery("“sdg” must be a number from 1 to 17.") }
+                    sdg = n
+                case "status":
+                    guard let s = PracticeStatus(rawValue: value) else {
+                        throw PortalError.badQuery("“status” must be one of \(PracticeStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+                    }
+                    status = s
+                case "year":
+                    guard let n = Int(value), (1970...9999).contains(n) else { throw PortalError.badQuery("“year” must be a year from 1970 to 9999.") }
+                    year = n
+                case "page":
+                    guard let n = Int(value), (1...Portal.maxPage).contains(n) else { throw PortalError.badQuery("“page” must be a number from 1 to \(Portal.maxPage).") }
+                    page = n
+                default:
+                    continue  // unknown parameters (a tracker's, say) change nothing
+                }
+            }
+        }
+
+        /// This query at another page, as a link.
+        func link(page: Int) -> String {
+            var items = [(String, String)]()
+            if let q { items.append(("q", q)) }
+            if let city { items.append(("city", city.rawValue)) }
+            if let theme { items.append(("theme", theme)) }
+            if let sdg { items.append(("sdg", String(sdg))) }
+            if let status { items.append(("status", status.rawValue)) }
+            if let year { items.append(("year", String(year))) }
+            if page > 1 { items.append(("page", String(page))) }
+            return "/practices" + (items.isEmpty ? "" : "?" + items.map { "\($0.0)=\(PortalURL.encode($0.1))" }.joined(separator: "&"))
+        }
+    }
+
+    private func practiceList(_ request: PortalRequest, heads: PeerHeads) throws -> [String: Any] {
+        let query = try ListQuery(request.query)
+        let offset = (query.page - 1) * Self.pageSize
+        var filter = PracticeFilter()
+        filter.cities = query.city.map { [$0] } ?? []
+        filter.theme = query.theme
+        filter.sdg = query.sdg
+        filter.status = query.status?.rawValue
+        filter.year = query.year
+        let results: [PracticeSummary]
+        let total: Int?
+        if let q = query.q {
+            // One more than a page tells whether there is a next one.
+            let found = try city.store.search(q, limit: Self.pageSize + 1, offset: offset)
+            results = found.filter { s in
+                (query.city.map { s.publisher == $0 } ?? true) && (query.theme.map { s.themes.contains($0.lowercased()) } ?? true)
+                    && (query.sdg.map { s.sdgs.contains($0) } ?? true) && (query.status.map { s.status == $0.rawValue } ?? true)
+                    && (filter.year.map { PortalDate.year(s.publishedAt) == $0 } ?? true)
+            }
+            total = nil
+        } else {
+            filter.limit = Self.pageSize + 1
+            filter.offset = offset
+            results = try city.store.practices(filter)
+            total = try city.store.practiceCount(filter)
+        }
+        let shown = Array(results.prefix(Self.pageSize))
+        var data = common(title: query.q.map { "Practices matching “\($0)”" } ?? "Practices", heads: heads)
+        data["query"] = ["q": query.q ?? "", "year": query.year.map(String.init) ?? ""]
+        data["summary"] = Self.countLine(shown: shown.count, offset: offset, total: total, searching: query.q != nil)
+        data["hasResults"] = !shown.isEmpty
+        data["results"] = shown.map { s -> [String: Any] in
+            [
+                "id": s.id.hex, "language": s.language, "titleLocal": s.titleLocal,
+                "titleEnglish": (s.titleEnglish.isEmpty || s.titleEnglish == s.titleLocal ? nil : s.titleEnglish) as Any,
+                "conflict": s.conflict, "publisher": s.publisher.rawValue, "status": s.status,
+                "themes": s.themes.joined(separator: ", "), "sdgs": s.sdgs.map(String.init).joined(separator: ", "),
+                "published": PortalDate.date(s.publishedAt),
+            ]
+        }
+        data["previous"] = (query.page > 1 ? query.link(page: query.page - 1) : nil) as Any
+        data["next"] = (results.count > Self.pageSize && query.page < Self.maxPage ? query.link(page: query.page + 1) : nil) as Any
+        let cards = ([city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }).sorted { $0.city < $1.city }
+        data["cityOptions"] = cards.map { ["value": $0.city.rawValue, "label": "\($0.name) (\($0.city))", "selected": $0.city == query.city] }
+        data["themeOptions"] = try city.store.themes().map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
+        data["sdgOptions"] = (1...17).map { ["value": String($0), "label": "SDG \($0)", "selected": $0 == query.sdg] }
+        data["statusOptions"] = PracticeStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == query.status] }
+        return data
+    }
+
+    static func countLine(shown: Int, offset: Int, total: Int?, searching: Bool) -> String {
+        if shown == 0 { return offset == 0 ? "No practice matches." : "No more practices." }
+        let range = "\(offset + 1)–\(offset + shown)"
+        if let total { return "Practices \(range) of \(total)." }
+        return "Best matches \(range)\(searching ? ", best first" : "")."
+    }
+
+    private func practicePage(_ id: String, heads: PeerHeads) throws -> [String: Any] {
+        let record: PracticeRecord, related: [Entry]
+        do {
+            (record, _, related) = try city.store.practice(id)
+        } catch let e as StoreError where e.isNotFound {
+            throw PortalError(status: 404, title: "No such practice", message: "This node holds no practice with the id \(id).")
+        }
+        let names = Dictionary(([city.card] + city.peers.cards).map { ($0.city, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let p = record.current
+        let byID = Dictionary(record.versions.map { ($0.entry, $0) }, uniquingKeysWith: { a, _ in a })
+        let standing: [[String: Any]] = record.heads.compactMap { byID[$0] }.enumerated().map { i, v in
+            let f = v.fields
+            return [
+                "label": record.heads.count > 1 ? "Version \(i + 1) of \(record.heads.count), by \(v.origin) on \(PortalDate.date(v.time))" : "The practice",
+                "language": f.language, "summaryLocal": f.summary.local,
+                "summaryEnglish": (f.summary.en.isEmpty || f.summary.en == f.summary.local ? nil : f.summary.en) as Any,
+                "challenge": (f.challenge.isEmpty ? nil : f.challenge) as Any, "outcomes": f.outcomes as Any,
+                "hasLinks": !f.links.isEmpty,
+                "links": f.links.map { ["text": $0, "href": PortalURL.safeLink($0) ?? "", "followable": PortalURL.safeLink($0) != nil] },
+            ]
+        }
+        var practice: [String: Any] = [
+            "language": p.language, "titleLocal": p.title.local,
+            "titleEnglish": (p.title.en.isEmpty || p.title.en == p.title.local ? nil : p.title.en) as Any,
+            "retracted": record.retracted, "retractReason": record.retractReason as Any,
+            "conflict": record.conflict, "headCount": record.heads.count,
+            "publisher": record.publisher.rawValue, "publisherName": names[record.publisher] ?? record.publisher.rawValue,
+            "published": PortalDate.date(record.versions.first?.time ?? 0), "status": p.status.rawValue,
+            "themes": p.themes.joined(separator: ", "), "sdgs": p.sdgs.map(String.init).joined(separator: ", "),
+            "area": p.area as Any, "period": p.period.map { $0.start + ($0.end.map { " – " + $0 } ?? "") } as Any,
+            "companies": (p.companies.isEmpty ? nil : p.companies.joined(separator: ", ")) as Any,
+            "partners": (p.partners.isEmpty ? nil : p.partners.joined(separator: ", ")) as Any,
+            "contact": p.contact as Any,
+            "heads": standing,
+            "adoptions": record.adoptions.map { a -> [String: Any] in
+                ["city": a.city.rawValue, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]
+            },
+            "versions": record.versions.map { v -> [String: Any] in
+                ["entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time)]
+            },
+            "hasProblems": !record.problems.isEmpty,
+            "problems": record.problems.map(\.description),
+            "entryCount": 1 + related.count,
+        ]
+        if record.heads.count <= 1 { practice["conflict"] = false }
+        var data = common(title: p.title.local, heads: heads)
+        data["practice"] = practice
+        return data
+    }
+
+    // MARK: Responses
+
+    private func render(_ template: String, _ data: [String: Any]) throws -> [UInt8] {
+        guard let html = PortalTemplates.library.render(Self.pruned(data) ?? [:], withTemplate: template) else {
+            throw PortalError(status: 500, title: "Something went wrong", message: "The page's template is missing.")
+        }
+        return Array(html.utf8)
+    }
+
+    /// `data` without its absent values: swift-mustache takes an `Optional.none` held in
+    /// an `Any` for a value, and would render the section it guards.
+    static func pruned(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return pruned(wrapped)
+        }
+        if let dictionary = value as? [String: Any] { return dictionary.compactMapValues(pruned) }
+        if let array = value as? [[String: Any]] { return array.compactMap { pruned($0) } }
+        return value
+    }
+
+    private func digestETag(_ heads: PeerHeads) -> String { "\"\(heads.digest.prefix(32))-\(Self.version)\"" }
+
+    static func etag(of body: [UInt8]) -> String {
+        // FNV-1a, 64 bits: a cache key for one URL, not a security boundary.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in body { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return "W/\"\(String(h, radix: 16))-\(version)\""
+    }
+
+    private func ok(_ body: [UInt8], contentType: String = "text/html; charset=utf-8", etag: String, _ request: PortalRequest) -> PortalResponse {
+        if request.ifNoneMatch == etag { return notModified(etag) }
+        return PortalResponse(status: 200, contentType: contentType, headers: Self.securityHeaders + [("ETag", etag), ("Cache-Control", "no-cache")], body: body)
+    }
+
+    private func notModified(_ etag: String) -> PortalResponse {
+        PortalResponse(status: 304, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders + [("ETag", etag), ("Cache-Control", "no-cache")], body: [])
+    }
+
+    private func error(_ status: Int, _ title: String, _ message: String) -> PortalResponse {
+        var data: [String: Any] = ["title": title, "message": message, "root": "/", "node": ["id": city.id.rawValue, "name": city.card.name]]
+        if let heads = try? city.localHeads() {
+            data["entries"] = heads.entries
+            data["digestShort"] = String(heads.digest.prefix(16))
+        }
+        let body = PortalTemplates.library.render(Self.pruned(data) ?? [:], withTemplate: "error") ?? title
+        return PortalResponse(status: status, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders, body: Array(body.utf8))
+    }
+}
+
+/// Dates as the portal prints them: UTC, ISO 8601 order, no locale.
+enum PortalDate {
+    static func civil(_ ms: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
+        let seconds = ms.dividingFloorBy(1000)
+        let days = seconds.dividingFloorBy(86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Howard Hinnant's days-to-civil.
+        let z = days + 719_468
+        let era = z.dividingFloorBy(146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return (Int(y), Int(m), Int(d), secondOfDay / 3600, secondOfDay % 3600 / 60)
+    }
+
+    static func date(_ ms: Int64) -> String {
+        let c = civil(ms)
+        return "\(c.year)-\(two(c.month))-\(two(c.day))"
+    }
+
+    static func dateTime(_ ms: Int64) -> String {
+        let c = civil(ms)
+        return "\(date(ms)) \(two(c.hour)):\(two(c.minute)) UTC"
+    }
+
+    static func iso(_ ms: Int64) -> String {
+        let c = civil(ms)
+        return "\(date(ms))T\(two(c.hour)):\(two(c.minute))Z"
+    }
+
+    static func year(_ ms: Int64) -> Int { civil(ms).year }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}
+
+extension Int64 {
+    fileprivate func dividingFloorBy(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}
+
+/// URLs the portal writes into pages.
+enum PortalURL {
+    /// Percent-encodes a query value (everything but unreserved characters).
+    static func encode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// A practice's link as an `href` only if it is http(s): a `javascript:` or `data:`
+    /// link from a peer is shown as text, never followed.
+    static func safeLink(_ link: String) -> String? {
+        let lower = link.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { return nil }
+        return link
+    }
+}

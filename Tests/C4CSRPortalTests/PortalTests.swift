@@ -1,0 +1,224 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import Mustache
+import Testing
+
+@testable import C4CSRPortal
+
+/// Two cities that know each other, in a temporary directory; `body` gets the first.
+func withCities(_ body: (City, City) throws -> Void) throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-portal-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    func make(_ id: String, _ name: String, _ local: String, _ language: String) throws -> City {
+        let card = PeerCard(city: CityID(id)!, name: name, localName: local, country: "EU", language: language)
+        return try City.create(at: DataDirectory(root.appendingPathComponent(id).path), card: card)
+    }
+    let a = try make("sofia", "Sofia", "София", "bg"), b = try make("riga", "Riga", "Rīga", "lv")
+    for (x, y) in [(a, b), (b, a)] {
+        try Data(y.card.toml.utf8).write(to: x.directory.peersDirectory.appendingPathComponent("\(y.id).toml"))
+    }
+    try body(try City.open(a.directory), try City.open(b.directory))
+}
+
+func practice(_ title: String, local: String? = nil, language: String = "bg", summary: String = "Companies co-fund a project.",
+              themes: [String] = ["environment"], sdgs: [Int] = [13], links: [String] = [], contact: String? = nil) -> Practice {
+    var p = Practice(
+        language: language, title: .init(local: local ?? title, en: title), summary: .init(local: summary, en: summary),
+        challenge: "A local challenge", themes: themes, sdgs: sdgs, status: .running)
+    p.links = links
+    p.contact = contact
+    return p
+}
+
+func get(_ portal: Portal, _ target: String, ifNoneMatch: String? = nil) throws -> PortalResponse {
+    let request = try #require(PortalRequest(target: target, ifNoneMatch: ifNoneMatch), "\(target)")
+    return portal.respond(request)
+}
+
+/// What a hostile member writes into every field a page shows.
+let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301} onmouseover=alert(3) ]]>"
+
+@Suite struct PortalEscapingTests {
+    /// swift-mustache's escaping compares whole characters: a quote carrying a combining
+    /// mark is one grapheme, is not `"`, and passes, while a browser still ends the
+    /// attribute at it. The portal's escaper works on scalars.
+    @Test func aQuoteWithACombiningMarkIsEscaped() throws {
+        let attack = "x\"\u{301} onmouseover=alert(1)"
+        let quoteWithMark = "\"\u{301}", escapedQuoteWithMark = "&quot;\u{301}"
+        let library = try MustacheTemplate(string: "<a title=\"{{t}}\">").render(["t": attack])
+        #expect(library.contains(quoteWithMark), "swift-mustache's own escaping now catches it: \(library)")
+        let portalLibrary = PortalTemplates.library  // registers the content type
+        let ours = try MustacheTemplate(string: PortalTemplates.pragma + "<a title=\"{{t}}\">").render(["t": attack], library: portalLibrary)
+        #expect(ours == "<a title=\"x" + escapedQuoteWithMark + " onmouseover=alert(1)\">", "\(ours)")
+        #expect(ours.contains(escapedQuoteWithMark))
+        #expect(PortalHTML.escape("a\u{202E}b\u{1B}c<&'") == "a\\u{202E}b\\u{1B}c&lt;&amp;&#39;")
+    }
+
+    /// The practice rules admit only http(s) links; the portal makes no other an href
+    /// even if a future rule (or a bug) let one through.
+    @Test func onlyWebLinksBecomeLinks() {
+        #expect(PortalURL.safeLink("javascript:alert(1)") == nil)
+        #expect(PortalURL.safeLink("JavaScript:alert(1)") == nil)
+        #expect(PortalURL.safeLink("data:text/html,x") == nil)
+        #expect(PortalURL.safeLink("HTTPS://example.org") == "HTTPS://example.org")
+        #expect(PortalURL.encode("a b&c=é") == "a%20b%26c%3D%C3%A9")
+    }
+
+    @Test func everyTemplateUsesThePortalsEscapingAndNoRawOutput() {
+        for (name, source) in PortalTemplates.sources {
+            #expect(source.hasPrefix(PortalTemplates.pragma), "template \(name) does not open with the pragma")
+            #expect(!source.contains("{{{") && !source.contains("{{&"), "template \(name) writes raw text")
+            #expect(PortalTemplates.library.getTemplate(named: name) != nil, "\(name)")
+        }
+    }
+
+    /// Hostile text in every field the overview, the list and a practice page show
+    /// (titles, summary, links, contact, adoption notes, a city's names): escaped on
+    /// every page.
+    @Test func peerTextIsEscapedOnEveryPage() throws {
+        try withCities { sofia, riga in
+            let p = try sofia.publish(practice(hostile, local: hostile, summary: hostile, links: ["https://example.org/?a=1&b=\"2\"><script>"], contact: hostile))
+            let fromRiga = try riga.publish(practice("Riga's", local: hostile))
+            _ = try sofia.receive([(fromRiga.body, fromRiga.signature)])
+            _ = try riga.receive([(p.body, p.signature)])
+            let adoption = try riga.adopt(p.id.hex, mode: .adapted, notes: hostile)
+            _ = try sofia.receive([(adoption.entry!.body, adoption.entry!.signature)])
+            // The peer's card names are peer-controlled too.
+            var card = riga.card
+            card.localName = hostile
+            try Data(card.toml.utf8).write(to: sofia.directory.peersDirectory.appendingPathComponent("riga.toml"))
+            let portal = Portal(city: try City.open(sofia.directory))
+            for target in ["/", "/practices", "/practices?q=alert", "/practices/\(p.id.hex)"] {
+                let r = try get(portal, target)
+                #expect(r.status == 200, "\(target): \(r.text)")
+                #expect(r.contentType == "text/html; charset=utf-8")
+                #expect(r.header("Content-Security-Policy")?.contains("default-src 'none'") == true, "\(target)")
+                let quoteWithMark = "\"\u{301}"
+                for raw in ["<script", "<img", "'>", quoteWithMark] {
+                    #expect(!r.text.contains(raw), "\(target) holds \(raw) unescaped")
+                }
+                #expect(r.text.contains("&lt;script&gt;") || target == "/practices?q=alert" && !r.text.contains("<tr><td>"), "\(target)")
+            }
+            let page = try get(portal, "/practices/\(p.id.hex)").text
+            #expect(page.contains("href=\"https://example.org/?a=1&amp;b=&quot;2&quot;&gt;&lt;script&gt;\""), "\(page)")
+            #expect(page.contains("adapted it on"))
+            #expect(page.contains("built from 2 entries whose signatures this node verified"), "\(page)")
+        }
+    }
+}
+
+@Suite struct PortalRouteTests {
+    @Test func badQueriesAreA400PageAndUnknownPathsA404() throws {
+        try withCities { sofia, _ in
+            let portal = Portal(city: sofia)
+            for (target, fragment) in [
+                ("/practices?sdg=18", "“sdg” must be a number from 1 to 17"), ("/practices?sdg=x", "“sdg”"),
+                ("/practices?page=0", "“page”"), ("/practices?page=10001", "“page”"), ("/practices?page=99999999999999999999", "“page”"),
+                ("/practices?city=NOT%20A%20CITY", "“city” must be a city id"), ("/practices?status=dreaming", "“status” must be one of"),
+                ("/practices?year=1969", "“year”"), ("/practices?q=" + String(repeating: "a", count: 201), "at most 200"),
+                ("/practices?sdg=1&sdg=2", "given twice"),
+            ] {
+                let r = try get(portal, target)
+                #expect(r.status == 400, "\(target)")
+                #expect(r.text.contains(fragment), "\(target): \(r.text)")
+                #expect(r.header("Content-Security-Policy") != nil)
+            }
+            #expect(PortalRequest(target: "/practices?q=%ZZ") == nil)
+            #expect(PortalRequest(target: "/practices?q=%C3%28") == nil, "not UTF-8")
+            #expect(PortalRequest(target: "/practices?q=a+b%20c")?.query.first?.value == "a b c")
+            for target in ["/nothing", "/practices/abc", "/practices/" + String(repeating: "A", count: 64), "/practices/x/y"] {
+                #expect(try get(portal, target).status == 404, "\(target)")
+            }
+            let missing = try get(portal, "/practices/" + String(repeating: "0", count: 64))
+            #expect(missing.status == 404)
+            #expect(missing.text.contains("holds no practice"))
+        }
+    }
+
+    @Test func filtersSearchAndPagesFindWhatAPersonAsksFor() throws {
+        try withCities { sofia, riga in
+            var many = [Practice]()
+            for i in 0..<120 { many.append(practice("Practice \(i)", sdgs: [i % 2 == 0 ? 7 : 13])) }
+            _ = try sofia.publishAll(many)
+            let bg = try sofia.publish(practice("Energy for schools", local: "Енергийна ефективност в училищата", themes: ["energy"], sdgs: [7]))
+            let lv = try riga.publish(practice("Riga's parks", local: "Rīgas parki", language: "lv", themes: ["green"], sdgs: [11]))
+            _ = try sofia.receive([(lv.body, lv.signature)])
+            let portal = Portal(city: sofia)
+
+            let first = try get(portal, "/practices").text
+            #expect(first.contains("Practices 1–50 of 122."), "\(first)")
+            #expect(first.contains("rel=\"next\" href=\"/practices?page=2\""))
+            #expect(!first.contains("rel=\"prev\""))
+            let last = try get(portal, "/practices?page=3").text
+            #expect(last.contains("Practices 101–122 of 122."))
+            #expect(!last.contains("rel=\"next\""))
+            #expect(try get(portal, "/practices?page=4").text.contains("No more practices."))
+
+            let sdg11 = try get(portal, "/practices?sdg=11").text
+            #expect(sdg11.contains("Rīgas parki") && !sdg11.contains("Practice 1<"), "\(sdg11)")
+            #expect(sdg11.contains("<option value=\"11\" selected>"))
+            let riga = try get(portal, "/practices?city=riga").text
+            #expect(riga.contains("Practices 1–1 of 1."))
+            let sdg7 = try get(portal, "/practices?sdg=7&city=sofia").text
+            #expect(sdg7.contains("of 61."), "60 even-numbered practices and the Bulgarian one")
+
+            let found = try get(portal, "/practices?q=" + PortalURL.encode("енергийна")).text
+            #expect(found.contains("Енергийна ефективност в училищата") && found.contains("/practices/\(bg.id.hex)"), "\(found)")
+            #expect(found.contains("value=\"енергийна\""), "the search box keeps what was asked")
+            let none = try get(portal, "/practices?q=nothingmatchesthis").text
+            #expect(none.contains("No practice matches."))
+            // A search keeps the filters beside it.
+            #expect(try get(portal, "/practices?q=parks&city=sofia").text.contains("No practice matches."))
+            #expect(try get(portal, "/practices?q=parks&city=riga").text.contains("Rīgas parki"))
+
+            let overview = try get(portal, "/").text
+            #expect(overview.contains("София") && overview.contains("Rīga"), "\(overview)")
+            #expect(overview.contains("<td>121</td>"), "Sofia's practices: \(overview)")
+            #expect(overview.contains("no round yet"))
+            #expect(overview.contains("published <a href=\"/practices/\(bg.id.hex)\">Енергийна"), "latest changes: \(overview)")
+        }
+    }
+
+    @Test func aConflictStandsSideBySide() throws {
+        try withCities { sofia, _ in
+            let p = try sofia.publish(practice("Shared bikes"))
+            _ = try sofia.revise(p.id.hex, with: practice("Shared bikes", summary: "First officer's summary."), base: [p.id.hex])
+            _ = try sofia.revise(p.id.hex, with: practice("Shared bikes", summary: "Second officer's summary."), base: [p.id.hex])
+            let page = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(page.contains("Conflict: 2 versions stand side by side"), "\(page)")
+            #expect(page.contains("Version 1 of 2") && page.contains("Version 2 of 2"))
+            #expect(page.contains("First officer&#39;s summary.") && page.contains("Second officer&#39;s summary."))
+            #expect(try get(Portal(city: sofia), "/practices").text.contains("conflict</strong>"))
+        }
+    }
+
+    /// An unchanged network costs a 304: the list and practice pages' ETag is the digest.
+    @Test func anUnchangedNetworkAnswers304() throws {
+        try withCities { sofia, _ in
+            let p = try sofia.publish(practice("Cached"))
+            let portal = Portal(city: sofia)
+            for target in ["/practices", "/practices/\(p.id.hex)", "/", "/style.css"] {
+                let first = try get(portal, target)
+                let etag = try #require(first.header("ETag"), "\(target)")
+                let again = try get(portal, target, ifNoneMatch: etag)
+                #expect(again.status == 304 && again.body.isEmpty, "\(target)")
+                #expect(again.header("Content-Security-Policy") != nil)
+            }
+            let etag = try #require(try get(portal, "/practices").header("ETag"))
+            _ = try sofia.publish(practice("Something new"))
+            let changed = try get(portal, "/practices", ifNoneMatch: etag)
+            #expect(changed.status == 200 && changed.text.contains("Something new"))
+        }
+    }
+
+    @Test func datesArePrintedInUTC() {
+        #expect(PortalDate.dateTime(0) == "1970-01-01 00:00 UTC")
+        #expect(PortalDate.date(1_709_164_800_000) == "2024-02-29")
+        #expect(PortalDate.iso(1_764_547_200_000 + 3_723_000) == "2025-12-01T01:02Z")
+        #expect(PortalDate.date(-1) == "1969-12-31")
+        #expect(PortalDate.year(1_735_689_599_999) == 2024)
+    }
+}
