@@ -26,6 +26,8 @@ public struct ConfigFile: Sendable, Hashable {
     public var peers: [CityID] = []
     /// `metrics.listen`: `nil` when absent (default applies), "" turns metrics off.
     public var metricsListen: String?
+    /// `web.listen`: the read-only portal's address; `nil` when absent, "" turns it off.
+    public var webListen: String?
     /// `daemon.shutdown_grace` (ms).
     public var shutdownGraceMS: Int64?
     /// `server.max_connections`, `server.max_connections_per_address` (1 … 65,536).
@@ -41,14 +43,14 @@ public struct ConfigFile: Sendable, Hashable {
         "data_dir": "string", "peers_dirs": "array of strings", "log_level": "string",
         "server.listen": "\"host:port\"", "sync.interval": "duration", "sync.connect_timeout": "duration",
         "sync.request_timeout": "duration", "sync.backoff_max": "duration", "sync.peers": "array of city ids",
-        "metrics.listen": "\"host:port\" or \"\"", "daemon.shutdown_grace": "duration",
+        "metrics.listen": "\"host:port\" or \"\"", "web.listen": "\"host:port\" or \"\"", "daemon.shutdown_grace": "duration",
         "server.max_connections": "integer", "server.max_connections_per_address": "integer",
         "server.handshake_timeout": "duration", "server.request_timeout": "duration",
     ]
 
     /// Which keys a command checks. The CLI's commands read only `data_dir`,
     /// `peers_dirs` and `log_level`: a typo in a daemon's key (`[server]`, `[sync]`,
-    /// `[metrics]`, `[daemon]`) must not stop an officer's `c4csr list`. `serve` and
+    /// `[metrics]`, `[web]`, `[daemon]`) must not stop an officer's `c4csr list`. `serve` and
     /// `config check` check every key.
     public enum Scope: Sendable {
         case client
@@ -89,7 +91,7 @@ public struct ConfigFile: Sendable, Hashable {
         // Flatten one level of tables into dotted keys and refuse unknown ones.
         var flat = [String: JSONValue]()
         for (k, v) in root {
-            if case .object(let table) = v, ["server", "sync", "metrics", "daemon"].contains(k) {
+            if case .object(let table) = v, ["server", "sync", "metrics", "web", "daemon"].contains(k) {
                 for (k2, v2) in table { flat["\(k).\(k2)"] = v2 }
             } else {
                 flat[k] = v
@@ -175,6 +177,11 @@ public struct ConfigFile: Sendable, Hashable {
                 report("metrics.listen", "must be \"host:port\", or \"\" to turn metrics off (got \"\(m)\")")
             }
         }
+        if let w = string("web.listen") {
+            if w.isEmpty || ListenAddress(w) != nil { c.webListen = w } else {
+                report("web.listen", "must be \"host:port\", or \"\" to turn the portal off (got \"\(w)\")")
+            }
+        }
         if !problems.isEmpty { throw ConfigError(file: file, problems: problems) }
         return c
     }
@@ -190,6 +197,7 @@ public struct ConfigFile: Sendable, Hashable {
         if let v = shutdownGraceMS { d.shutdownGraceSeconds = Int((v + 999) / 1000) }
         if !peers.isEmpty { d.only = Set(peers) }
         if let m = metricsListen { d.metrics = ListenAddress(m) }
+        if let w = webListen { d.web = ListenAddress(w) }
         if let v = maxConnections { d.listener.maxConnections = v }
         if let v = maxConnectionsPerAddress { d.listener.maxConnectionsPerAddress = v }
         if let v = handshakeTimeoutMS { d.listener.handshakeTimeout = .milliseconds(v) }

@@ -34,6 +34,16 @@ public struct ListenerLimits: Sendable, Hashable {
         l.requestTimeout = .seconds(10)
         return l
     }
+
+    /// The limits of the plain-HTTP web portal: behind a reverse proxy every browser
+    /// arrives from the proxy's one address, so the per-address cap is the total one.
+    public static var web: ListenerLimits {
+        var l = ListenerLimits()
+        l.maxConnections = 128
+        l.maxConnectionsPerAddress = 128
+        l.requestTimeout = .seconds(10)
+        return l
+    }
 }
 
 /// Counts open connections per address and in all, and refuses those over the caps.

@@ -1,5 +1,6 @@
 import C4CSRCore
 import C4CSRNode
+import C4CSRPortal
 import C4CSRStore
 import Foundation
 import Hummingbird
@@ -40,6 +41,11 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var listener = ListenerLimits()
     /// The same for the metrics listener.
     public var metricsListener = ListenerLimits.metrics
+    /// Where to serve the read-only web portal over plain HTTP (`nil`: not at all; the
+    /// configuration template turns it on at 127.0.0.1:8080).
+    public var web: ListenAddress?
+    /// The web listener's limits.
+    public var webListener = ListenerLimits.web
 
     public init() {}
 }
@@ -56,6 +62,7 @@ public struct Daemon: Sendable {
     public let notifier: SystemdNotifier
     private let app: any Service
     private let metricsApp: (any Service)?
+    private let webApp: (any Service)?
     private let logger: Logger
     /// Re-reads the configuration on SIGHUP; `nil`: only the peer cards are re-read.
     private let reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)?
@@ -131,6 +138,23 @@ public struct Daemon: Sendable {
         } else {
             metricsApp = nil
         }
+        if let w = configuration.web {
+            let portal = Portal(city: city)
+            let webLimiter = ConnectionLimiter(limits: configuration.webListener)
+            metrics.watch(listener: "web", webLimiter)
+            webApp = Application(
+                responder: CallbackResponder { (request: Request, _: BasicRequestContext) in try await WebServer.respond(to: request, portal: portal) },
+                server: .guardedHTTP1(limiter: webLimiter),
+                configuration: ApplicationConfiguration(address: .hostname(w.host, port: w.port), serverName: "c4csr-web"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? w.port
+                    runtime.update { $0.webPort = port }
+                    logger.notice("web portal listening", metadata: ["c4csr.address": "\(w.host):\(port)"])
+                },
+                logger: logger)
+        } else {
+            webApp = nil
+        }
     }
 
     /// The services in dependency order: sync (needs the store), then the HTTPS
@@ -139,6 +163,7 @@ public struct Daemon: Sendable {
     public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
         var s: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sync, serviceName: "sync"), .init(service: app, serviceName: "https")]
         if let metricsApp { s.append(.init(service: metricsApp, serviceName: "metrics")) }
+        if let webApp { s.append(.init(service: webApp, serviceName: "web")) }
         // Last, so that it is the first told of a shutdown: STOPPING=1 at once.
         s.append(.init(service: StoppingNotice(notifier: notifier, sync: sync), serviceName: "notify"))
         return s
@@ -169,8 +194,8 @@ public struct Daemon: Sendable {
         }
         do {
             let c = try reloadConfiguration()
-            if c.host != configuration.host || c.port != configuration.port || c.metrics != configuration.metrics {
-                logger.warning("the listen or metrics address changed in the configuration; restart c4csr to apply it")
+            if c.host != configuration.host || c.port != configuration.port || c.metrics != configuration.metrics || c.web != configuration.web {
+                logger.warning("the listen, metrics or web address changed in the configuration; restart c4csr to apply it")
             }
             sync.reconfigure(c)
             logger.notice("SIGHUP: configuration and peer cards reloaded", metadata: [
@@ -208,6 +233,7 @@ final class RuntimeFile: Sendable {
     struct Info: Sendable {
         var port: Int?
         var metricsPort: Int?
+        var webPort: Int?
     }
     let url: URL
     let city: CityID
@@ -231,6 +257,7 @@ final class RuntimeFile: Sendable {
             o["listen"] = .string("\(host):\(p)")
         }
         if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
+        if let w = i.webPort { o["web_port"] = .int(Int64(w)) }
         try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
     }
 }

@@ -93,6 +93,14 @@ public struct Portal: Sendable {
         self.city = city
     }
 
+    /// A request target as it arrives; one that does not decode is a 400 page.
+    public func respond(target: String, ifNoneMatch: String? = nil) -> PortalResponse {
+        guard let request = PortalRequest(target: target, ifNoneMatch: ifNoneMatch) else {
+            return error(400, "Bad request", "The address is not valid percent-encoded UTF-8.")
+        }
+        return respond(request)
+    }
+
     public func respond(_ request: PortalRequest) -> PortalResponse {
         do {
             let heads = try city.localHeads()

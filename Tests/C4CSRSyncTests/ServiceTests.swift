@@ -143,6 +143,41 @@ struct ServiceTests {
         }
     }
 
+    /// `serve --web-listen` serves the portal from the store on loopback: the pages a
+    /// person opens, the headers that keep a browser safe, 304 on an unchanged network,
+    /// HEAD, and nothing but GET and HEAD.
+    @Test func theWebPortalIsServedByTheDaemon() async throws {
+        try await withServiceCity { _, city in
+            let serve = try ServeProcess(city: city, extra: ["--interval", "60s", "--web-listen", "127.0.0.1:0"])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            let port = Int(try #require(serve.info()?["web_port"]?.intValue, "serve.json has web_port"))
+            let p = try city.publish(practice("Зелени покриви <b>"))
+            func get(_ target: String, _ extra: String = "") -> String {
+                httpExchange(port: port, "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n") ?? ""
+            }
+            let overview = get("/")
+            #expect(overview.hasPrefix("HTTP/1.1 200"), "\(overview)")
+            #expect(overview.contains("content-security-policy: default-src 'none'") || overview.contains("Content-Security-Policy: default-src 'none'"), "\(overview)")
+            let found = get("/practices?q=" + "покриви".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(found.contains("/practices/\(p.id.hex)") && found.contains("Зелени покриви &lt;b&gt;"), "\(found)")
+            let page = get("/practices/\(p.id.hex)")
+            #expect(page.hasPrefix("HTTP/1.1 200"))
+            let etag = try #require(page.split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag:") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespaces) })
+            #expect(get("/practices/\(p.id.hex)", "If-None-Match: \(etag)\r\n").hasPrefix("HTTP/1.1 304"))
+            #expect(get("/practices?sdg=99").hasPrefix("HTTP/1.1 400"))
+            #expect(get("/no/such/page").hasPrefix("HTTP/1.1 404"))
+            #expect(get("/practices?q=%E2%28").hasPrefix("HTTP/1.1 400"), "a query that is not UTF-8")
+            let head = httpExchange(port: port, "HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") ?? ""
+            #expect(head.hasPrefix("HTTP/1.1 200") && !head.contains("<html"), "\(head)")
+            let post = httpExchange(port: port, "POST /practices HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}") ?? ""
+            #expect(post.hasPrefix("HTTP/1.1 405"), "\(post)")
+            #expect(try city.store.count() == 1, "the portal wrote nothing")
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+        }
+    }
+
     @Test func metricsAreServedInPrometheusFormat() async throws {
         try await withServiceCity { _, city in
             let serve = try ServeProcess(city: city, extra: ["--interval", "60s", "--metrics-listen", "127.0.0.1:0"])
@@ -392,6 +427,14 @@ func tcpConnects(port: Int) -> Bool {
 
 /// A plain HTTP GET on loopback (the metrics listener), body only.
 func httpGet(port: Int, path: String) -> String? {
+    guard let text = httpExchange(port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+          let split = text.range(of: "\r\n\r\n") else { return nil }
+    return String(text[split.upperBound...])
+}
+
+/// One raw HTTP/1.1 exchange on loopback (the request as written, `Connection: close`):
+/// the whole response, head and body, or nil if nothing answered within 5 s.
+func httpExchange(port: Int, _ requestText: String) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var tv = timeval(tv_sec: 5, tv_usec: 0)
@@ -402,7 +445,7 @@ func httpGet(port: Int, path: String) -> String? {
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
     let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard ok == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    let request = Array(requestText.utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 65536)
@@ -411,7 +454,5 @@ func httpGet(port: Int, path: String) -> String? {
         if n <= 0 { break }
         response += buffer[0..<n]
     }
-    let text = String(decoding: response, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { return nil }
-    return String(text[split.upperBound...])
+    return response.isEmpty ? nil : String(decoding: response, as: UTF8.self)
 }

@@ -44,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
     var backoffMax: String?
     @Option(help: ArgumentHelp("Serve Prometheus metrics over plain HTTP at this address (\"\" for none). Default: metrics.listen, else none.", valueName: "host:port"))
     var metricsListen: String?
+    @Option(help: ArgumentHelp("Serve the read-only web portal over plain HTTP at this address (\"\" for none), behind the city's reverse proxy. Default: web.listen, else none (the packaged configuration sets 127.0.0.1:8080).", valueName: "host:port"))
+    var webListen: String?
     @Option(help: ArgumentHelp("Longest graceful shutdown. Default: daemon.shutdown_grace, else 20s.", valueName: "duration"))
     var shutdownGrace: String?
 
@@ -62,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let i = interval.flatMap(Self.duration), i < 100 { throw ValidationError("--interval must be at least 100ms") }
         if let m = metricsListen, !m.isEmpty, ListenAddress(m) == nil { throw ValidationError("--metrics-listen must be HOST:PORT or \"\"") }
+        if let w = webListen, !w.isEmpty, ListenAddress(w) == nil { throw ValidationError("--web-listen must be HOST:PORT or \"\"") }
         for p in peers where CityID(p) == nil { throw ValidationError("--peer \(p): not a city id (\(CityID.rule))") }
     }
 
@@ -77,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = backoffMax.flatMap(Self.duration) { c.backoffCapMS = max(c.backoffBaseMS, v) }
         if let v = shutdownGrace.flatMap(Self.duration) { c.shutdownGraceSeconds = Int(max(1, (v + 999) / 1000)) }
         if let m = metricsListen { c.metrics = ListenAddress(m) }
+        if let w = webListen { c.web = ListenAddress(w) }
         if !peers.isEmpty { c.only = Set(peers.compactMap(CityID.init)) }
         guard c.connectTimeoutMS <= c.requestTimeoutMS else {
             throw ValidationError("the connect timeout (\(c.connectTimeoutMS) ms) must not exceed the request timeout (\(c.requestTimeoutMS) ms)")
