@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "C4CSRCommands",
             dependencies: [
-                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "CProcess",
+                "C4CSRCore", "C4CSRStore", "C4CSRNode", "C4CSRCurl", "C4CSRDaemon", "C4CSRPortal", "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

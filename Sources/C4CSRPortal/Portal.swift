@@ -127,7 +127,7 @@ public struct Portal: Sendable {
         if segments == [""] {
             // The overview shows each peer's sync state, which moves without the digest:
             // its ETag is the page's own hash.
-            let body = try render("overview", overview(heads: heads))
+            let body = try render("overview", overview(heads: heads, links: .server))
             return ok(body, etag: Self.etag(of: body), request)
         }
         if segments == ["style.css"] {
@@ -140,8 +140,8 @@ public struct Portal: Sendable {
                 guard id.count == 64, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw PortalError.notFound }
             }
             if request.ifNoneMatch == etag { return notModified(etag) }
-            let page = segments.count == 2 ? try render("practice", practicePage(segments[1], heads: heads))
-                : try render("practices", practiceList(request, heads: heads))
+            let page = segments.count == 2 ? try render("practice", practicePage(segments[1], heads: heads, links: .server))
+                : try render("practices", practiceList(try ListQuery(request.query), heads: heads, links: .server))
             return ok(page, etag: etag, request)
         }
         throw PortalError.notFound
@@ -149,15 +149,15 @@ public struct Portal: Sendable {
 
     // MARK: Pages
 
-    private func common(title: String, heads: PeerHeads) -> [String: Any] {
+    private func common(title: String, heads: PeerHeads, links: PortalLinks) -> [String: Any] {
         [
-            "title": title, "root": "/",
+            "title": title, "links": links.template,
             "node": ["id": city.id.rawValue, "name": city.card.name],
             "entries": heads.entries, "digest": heads.digest, "digestShort": String(heads.digest.prefix(16)),
         ]
     }
 
-    private func overview(heads: PeerHeads) throws -> [String: Any] {
+    func overview(heads: PeerHeads, links: PortalLinks) throws -> [String: Any] {
         let figures = try city.store.practiceFiguresByCity()
         let statuses = Dictionary(try city.store.peerStatuses().map { ($0.city, $0) }, uniquingKeysWith: { a, _ in a })
         var cards = [city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }
@@ -167,7 +167,7 @@ public struct Portal: Sendable {
             return [
                 "id": card.city.rawValue, "localName": card.localName, "english": card.name == card.localName ? nil : card.name as String?,
                 "language": card.language, "country": card.country,
-                "practices": f?.practices ?? 0, "adoptedByOthers": f?.adopted ?? 0,
+                "practices": f?.practices ?? 0, "adoptedByOthers": f?.adopted ?? 0, "cityHref": links.city(card.city) as Any,
                 "sync": Self.syncState(card.city == city.id ? nil : statuses[card.city], isSelf: card.city == city.id),
             ]
         }
@@ -177,10 +177,11 @@ public struct Portal: Sendable {
             let subject = PracticeAction.subject(of: e)
             return [
                 "date": PortalDate.dateTime(e.time), "iso": PortalDate.iso(e.time), "city": e.origin.rawValue,
-                "what": Self.describe(e.kind), "practice": subject?.hex as Any, "title": subject.flatMap { subjects[$0]?.titleLocal } ?? "(a practice not held here)",
+                "what": Self.describe(e.kind), "href": subject.flatMap { subjects[$0] == nil ? nil : links.practice($0) } as Any,
+                "title": subject.flatMap { subjects[$0]?.titleLocal } ?? (subject == nil ? "" : "(a practice not held here)"),
             ]
         }
-        var data = common(title: "The network", heads: heads)
+        var data = common(title: "The network", heads: heads, links: links)
         data["cities"] = cities
         data["latest"] = changes
         data["practiceCount"] = figures.values.reduce(0) { $0 + $1.practices }
@@ -215,6 +216,9 @@ public struct Portal: Sendable {
         var status: PracticeStatus?
         var year: Int?
         var page = 1
+
+        /// The unfiltered list at `page`.
+        init(page: Int) { self.page = page }
 
         init(_ items: [(name: String, value: String)]) throws {
             var seen = Set<String>()
@@ -265,8 +269,7 @@ public struct Portal: Sendable {
         }
     }
 
-    private func practiceList(_ request: PortalRequest, heads: PeerHeads) throws -> [String: Any] {
-        let query = try ListQuery(request.query)
+    func practiceList(_ query: ListQuery, heads: PeerHeads, links: PortalLinks) throws -> [String: Any] {
         let offset = (query.page - 1) * Self.pageSize
         var filter = PracticeFilter()
         filter.cities = query.city.map { [$0] } ?? []
@@ -292,21 +295,23 @@ public struct Portal: Sendable {
             total = try city.store.practiceCount(filter)
         }
         let shown = Array(results.prefix(Self.pageSize))
-        var data = common(title: query.q.map { "Practices matching “\($0)”" } ?? "Practices", heads: heads)
+        var data = common(title: query.q.map { "Practices matching “\($0)”" } ?? "Practices", heads: heads, links: links)
+        data["searchable"] = !links.site
         data["query"] = ["q": query.q ?? "", "year": query.year.map(String.init) ?? ""]
         data["summary"] = Self.countLine(shown: shown.count, offset: offset, total: total, searching: query.q != nil)
         data["hasResults"] = !shown.isEmpty
         data["results"] = shown.map { s -> [String: Any] in
             [
-                "id": s.id.hex, "language": s.language, "titleLocal": s.titleLocal,
+                "href": links.practice(s.id), "language": s.language, "titleLocal": s.titleLocal,
                 "titleEnglish": (s.titleEnglish.isEmpty || s.titleEnglish == s.titleLocal ? nil : s.titleEnglish) as Any,
                 "conflict": s.conflict, "publisher": s.publisher.rawValue, "status": s.status,
                 "themes": s.themes.joined(separator: ", "), "sdgs": s.sdgs.map(String.init).joined(separator: ", "),
                 "published": PortalDate.date(s.publishedAt),
             ]
         }
-        data["previous"] = (query.page > 1 ? query.link(page: query.page - 1) : nil) as Any
-        data["next"] = (results.count > Self.pageSize && query.page < Self.maxPage ? query.link(page: query.page + 1) : nil) as Any
+        func page(_ n: Int) -> String { links.site ? links.sitePage(n) : query.link(page: n) }
+        data["previous"] = (query.page > 1 ? page(query.page - 1) : nil) as Any
+        data["next"] = (results.count > Self.pageSize && (links.site || query.page < Self.maxPage) ? page(query.page + 1) : nil) as Any
         let cards = ([city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }).sorted { $0.city < $1.city }
         data["cityOptions"] = cards.map { ["value": $0.city.rawValue, "label": "\($0.name) (\($0.city))", "selected": $0.city == query.city] }
         data["themeOptions"] = try city.store.themes().map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
@@ -322,7 +327,7 @@ public struct Portal: Sendable {
         return "Best matches \(range)\(searching ? ", best first" : "")."
     }
 
-    private func practicePage(_ id: String, heads: PeerHeads) throws -> [String: Any] {
+    func practicePage(_ id: String, heads: PeerHeads, links: PortalLinks) throws -> [String: Any] {
         let record: PracticeRecord, related: [Entry]
         do {
             (record, _, related) = try city.store.practice(id)
@@ -348,7 +353,7 @@ public struct Portal: Sendable {
             "titleEnglish": (p.title.en.isEmpty || p.title.en == p.title.local ? nil : p.title.en) as Any,
             "retracted": record.retracted, "retractReason": record.retractReason as Any,
             "conflict": record.conflict, "headCount": record.heads.count,
-            "publisher": record.publisher.rawValue, "publisherName": names[record.publisher] ?? record.publisher.rawValue,
+            "publisherHref": links.city(record.publisher) as Any, "publisherName": names[record.publisher] ?? record.publisher.rawValue,
             "published": PortalDate.date(record.versions.first?.time ?? 0), "status": p.status.rawValue,
             "themes": p.themes.joined(separator: ", "), "sdgs": p.sdgs.map(String.init).joined(separator: ", "),
             "area": p.area as Any, "period": p.period.map { $0.start + ($0.end.map { " – " + $0 } ?? "") } as Any,
@@ -357,7 +362,7 @@ public struct Portal: Sendable {
             "contact": p.contact as Any,
             "heads": standing,
             "adoptions": record.adoptions.map { a -> [String: Any] in
-                ["city": a.city.rawValue, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]
+                ["cityHref": links.city(a.city) as Any, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]
             },
             "versions": record.versions.map { v -> [String: Any] in
                 ["entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time)]
@@ -367,14 +372,14 @@ public struct Portal: Sendable {
             "entryCount": 1 + related.count,
         ]
         if record.heads.count <= 1 { practice["conflict"] = false }
-        var data = common(title: p.title.local, heads: heads)
+        var data = common(title: p.title.local, heads: heads, links: links)
         data["practice"] = practice
         return data
     }
 
     // MARK: Responses
 
-    private func render(_ template: String, _ data: [String: Any]) throws -> [UInt8] {
+    func render(_ template: String, _ data: [String: Any]) throws -> [UInt8] {
         guard let html = PortalTemplates.library.render(Self.pruned(data) ?? [:], withTemplate: template) else {
             throw PortalError(status: 500, title: "Something went wrong", message: "The page's template is missing.")
         }
@@ -413,7 +418,7 @@ public struct Portal: Sendable {
     }
 
     private func error(_ status: Int, _ title: String, _ message: String) -> PortalResponse {
-        var data: [String: Any] = ["title": title, "message": message, "root": "/", "node": ["id": city.id.rawValue, "name": city.card.name]]
+        var data: [String: Any] = ["title": title, "message": message, "links": PortalLinks.server.template, "node": ["id": city.id.rawValue, "name": city.card.name]]
         if let heads = try? city.localHeads() {
             data["entries"] = heads.entries
             data["digestShort"] = String(heads.digest.prefix(16))
@@ -421,6 +426,28 @@ public struct Portal: Sendable {
         let body = PortalTemplates.library.render(Self.pruned(data) ?? [:], withTemplate: "error") ?? title
         return PortalResponse(status: status, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders, body: Array(body.utf8))
     }
+}
+
+/// Where the portal's links point: the daemon's routes, or the files of `c4csr site`
+/// (relative, so that the site works from any directory of any web server).
+struct PortalLinks {
+    /// Files rather than routes; `root` leads from the page to the site's top.
+    let site: Bool
+    let root: String
+
+    static let server = PortalLinks(site: false, root: "/")
+    static func site(depth: Int) -> PortalLinks { PortalLinks(site: true, root: String(repeating: "../", count: depth)) }
+
+    var overview: String { site ? root + "index.html" : "/" }
+    var style: String { root + "style.css" }
+    var list: String { site ? root + "practices.html" : "/practices" }
+    func practice(_ id: EntryID) -> String { site ? root + "practices/\(id.hex).html" : "/practices/\(id.hex)" }
+    /// A city's practices: a filtered list on the server; none on the static site yet.
+    func city(_ id: CityID) -> String? { site ? nil : "/practices?city=\(id.rawValue)" }
+    /// Page `n` of the unfiltered list, as `c4csr site` writes it.
+    func sitePage(_ n: Int) -> String { root + (n == 1 ? "practices.html" : "practices-\(n).html") }
+
+    var template: [String: Any] { ["overview": overview, "style": style, "list": list] }
 }
 
 /// Dates as the portal prints them: UTC, ISO 8601 order, no locale.

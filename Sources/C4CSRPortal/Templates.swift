@@ -15,14 +15,14 @@ enum PortalTemplates {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{title}} · CITIES4CSR</title>
-            <link rel="stylesheet" href="{{root}}style.css">
+            <link rel="stylesheet" href="{{links.style}}">
             </head>
             <body>
             <header class="site">
-            <p class="brand"><a href="{{root}}">CITIES4CSR</a> <span>practices of the network, served by {{node.name}} ({{node.id}})</span></p>
+            <p class="brand"><a href="{{links.overview}}">CITIES4CSR</a> <span>practices of the network, served by {{node.name}} ({{node.id}})</span></p>
             <nav aria-label="Main"><ul>
-            <li><a href="{{root}}">Overview</a></li>
-            <li><a href="{{root}}practices">Practices</a></li>
+            <li><a href="{{links.overview}}">Overview</a></li>
+            <li><a href="{{links.list}}">Practices</a></li>
             </ul></nav>
             </header>
             <main id="main">
@@ -43,10 +43,10 @@ enum PortalTemplates {
             <section aria-labelledby="cities">
             <h2 id="cities">Cities</h2>
             <table>
-            <thead><tr><th scope="col">City</th><th scope="col">Country</th><th scope="col">Practices</th><th scope="col">Adopted by others</th><th scope="col">Adopted from others</th><th scope="col">Sync</th></tr></thead>
+            <thead><tr><th scope="col">City</th><th scope="col">Country</th><th scope="col">Practices</th><th scope="col">Practices adopted by other cities</th><th scope="col">Sync</th></tr></thead>
             <tbody>
             {{#cities}}
-            <tr><th scope="row"><a href="{{root}}practices?city={{id}}"><span lang="{{language}}">{{localName}}</span>{{#english}} ({{english}}){{/english}}</a></th><td>{{country}}</td><td>{{practices}}</td><td>{{adoptedByOthers}}</td><td>{{adoptedFromOthers}}</td><td>{{sync}}</td></tr>
+            <tr><th scope="row">{{#cityHref}}<a href="{{.}}">{{/cityHref}}<span lang="{{language}}">{{localName}}</span>{{#english}} ({{english}}){{/english}}{{#cityHref}}</a>{{/cityHref}}</th><td>{{country}}</td><td>{{practices}}</td><td>{{adoptedByOthers}}</td><td>{{sync}}</td></tr>
             {{/cities}}
             </tbody>
             </table>
@@ -56,7 +56,7 @@ enum PortalTemplates {
             {{^latest}}<p>Nothing yet.</p>{{/latest}}
             <ol class="changes">
             {{#latest}}
-            <li><time datetime="{{iso}}">{{date}}</time> {{city}}: {{what}}{{#practice}} <a href="{{root}}practices/{{practice}}">{{title}}</a>{{/practice}}</li>
+            <li><time datetime="{{iso}}">{{date}}</time> {{city}}: {{what}}{{#href}} <a href="{{.}}">{{title}}</a>{{/href}}{{^href}} {{title}}{{/href}}</li>
             {{/latest}}
             </ol>
             </section>
@@ -74,7 +74,7 @@ enum PortalTemplates {
             {{% CONTENT_TYPE: C4CSR_HTML }}
             {{> head}}
             <h1>Practices</h1>
-            <form method="get" action="{{root}}practices" class="filters" role="search">
+            {{#searchable}}<form method="get" action="{{links.list}}" class="filters" role="search">
             <p><label for="q">Search</label> <input id="q" name="q" type="search" maxlength="200" value="{{query.q}}"></p>
             <p><label for="city">City</label> <select id="city" name="city"><option value="">any</option>{{#cityOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/cityOptions}}</select>
             <label for="theme">Theme</label> <select id="theme" name="theme"><option value="">any</option>{{#themeOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/themeOptions}}</select>
@@ -82,7 +82,7 @@ enum PortalTemplates {
             <label for="status">Status</label> <select id="status" name="status"><option value="">any</option>{{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statusOptions}}</select>
             <label for="year">Year</label> <input id="year" name="year" type="number" min="1970" max="9999" value="{{query.year}}">
             <button type="submit">Show</button></p>
-            </form>
+            </form>{{/searchable}}
             <p class="count">{{summary}}</p>
             {{#hasResults}}
             <table class="practices">
@@ -90,7 +90,7 @@ enum PortalTemplates {
             <tbody>
             {{/hasResults}}
             {{#results}}
-            <tr><td><a href="{{root}}practices/{{id}}"><span lang="{{language}}">{{titleLocal}}</span></a>{{#titleEnglish}}<br><span lang="en">{{titleEnglish}}</span>{{/titleEnglish}}{{#conflict}} <strong class="flag">conflict</strong>{{/conflict}}</td><td>{{publisher}}</td><td>{{status}}</td><td>{{themes}}</td><td>{{sdgs}}</td><td>{{published}}</td></tr>
+            <tr><td><a href="{{href}}"><span lang="{{language}}">{{titleLocal}}</span></a>{{#titleEnglish}}<br><span lang="en">{{titleEnglish}}</span>{{/titleEnglish}}{{#conflict}} <strong class="flag">conflict</strong>{{/conflict}}</td><td>{{publisher}}</td><td>{{status}}</td><td>{{themes}}</td><td>{{sdgs}}</td><td>{{published}}</td></tr>
             {{/results}}
             {{#hasResults}}
             </tbody>
@@ -109,7 +109,7 @@ enum PortalTemplates {
             {{#retracted}}<p class="flag">Retracted{{#retractReason}}: {{retractReason}}{{/retractReason}}</p>{{/retracted}}
             {{#conflict}}<p class="flag">Conflict: {{headCount}} versions stand side by side below; the publisher can merge them with <code>c4csr revise</code>.</p>{{/conflict}}
             <dl class="facts">
-            <dt>Published by</dt><dd><a href="{{root}}practices?city={{publisher}}">{{publisherName}}</a> on {{published}}</dd>
+            <dt>Published by</dt><dd>{{#publisherHref}}<a href="{{.}}">{{/publisherHref}}{{publisherName}}{{#publisherHref}}</a>{{/publisherHref}} on {{published}}</dd>
             <dt>Status</dt><dd>{{status}}</dd>
             <dt>Themes</dt><dd>{{themes}}</dd>
             <dt>SDGs</dt><dd>{{sdgs}}</dd>
@@ -133,7 +133,7 @@ enum PortalTemplates {
             <section aria-labelledby="adoptions">
             <h2 id="adoptions">Adoptions</h2>
             {{^adoptions}}<p>No city has adopted it yet.</p>{{/adoptions}}
-            <ul>{{#adoptions}}<li><a href="{{root}}practices?city={{city}}">{{cityName}}</a> {{mode}} it on {{date}}{{#notes}}: {{notes}}{{/notes}}</li>{{/adoptions}}</ul>
+            <ul>{{#adoptions}}<li>{{#cityHref}}<a href="{{.}}">{{/cityHref}}{{cityName}}{{#cityHref}}</a>{{/cityHref}} {{mode}} it on {{date}}{{#notes}}: {{notes}}{{/notes}}</li>{{/adoptions}}</ul>
             </section>
             <section aria-labelledby="history">
             <h2 id="history">Versions</h2>
@@ -150,7 +150,7 @@ enum PortalTemplates {
             {{> head}}
             <h1>{{title}}</h1>
             <p>{{message}}</p>
-            <p><a href="{{root}}">Back to the overview</a></p>
+            <p><a href="{{links.overview}}">Back to the overview</a></p>
             {{> foot}}
             """#,
     ]

@@ -222,3 +222,67 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
         #expect(PortalDate.year(1_735_689_599_999) == 2024)
     }
 }
+
+@Suite struct StaticSiteTests {
+    /// Every relative link of every page written leads to a file of the site, the list
+    /// is paged, and a second run replaces the first whole.
+    @Test func everyLinkOfTheSiteLeadsToAFileItWrote() throws {
+        try withCities { sofia, riga in
+            _ = try sofia.publishAll((0..<60).map { practice("Practice \($0)") })
+            let lv = try riga.publish(practice("Parks", local: "Parki <&>", language: "lv"))
+            _ = try sofia.receive([(lv.body, lv.signature)])
+            let adoption = try sofia.adopt(lv.id.hex, mode: .adopted, notes: nil)
+            #expect(adoption.entry != nil)
+            let out = sofia.directory.root.deletingLastPathComponent().appendingPathComponent("site")
+            var seen = [(Int, Int)]()
+            let report = try StaticSite.write(Portal(city: sofia), to: out.path) { seen.append(($0, $1)) }
+            #expect(report.practices == 61 && report.files == 61 + 4, "\(report)")
+            #expect(seen.last.map { $0 == (61, 61) } == true)
+            let fm = FileManager.default
+            #expect(fm.fileExists(atPath: out.appendingPathComponent("practices-2.html").path))
+            #expect(!fm.fileExists(atPath: out.appendingPathComponent("practices-3.html").path))
+            #expect(!fm.fileExists(atPath: out.path + ".tmp"))
+
+            var pages = ["index.html", "practices.html", "practices-2.html"]
+            pages += try fm.contentsOfDirectory(atPath: out.appendingPathComponent("practices").path).map { "practices/" + $0 }
+            var links = 0
+            for page in pages {
+                let html = try String(contentsOf: out.appendingPathComponent(page), encoding: .utf8)
+                #expect(!html.contains("<form"), "\(page): a static page has no search form")
+                let base = out.appendingPathComponent(page).deletingLastPathComponent()
+                for match in html.matches(of: /href="([^"]*)"/) {
+                    let href = String(match.1)
+                    if href.hasPrefix("http") { continue }
+                    #expect(!href.hasPrefix("/") && !href.contains("?"), "\(page): \(href) needs a server")
+                    let target = base.appendingPathComponent(href).standardizedFileURL
+                    #expect(fm.fileExists(atPath: target.path), "\(page): \(href) leads nowhere")
+                    links += 1
+                }
+            }
+            #expect(links > 61 * 3, "\(links) links checked")
+            let page = try String(contentsOf: out.appendingPathComponent("practices/\(lv.id.hex).html"), encoding: .utf8)
+            #expect(page.contains("Parki &lt;&amp;&gt;") && page.contains("Sofia adopted it on"), "\(page)")
+
+            // A second run replaces the site; a file only the first had is gone.
+            try Data("stale".utf8).write(to: out.appendingPathComponent("practices/stale.html"))
+            _ = try StaticSite.write(Portal(city: sofia), to: out.path)
+            #expect(!fm.fileExists(atPath: out.appendingPathComponent("practices/stale.html").path))
+            #expect(!fm.fileExists(atPath: out.path + ".old"))
+        }
+    }
+
+    /// A directory c4csr did not write is never replaced, and nothing in it changes.
+    @Test func aDirectoryThatIsNotASiteIsLeftAlone() throws {
+        try withCities { sofia, _ in
+            let mine = sofia.directory.root.deletingLastPathComponent().appendingPathComponent("www")
+            try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+            try Data("<h1>My city</h1>".utf8).write(to: mine.appendingPathComponent("index.html"))
+            #expect(throws: NodeError.self) { try StaticSite.write(Portal(city: sofia), to: mine.path) }
+            #expect(try String(contentsOf: mine.appendingPathComponent("index.html"), encoding: .utf8) == "<h1>My city</h1>")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mine.path) == ["index.html"])
+            #expect(!FileManager.default.fileExists(atPath: mine.path + ".tmp"))
+            let file = mine.appendingPathComponent("index.html")
+            #expect(throws: NodeError.self) { try StaticSite.write(Portal(city: sofia), to: file.path) }
+        }
+    }
+}
