@@ -133,8 +133,41 @@ public struct Portal: Sendable {
         if segments == ["style.css"] {
             return ok(Array(PortalTemplates.stylesheet.utf8), contentType: "text/css; charset=utf-8", etag: "\"\(Self.version)-css\"", request)
         }
+        let etag = digestETag(heads)
+        func cached(_ contentType: String, _ build: () throws -> [UInt8]) throws -> PortalResponse {
+            if request.ifNoneMatch == etag { return notModified(etag) }
+            return ok(try build(), contentType: contentType, etag: etag, request)
+        }
+        switch segments {
+        case ["practices.csv"]:
+            return try cached("text/csv; charset=utf-8") { try csv() }
+        case ["practices.json"]:
+            return try cached("application/json") { try practicesJSON() }
+        case ["feed.atom"]:
+            return try cached(Self.atom) { try render("feed", feed(.network, heads: heads, links: .server)) }
+        case ["adoptions"]:
+            return try cached(Self.html) { try render("adoptions", adoptionMatrix(heads: heads, links: .server)) }
+        default: break
+        }
+        if segments.count >= 2, segments.count <= 3, ["cities", "themes", "sdgs"].contains(segments[0]) {
+            let feedPage = segments.count == 3
+            if feedPage, segments[2] != "feed.atom" { throw PortalError.notFound }
+            let scope: FeedScope
+            switch segments[0] {
+            case "cities":
+                guard let id = CityID(segments[1]) else { throw PortalError.notFound }
+                if !feedPage { return try cached(Self.html) { try render("city", cityPage(id, heads: heads, links: .server)) } }
+                scope = .city(id)
+            case "themes":
+                guard feedPage, !segments[1].isEmpty, segments[1].unicodeScalars.count <= Practice.maxItem else { throw PortalError.notFound }
+                scope = .theme(segments[1])
+            default:
+                guard feedPage, let n = Int(segments[1]), (1...17).contains(n) else { throw PortalError.notFound }
+                scope = .sdg(n)
+            }
+            return try cached(Self.atom) { try render("feed", feed(scope, heads: heads, links: .server)) }
+        }
         if segments.first == "practices", segments.count <= 2 {
-            let etag = digestETag(heads)
             if segments.count == 2 {
                 let id = segments[1]
                 guard id.count == 64, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw PortalError.notFound }
@@ -149,7 +182,7 @@ public struct Portal: Sendable {
 
     // MARK: Pages
 
-    private func common(title: String, heads: PeerHeads, links: PortalLinks) -> [String: Any] {
+    func common(title: String, heads: PeerHeads, links: PortalLinks) -> [String: Any] {
         [
             "title": title, "links": links.template,
             "node": ["id": city.id.rawValue, "name": city.card.name],
@@ -408,7 +441,10 @@ public struct Portal: Sendable {
         return "W/\"\(String(h, radix: 16))-\(version)\""
     }
 
-    private func ok(_ body: [UInt8], contentType: String = "text/html; charset=utf-8", etag: String, _ request: PortalRequest) -> PortalResponse {
+    static let html = "text/html; charset=utf-8"
+    static let atom = "application/atom+xml; charset=utf-8"
+
+    private func ok(_ body: [UInt8], contentType: String = Portal.html, etag: String, _ request: PortalRequest) -> PortalResponse {
         if request.ifNoneMatch == etag { return notModified(etag) }
         return PortalResponse(status: 200, contentType: contentType, headers: Self.securityHeaders + [("ETag", etag), ("Cache-Control", "no-cache")], body: body)
     }
@@ -441,13 +477,21 @@ struct PortalLinks {
     var overview: String { site ? root + "index.html" : "/" }
     var style: String { root + "style.css" }
     var list: String { site ? root + "practices.html" : "/practices" }
+    var adoptions: String { site ? root + "adoptions.html" : "/adoptions" }
+    var feed: String { site ? root + "feed.atom" : "/feed.atom" }
+    var csv: String { site ? root + "practices.csv" : "/practices.csv" }
+    var json: String { site ? root + "practices.json" : "/practices.json" }
     func practice(_ id: EntryID) -> String { site ? root + "practices/\(id.hex).html" : "/practices/\(id.hex)" }
-    /// A city's practices: a filtered list on the server; none on the static site yet.
-    func city(_ id: CityID) -> String? { site ? nil : "/practices?city=\(id.rawValue)" }
+    func city(_ id: CityID) -> String { site ? root + "cities/\(id.rawValue).html" : "/cities/\(id.rawValue)" }
+    func cityFeed(_ id: CityID) -> String { site ? root + "cities/\(id.rawValue).atom" : "/cities/\(id.rawValue)/feed.atom" }
+    /// A city's practices in the filtered list (the server only).
+    func cityList(_ id: CityID) -> String? { site ? nil : "/practices?city=\(id.rawValue)" }
     /// Page `n` of the unfiltered list, as `c4csr site` writes it.
     func sitePage(_ n: Int) -> String { root + (n == 1 ? "practices.html" : "practices-\(n).html") }
 
-    var template: [String: Any] { ["overview": overview, "style": style, "list": list] }
+    var template: [String: Any] {
+        ["overview": overview, "style": style, "list": list, "adoptions": adoptions, "feed": feed, "csv": csv, "json": json]
+    }
 }
 
 /// Dates as the portal prints them: UTC, ISO 8601 order, no locale.
@@ -485,6 +529,12 @@ enum PortalDate {
     }
 
     static func year(_ ms: Int64) -> Int { civil(ms).year }
+
+    /// "2026-12-01T09:30:00Z", as Atom wants it.
+    static func rfc3339(_ ms: Int64) -> String {
+        let s = ms.dividingFloorBy(1000) - ms.dividingFloorBy(60_000) * 60
+        return "\(iso(ms).dropLast()):\(s < 10 ? "0" : "")\(s)Z"
+    }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 }

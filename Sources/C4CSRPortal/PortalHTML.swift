@@ -30,7 +30,8 @@ public struct PortalHTML: MustacheContentType {
             case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
             case "'": out.append(contentsOf: "&#39;".unicodeScalars)
             default:
-                if TextRules.isAllowed(c, multiline: true) {
+                // Noncharacters are not XML characters: an Atom feed holding one would not parse.
+                if TextRules.isAllowed(c, multiline: true), c.value & 0xFFFE != 0xFFFE, !(0xFDD0...0xFDEF).contains(c.value) {
                     out.append(c)
                 } else {
                     out.append(contentsOf: "\\u{\(String(c.value, radix: 16, uppercase: true))}".unicodeScalars)

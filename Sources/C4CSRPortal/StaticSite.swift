@@ -31,6 +31,7 @@ public enum StaticSite {
         try? fm.removeItem(at: tmp)
         do {
             try fm.createDirectory(at: tmp.appendingPathComponent("practices"), withIntermediateDirectories: true)
+            try fm.createDirectory(at: tmp.appendingPathComponent("cities"), withIntermediateDirectories: true)
             try Data("Written by c4csr site; replaced whole by the next run.\n".utf8).write(to: tmp.appendingPathComponent(marker))
             var report = Report()
             try portal.site(progress: progress) { name, bytes in
@@ -75,6 +76,18 @@ extension Portal {
         let heads = try city.localHeads()
         try write("style.css", Array(PortalTemplates.stylesheet.utf8))
         try write("index.html", render("overview", overview(heads: heads, links: .site(depth: 0))))
+        try write("adoptions.html", render("adoptions", adoptionMatrix(heads: heads, links: .site(depth: 0))))
+        try write("feed.atom", render("feed", feed(.network, heads: heads, links: .site(depth: 0))))
+        try write("practices.csv", csv())
+        try write("practices.json", practicesJSON())
+        // Every city a page may link to: the cards, and any publisher or adopter in the log.
+        var cities = Set(memberCards.map(\.city)).union(try city.store.practiceFiguresByCity().keys)
+        for (adopter, row) in try city.store.adoptionMatrix() { cities.insert(adopter); cities.formUnion(row.keys) }
+        for id in cities.sorted() {
+            try write("cities/\(id).html", render("city", cityPage(id, heads: heads, links: .site(depth: 1))))
+            // A feed's relative links resolve against the feed's own address.
+            try write("cities/\(id).atom", render("feed", feed(.city(id), heads: heads, links: .site(depth: 1))))
+        }
         let total = try city.store.practiceCount()
         var page = 1, done = 0
         repeat {

@@ -16,6 +16,7 @@ enum PortalTemplates {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{title}} · CITIES4CSR</title>
             <link rel="stylesheet" href="{{links.style}}">
+            {{#feed}}<link rel="alternate" type="application/atom+xml" title="{{title}}" href="{{href}}">{{/feed}}
             </head>
             <body>
             <header class="site">
@@ -23,6 +24,7 @@ enum PortalTemplates {
             <nav aria-label="Main"><ul>
             <li><a href="{{links.overview}}">Overview</a></li>
             <li><a href="{{links.list}}">Practices</a></li>
+            <li><a href="{{links.adoptions}}">Adoptions</a></li>
             </ul></nav>
             </header>
             <main id="main">
@@ -83,7 +85,7 @@ enum PortalTemplates {
             <label for="year">Year</label> <input id="year" name="year" type="number" min="1970" max="9999" value="{{query.year}}">
             <button type="submit">Show</button></p>
             </form>{{/searchable}}
-            <p class="count">{{summary}}</p>
+            <p class="count">{{summary}} Download every practice: <a href="{{links.csv}}">CSV</a> · <a href="{{links.json}}">JSON</a> · <a href="{{links.feed}}">Atom feed of changes</a></p>
             {{#hasResults}}
             <table class="practices">
             <thead><tr><th scope="col">Practice</th><th scope="col">City</th><th scope="col">Status</th><th scope="col">Themes</th><th scope="col">SDGs</th><th scope="col">Published</th></tr></thead>
@@ -145,6 +147,73 @@ enum PortalTemplates {
             {{/practice}}
             {{> foot}}
             """#,
+        "city": #"""
+            {{% CONTENT_TYPE: C4CSR_HTML }}
+            {{> head}}
+            {{#city}}
+            <h1><span lang="{{language}}">{{localName}}</span>{{#english}} <span class="english">({{english}})</span>{{/english}}</h1>
+            <p>{{country}} · <a href="{{feedHref}}">Atom feed of its entries</a></p>
+            <section aria-labelledby="practices">
+            <h2 id="practices">Its practices ({{practiceCount}})</h2>
+            {{^practices}}<p>None yet.</p>{{/practices}}
+            <ul>{{#practices}}<li><a href="{{href}}"><span lang="{{language}}">{{title}}</span></a> · {{status}} · {{published}}{{#adoptions}} · adopted ×{{adoptions}}{{/adoptions}}</li>{{/practices}}</ul>
+            {{#allHref}}<p><a href="{{.}}">All its practices, with filters</a></p>{{/allHref}}
+            </section>
+            <section aria-labelledby="adopted">
+            <h2 id="adopted">What it adopted from other cities</h2>
+            {{^adopted}}<p>Nothing yet.</p>{{/adopted}}
+            <ul>{{#adopted}}<li><a href="{{href}}">{{title}}</a> from {{#cityHref}}<a href="{{.}}">{{/cityHref}}{{cityName}}{{#cityHref}}</a>{{/cityHref}}: {{mode}} on {{date}}{{#notes}} ({{notes}}){{/notes}}</li>{{/adopted}}</ul>
+            </section>
+            <section aria-labelledby="adoptedFrom">
+            <h2 id="adoptedFrom">What other cities adopted from it</h2>
+            {{^adoptedFrom}}<p>Nothing yet.</p>{{/adoptedFrom}}
+            <ul>{{#adoptedFrom}}<li>{{#cityHref}}<a href="{{.}}">{{/cityHref}}{{cityName}}{{#cityHref}}</a>{{/cityHref}} {{mode}} <a href="{{href}}">{{title}}</a> on {{date}}{{#notes}} ({{notes}}){{/notes}}</li>{{/adoptedFrom}}</ul>
+            </section>
+            {{/city}}
+            {{> foot}}
+            """#,
+        "adoptions": #"""
+            {{% CONTENT_TYPE: C4CSR_HTML }}
+            {{> head}}
+            <h1>Adoptions between cities</h1>
+            <p>How many distinct practices each city (a row) adopted or adapted from each other city (a column): {{total}} in all.</p>
+            <figure>
+            <svg xmlns="http://www.w3.org/2000/svg" width="{{size}}" height="{{size}}" viewBox="0 0 {{size}} {{size}}" role="img" aria-labelledby="matrix-title">
+            <title id="matrix-title">Adoptions: rows adopted from columns</title>
+            {{#columns}}<text x="{{x}}" y="{{y}}" transform="rotate(-45 {{x}} {{y}})" class="label">{{id}}</text>{{/columns}}
+            {{#rows}}<text x="{{x}}" y="{{y}}" text-anchor="end" class="label">{{id}}</text>{{#cells}}<rect x="{{x}}" y="{{y}}" width="{{w}}" height="{{w}}" fill="{{fill}}"><title>{{tip}}</title></rect>{{#count}}<text x="{{tx}}" y="{{ty}}" text-anchor="middle" class="count{{#dark}} dark{{/dark}}">{{count}}</text>{{/count}}{{/cells}}{{/rows}}
+            </svg>
+            <figcaption>Darker: more practices adopted. The same figures as a table follow.</figcaption>
+            </figure>
+            <table>
+            <caption>Distinct practices adopted (rows) from (columns)</caption>
+            <thead><tr><th scope="col">Adopter</th>{{#columns}}<th scope="col">{{id}}</th>{{/columns}}</tr></thead>
+            <tbody>{{#rows}}<tr><th scope="row">{{#cityHref}}<a href="{{.}}">{{/cityHref}}{{id}}{{#cityHref}}</a>{{/cityHref}}</th>{{#cells}}<td>{{value}}</td>{{/cells}}</tr>{{/rows}}</tbody>
+            </table>
+            {{> foot}}
+            """#,
+        "feed": #"""
+            {{% CONTENT_TYPE: C4CSR_HTML }}
+            <?xml version="1.0" encoding="utf-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom">
+            <id>{{id}}</id>
+            <title>{{title}}</title>
+            <updated>{{updated}}</updated>
+            <author><name>{{author}}</name></author>
+            <generator>c4csr</generator>
+            {{#selfHref}}<link rel="self" href="{{.}}"/>{{/selfHref}}
+            {{#entries}}
+            <entry>
+            <id>{{id}}</id>
+            <title>{{title}}</title>
+            <updated>{{updated}}</updated>
+            <author><name>{{author}}</name></author>
+            {{#href}}<link rel="alternate" type="text/html" href="{{.}}"/>{{/href}}
+            {{#summary}}<summary type="text">{{.}}</summary>{{/summary}}
+            </entry>
+            {{/entries}}
+            </feed>
+            """#,
         "error": #"""
             {{% CONTENT_TYPE: C4CSR_HTML }}
             {{> head}}
@@ -181,6 +250,9 @@ enum PortalTemplates {
         th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
         .flag { color: var(--flag); font-weight: bold; }
         .version { border-left: 4px solid #ccc; padding-left: 1rem; margin: 1rem 0; }
+        svg .label { font-size: 12px; fill: var(--ink); }
+        svg .count { font-size: 11px; fill: var(--ink); }
+        svg .count.dark { fill: #fff; }
         footer.site { border-top: 1px solid #ccc; color: var(--muted); margin-top: 2rem; }
         code { overflow-wrap: anywhere; }
         @media print {

@@ -364,6 +364,32 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// The same, of one origin's chain (the `entry_origin_rank` index, backwards).
+    public func latestEntries(origin: CityID, limit: Int) throws -> [Entry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT body, sig FROM entry INDEXED BY entry_origin_rank WHERE origin = ? ORDER BY rank DESC, seq DESC, id DESC LIMIT ?
+                """, arguments: [origin.rawValue, limit])
+                .map { try Self.decode($0, bodyColumn: 0) }
+        }
+    }
+
+    /// The last `limit` entries, in merged order newest first, about practices whose
+    /// current version has this theme or this SDG.
+    public func latestEntries(theme: String? = nil, sdg: Int? = nil, limit: Int) throws -> [Entry] {
+        let filter = theme != nil
+            ? "EXISTS (SELECT 1 FROM json_each(p.themes) WHERE value = ?)"
+            : "EXISTS (SELECT 1 FROM json_each(p.sdgs) WHERE value = ?)"
+        let value: any DatabaseValueConvertible = theme.map { $0.lowercased() } ?? sdg ?? 0
+        return try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.body, e.sig FROM practice p JOIN entry e INDEXED BY entry_subject ON e.subject = p.id
+                WHERE \(filter) ORDER BY e.rank DESC, e.origin DESC, e.seq DESC, e.id DESC LIMIT ?
+                """, arguments: [value, limit])
+                .map { try Self.decode($0, bodyColumn: 0) }
+        }
+    }
+
     /// Streams the log in merged network order (invariant 5), decoded.
     /// - Throws: `StoreError.corrupt` naming an entry whose stored bytes no longer decode.
     public func forEachMerged(chunk: Int = 2048, _ body: (Entry) throws -> Void) throws {

@@ -149,6 +149,47 @@ extension LogStore {
         }
     }
 
+    /// adopter → publisher → distinct practices of the publisher that the adopter
+    /// adopted (an adoption of one's own practice, which the rules refuse, is left out).
+    public func adoptionMatrix() throws -> [CityID: [CityID: Int]] {
+        try read { db in
+            var out = [CityID: [CityID: Int]]()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT e.origin, p.publisher, count(DISTINCT e.subject) FROM entry e INDEXED BY entry_adopt
+                JOIN practice p ON p.id = e.subject WHERE e.kind = 'adopt' AND e.origin != p.publisher GROUP BY e.origin, p.publisher
+                """) {
+                guard let adopter = CityID(row[0]), let publisher = CityID(row[1]) else { continue }
+                out[adopter, default: [:]][publisher] = row[2]
+            }
+            return out
+        }
+    }
+
+    /// The adoptions `city` signed (`by`), or those of `city`'s practices by other cities
+    /// (`of`), newest first: each adoption entry with the practice it is about.
+    public func adoptions(by city: CityID) throws -> [(entry: Entry, practice: PracticeSummary)] {
+        try adoptions(sql: """
+            SELECT e.body, e.sig, p.* FROM entry e INDEXED BY entry_adopt JOIN practice p ON p.id = e.subject
+            WHERE e.origin = ? AND e.kind = 'adopt' AND p.publisher != e.origin
+            """, city)
+    }
+
+    public func adoptions(of city: CityID) throws -> [(entry: Entry, practice: PracticeSummary)] {
+        try adoptions(sql: """
+            SELECT e.body, e.sig, p.* FROM practice p JOIN entry e INDEXED BY entry_subject ON e.subject = p.id
+            WHERE p.publisher = ? AND e.kind = 'adopt' AND e.origin != p.publisher
+            """, city)
+    }
+
+    private func adoptions(sql: String, _ city: CityID) throws -> [(entry: Entry, practice: PracticeSummary)] {
+        try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [city.rawValue]).map { row in
+                (try Self.decode(row, bodyColumn: 0), try PracticeView.summary(row))
+            }
+            .sorted { ($0.entry.time, $0.entry.id.hex) > ($1.entry.time, $1.entry.id.hex) }
+        }
+    }
+
     /// How many practices match `filter` (its limit and offset aside).
     public func practiceCount(_ filter: PracticeFilter = PracticeFilter()) throws -> Int {
         let (whereSQL, args) = Self.whereClause(filter)

@@ -2,6 +2,9 @@ import C4CSRCore
 import C4CSRNode
 import C4CSRStore
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Mustache
 import Testing
 
@@ -91,7 +94,7 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
             card.localName = hostile
             try Data(card.toml.utf8).write(to: sofia.directory.peersDirectory.appendingPathComponent("riga.toml"))
             let portal = Portal(city: try City.open(sofia.directory))
-            for target in ["/", "/practices", "/practices?q=alert", "/practices/\(p.id.hex)"] {
+            for target in ["/", "/practices", "/practices?q=alert", "/practices/\(p.id.hex)", "/cities/riga", "/cities/sofia", "/adoptions"] {
                 let r = try get(portal, target)
                 #expect(r.status == 200, "\(target): \(r.text)")
                 #expect(r.contentType == "text/html; charset=utf-8")
@@ -100,7 +103,16 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
                 for raw in ["<script", "<img", "'>", quoteWithMark] {
                     #expect(!r.text.contains(raw), "\(target) holds \(raw) unescaped")
                 }
-                #expect(r.text.contains("&lt;script&gt;") || target == "/practices?q=alert" && !r.text.contains("<tr><td>"), "\(target)")
+                // Every page but the matrix (city ids only) shows some of the hostile text.
+                #expect(r.text.contains("&lt;script&gt;") || target == "/adoptions", "\(target)")
+            }
+            // The feeds hold the same text, escaped for XML: they parse.
+            for target in ["/feed.atom", "/cities/riga/feed.atom", "/cities/sofia/feed.atom", "/themes/environment/feed.atom", "/sdgs/13/feed.atom"] {
+                let r = try get(portal, target)
+                #expect(r.status == 200 && r.contentType == "application/atom+xml; charset=utf-8", "\(target)")
+                let atom = try AtomFeed(r.body)
+                #expect(!atom.entries.isEmpty, "\(target): \(r.text)")
+                #expect(atom.entries.contains { $0.summary.contains("<script>") } || target.contains("riga/"), "\(target): the text is kept, as text")
             }
             let page = try get(portal, "/practices/\(p.id.hex)").text
             #expect(page.contains("href=\"https://example.org/?a=1&amp;b=&quot;2&quot;&gt;&lt;script&gt;\""), "\(page)")
@@ -110,7 +122,107 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
     }
 }
 
+/// An Atom document read with Foundation's XMLParser: a feed that is not well-formed XML
+/// throws.
+struct AtomFeed {
+    struct Entry { var id = "", title = "", updated = "", link = "", summary = "" }
+    var title = ""
+    var entries = [Entry]()
+
+    init(_ bytes: [UInt8]) throws {
+        final class Reader: NSObject, XMLParserDelegate {
+            var feed = AtomFeed.empty
+            var path = [String]()
+            var text = ""
+            func parser(_ p: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+                path.append(name)
+                text = ""
+                if name == "entry" { feed.entries.append(Entry()) }
+                if name == "link", path.dropLast().last == "entry", attributes["rel"] == "alternate" { feed.entries[feed.entries.count - 1].link = attributes["href"] ?? "" }
+            }
+            func parser(_ p: XMLParser, foundCharacters string: String) { text += string }
+            func parser(_ p: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+                let inEntry = path.contains("entry")
+                path.removeLast()
+                if inEntry, !feed.entries.isEmpty {
+                    switch name {
+                    case "id": feed.entries[feed.entries.count - 1].id = text
+                    case "title": feed.entries[feed.entries.count - 1].title = text
+                    case "updated": feed.entries[feed.entries.count - 1].updated = text
+                    case "summary": feed.entries[feed.entries.count - 1].summary = text
+                    default: break
+                    }
+                } else if name == "title" {
+                    feed.title = text
+                }
+            }
+        }
+        let parser = XMLParser(data: Data(bytes))
+        let reader = Reader()
+        parser.delegate = reader
+        guard parser.parse() else { throw parser.parserError ?? CocoaError(.fileReadCorruptFile) }
+        self = reader.feed
+    }
+
+    private init() {}
+    static var empty: AtomFeed { AtomFeed() }
+}
+
 @Suite struct PortalRouteTests {
+    /// A city's page, the adoption matrix, the feeds and the downloads, with the figures
+    /// a person would check by hand.
+    @Test func citiesAdoptionsFeedsAndDownloads() throws {
+        try withCities { sofia, riga in
+            let a = try sofia.publish(practice("Green roofs", themes: ["environment", "housing"], sdgs: [11, 13]))
+            let b = try sofia.publish(practice("School meals", themes: ["food"], sdgs: [2]))
+            for e in [a, b] { _ = try riga.receive([(e.body, e.signature)]) }
+            var adoptions = [Entry]()
+            adoptions.append(try riga.adopt(a.id.hex, mode: .adapted, notes: "Smaller roofs").entry!)
+            adoptions.append(try riga.adopt(b.id.hex, mode: .adopted, notes: nil).entry!)
+            adoptions.append(try riga.adopt(a.id.hex, mode: .adopted, notes: "A second time").entry!)
+            _ = try sofia.receive(adoptions.map { ($0.body, $0.signature) })
+            let portal = Portal(city: sofia)
+
+            let sofiaPage = try get(portal, "/cities/sofia")
+            #expect(sofiaPage.status == 200)
+            #expect(sofiaPage.text.contains("Its practices (2)"), "\(sofiaPage.text)")
+            #expect(sofiaPage.text.contains("Riga</a> adapted <a href=\"/practices/\(a.id.hex)\">Green roofs</a>"), "\(sofiaPage.text)")
+            #expect(sofiaPage.text.contains("(Smaller roofs)"))
+            let rigaPage = try get(portal, "/cities/riga").text
+            #expect(rigaPage.contains("<a href=\"/practices/\(b.id.hex)\">School meals</a> from <a href=\"/cities/sofia\">Sofia</a>: adopted"), "\(rigaPage)")
+            #expect(try get(portal, "/cities/nowhere").status == 404)
+            #expect(try get(portal, "/cities/NOT_A_CITY").status == 404)
+
+            let matrix = try get(portal, "/adoptions").text
+            #expect(matrix.contains("<svg") && matrix.contains("riga adopted 2 of sofia&#39;s practices"), "distinct practices: \(matrix)")
+            #expect(matrix.contains("2 in all"))
+            #expect(matrix.contains("sofia adopted 0 of riga&#39;s practices"))
+
+            let network = try AtomFeed(try get(portal, "/feed.atom").body)
+            #expect(network.entries.count == 5)
+            #expect(network.entries.first?.id == "urn:c4csr:entry:\(adoptions[2].id.hex)", "newest first")
+            #expect(network.entries.first?.title == "Riga adopted “Green roofs”")
+            #expect(network.entries.first?.link == "/practices/\(a.id.hex)")
+            #expect(network.entries.allSatisfy { $0.updated.count == 20 && $0.updated.hasSuffix("Z") }, "\(network.entries.map(\.updated))")
+            #expect(try AtomFeed(try get(portal, "/cities/riga/feed.atom").body).entries.count == 3)
+            #expect(try AtomFeed(try get(portal, "/themes/housing/feed.atom").body).entries.count == 3, "Green roofs and its two adoptions")
+            #expect(try AtomFeed(try get(portal, "/sdgs/2/feed.atom").body).entries.count == 2)
+            #expect(try AtomFeed(try get(portal, "/sdgs/3/feed.atom").body).entries.isEmpty)
+            for target in ["/sdgs/18/feed.atom", "/sdgs/x/feed.atom", "/themes/housing", "/cities/sofia/feed.rss"] {
+                #expect(try get(portal, target).status == 404, "\(target)")
+            }
+
+            let csv = try get(portal, "/practices.csv")
+            var expected = [UInt8]()
+            try sofia.exportCSV { expected.append(contentsOf: $0.utf8) }
+            #expect(csv.status == 200 && csv.contentType == "text/csv; charset=utf-8" && csv.body == expected)
+            let json = try get(portal, "/practices.json")
+            let list = try JSONParser.parse(json.body)
+            #expect(list.arrayValue?.count == 2 && list.arrayValue?.first?["city"]?.stringValue == "sofia", "\(json.text)")
+        }
+    }
+
+
     @Test func badQueriesAreA400PageAndUnknownPathsA404() throws {
         try withCities { sofia, _ in
             let portal = Portal(city: sofia)
@@ -236,15 +348,23 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
             let out = sofia.directory.root.deletingLastPathComponent().appendingPathComponent("site")
             var seen = [(Int, Int)]()
             let report = try StaticSite.write(Portal(city: sofia), to: out.path) { seen.append(($0, $1)) }
-            #expect(report.practices == 61 && report.files == 61 + 4, "\(report)")
+            // style, index, two list pages, adoptions, feed, CSV, JSON, and a page and a feed per city.
+            #expect(report.practices == 61 && report.files == 61 + 8 + 2 * 2, "\(report)")
             #expect(seen.last.map { $0 == (61, 61) } == true)
             let fm = FileManager.default
             #expect(fm.fileExists(atPath: out.appendingPathComponent("practices-2.html").path))
             #expect(!fm.fileExists(atPath: out.appendingPathComponent("practices-3.html").path))
             #expect(!fm.fileExists(atPath: out.path + ".tmp"))
 
-            var pages = ["index.html", "practices.html", "practices-2.html"]
+            var pages = ["index.html", "practices.html", "practices-2.html", "adoptions.html", "cities/sofia.html", "cities/riga.html"]
             pages += try fm.contentsOfDirectory(atPath: out.appendingPathComponent("practices").path).map { "practices/" + $0 }
+            for feed in ["feed.atom", "cities/riga.atom", "cities/sofia.atom"] {
+                let atom = try AtomFeed(Array(try Data(contentsOf: out.appendingPathComponent(feed))))
+                for entry in atom.entries where !entry.link.isEmpty {
+                    let target = out.appendingPathComponent(feed).deletingLastPathComponent().appendingPathComponent(entry.link).standardizedFileURL
+                    #expect(fm.fileExists(atPath: target.path), "\(feed): \(entry.link) leads nowhere")
+                }
+            }
             var links = 0
             for page in pages {
                 let html = try String(contentsOf: out.appendingPathComponent(page), encoding: .utf8)
@@ -261,7 +381,7 @@ let hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>\"\u{301
             }
             #expect(links > 61 * 3, "\(links) links checked")
             let page = try String(contentsOf: out.appendingPathComponent("practices/\(lv.id.hex).html"), encoding: .utf8)
-            #expect(page.contains("Parki &lt;&amp;&gt;") && page.contains("Sofia adopted it on"), "\(page)")
+            #expect(page.contains("Parki &lt;&amp;&gt;") && page.contains("Sofia</a> adopted it on"), "\(page)")
 
             // A second run replaces the site; a file only the first had is gone.
             try Data("stale".utf8).write(to: out.appendingPathComponent("practices/stale.html"))

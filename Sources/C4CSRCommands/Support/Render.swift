@@ -6,15 +6,7 @@ import Foundation
 
 /// Text and JSON renderings shared by the read commands.
 enum Render {
-    static func summaryJSON(_ s: PracticeSummary) -> JSONValue {
-        .object([
-            "id": .string(s.id.hex), "city": .string(s.publisher.rawValue), "status": .string(s.status),
-            "language": .string(s.language), "title": .object(["local": .string(s.titleLocal), "en": .string(s.titleEnglish)]),
-            "themes": .array(s.themes.map { .string($0) }), "sdgs": .array(s.sdgs.map { .int(Int64($0)) }),
-            "versions": .int(Int64(s.versions)), "adoptions": .int(Int64(s.adoptions)), "conflict": .bool(s.conflict),
-            "problems": .int(Int64(s.problems)), "published_ms": .int(s.publishedAt),
-        ])
-    }
+    static func summaryJSON(_ s: PracticeSummary) -> JSONValue { s.json }
 
     static func summaryLines(_ list: [PracticeSummary]) -> [String] {
         list.map { s in
