@@ -4,7 +4,7 @@ DESTDIR ?=
 SWIFT ?= swift
 export PREFIX DESTDIR
 
-.PHONY: deps build release test demo exchange-demo install uninstall check-unit deb vm-test man clean
+.PHONY: deps build release test demo exchange-demo browser-test install uninstall check-unit deb vm-test man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +37,11 @@ demo: release
 ## The offline path: three cities exchange signed exports by file and audit clean.
 exchange-demo: release
 	scripts/exchange-demo.sh
+
+## The portal in headless Chromium against the demo network; screenshots in artifacts/browser/.
+browser-test: release
+	scripts/install-deps.sh browser
+	scripts/browser-test.sh
 
 ## Install the release binary, systemd unit, sysusers/tmpfiles entries, configuration
 ## template and docs (DESTDIR, PREFIX, SYSCONFDIR, UNITDIR… for packagers).

@@ -2,11 +2,12 @@
 # c4csr benchmarks, measured side by side in one run on release builds, each figure
 # with the ceiling it is divided by. docs/PERFORMANCE.md records the last run.
 #
-#   scripts/bench.sh [--quick] [--only whole] [--work DIR]
+#   scripts/bench.sh [--quick] [--only whole|portal] [--work DIR]
 #
 #   --quick      skip the 1,000,000-entry measurements (a few minutes instead of ~20)
 #   --only whole only the whole-process figures (section 7: start, `sync` with one or no
 #                new entry, a new city's first sync against `git clone` over HTTPS)
+#   --only portal only the web portal's page times at 100,000 practices (section 8)
 #   --work DIR   keep generated logs and stores in DIR and reuse them (default: a
 #                temporary directory, removed at the end)
 #
@@ -23,9 +24,9 @@ WORK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    --only) ONLY=$2; shift; [ "$ONLY" = whole ] || { echo "bench: --only takes: whole" >&2; exit 64; } ;;
+    --only) ONLY=$2; shift; [ "$ONLY" = whole ] || [ "$ONLY" = portal ] || { echo "bench: --only takes: whole, portal" >&2; exit 64; } ;;
     --work) WORK=$2; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only whole] [--work DIR]" >&2; exit 64 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only whole|portal] [--work DIR]" >&2; exit 64 ;;
   esac
   shift
 done
@@ -103,7 +104,7 @@ import_and_audit() {  # CITY N LOGFILE: an empty city imports the export, then a
 }
 
 VERIFY_ALL=0
-if [ "$ONLY" != whole ]; then
+if [ -z "$ONLY" ]; then
 L100K=$(logfile 100000)
 # --- 1. Ceilings ----------------------------------------------------------------
 echo "bench: ceilings" >&2
@@ -194,6 +195,7 @@ worst=$(echo "$line" | sed -E 's/.*worst ([0-9.]+) s.*/\1/')
 record "{\"measure\":\"propagation\",\"samples\":20,\"median_s\":$median,\"worst_s\":$worst}"
 fi
 
+if [ "$ONLY" != portal ]; then
 # --- 7. Whole processes, and git beside us ------------------------------------------
 # What an officer and a new city feel: the process's start, a `c4csr sync` with one new
 # entry or none, and a new city's first `c4csr sync` of 10,000 entries (~1 KB) against
@@ -269,6 +271,43 @@ hyperfine -N --warmup 1 --runs 10 --prepare "rm -rf $WORK/git-clone" --export-js
 hyperfine_mean git_clone_10000 "$WORK/git-clone.json"
 [ "$(ls "$WORK/git-clone/entries" | wc -l)" = 10000 ] || { echo "bench: git clone did not carry the 10,000 records" >&2; exit 1; }
 stop "$NGINX_PID"
+fi
+
+# --- 8. The web portal at 100,000 practices ----------------------------------------------
+# Time to the first byte of each page over loopback (a fresh connection each time, as a
+# reverse proxy's would be): the median of 20 after 2 warm-ups (3 for the downloads). Targets: ≤ 50 ms a page,
+# ≤ 100 ms a search.
+if [ -z "$ONLY" ] || [ "$ONLY" = portal ]; then
+  echo "bench: the web portal at 100,000 practices" >&2
+  if [ ! -s "$WORK/alpha/store.sqlite" ]; then
+    mkcity alpha 17711
+    "$BIN" import "$(logfile 100000)" --data-dir "$WORK/alpha" >/dev/null
+  fi
+  serve alpha --peer nobody --interval 1h --listen 127.0.0.1:0 --web-listen 127.0.0.1:0; w=$SERVED
+  wport=$(json '["web_port"]' < "$WORK/alpha/serve.json")
+  practice=$("$BIN" list --data-dir "$WORK/alpha" --limit 1 --json | json '[0]["id"]')
+  page_time() {  # NAME PATH [RUNS]
+    local runs=${3:-20} ms
+    curl -s -o /dev/null "http://127.0.0.1:$wport$2"; curl -s -o /dev/null "http://127.0.0.1:$wport$2"
+    ms=$(for _ in $(seq 1 "$runs"); do curl -s -o /dev/null -w '%{time_starttransfer}\n' "http://127.0.0.1:$wport$2"; done \
+      | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] * 1000}')
+    record "{\"measure\":\"portal\",\"page\":\"$1\",\"path\":\"$2\",\"practices\":100000,\"median_ms\":$ms}"
+  }
+  page_time overview /
+  page_time list /practices
+  page_time "list, page 1,000" "/practices?page=1000"
+  page_time "list, SDG 13" "/practices?sdg=13"
+  page_time "list, one city" "/practices?city=bench-03"
+  page_time search "/practices?q=kopiena"
+  page_time practice "/practices/$practice"
+  page_time city /cities/bench-03
+  page_time adoptions /adoptions
+  page_time "network feed" /feed.atom
+  page_time "theme feed" /themes/theme-3/feed.atom
+  page_time "practices.json (all)" /practices.json 3
+  page_time "practices.csv (all)" /practices.csv 3
+  stop "$w"
+fi
 
 # --- Report ----------------------------------------------------------------------------
 python3 - "$RESULTS" "$VERIFY_ALL" <<'PY'
@@ -292,6 +331,10 @@ for measure, what, target in (("sync_one_new", "one new entry", 15), ("sync_noth
     r = one(measure)
     if r:
         print(f"| `c4csr sync` with {what}, 10,000-entry log, whole process | {r['mean_ms']:.1f} ms mean, {r['min_ms']:.1f} ms min | {target} ms target | {r['mean_ms']/target:.0%} |")
+for r in find(measure="portal"):
+    target = 100 if r["page"] == "search" else (None if "(all)" in r["page"] else 50)
+    verdict = f"{r['median_ms']/target:.0%} of the {target} ms target" if target else "a download of every practice"
+    print(f"| portal page: {r['page']} (`{r['path']}`), 100,000 practices | {r['median_ms']:.1f} ms median to first byte | {target or '—'} ms | {verdict} |")
 if not find(ceiling="ed25519_verify"):
     sys.exit(0)
 v = find(ceiling="ed25519_verify")[0]

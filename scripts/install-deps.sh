@@ -6,14 +6,16 @@
 #   scripts/install-deps.sh        build, test, demo
 #   scripts/install-deps.sh deb    and what `make deb` needs (dpkg-dev, fakeroot, lintian)
 #   scripts/install-deps.sh vm     and what `make vm-test` needs (mmdebstrap, qemu, e2fsprogs)
+#   scripts/install-deps.sh browser and what `make browser-test` needs (Chromium, its driver, Selenium)
 set -euo pipefail
 
 packages=(libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl python3 ca-certificates systemd)
 case "${1:-}" in
   deb) packages+=(dpkg-dev fakeroot lintian file binutils) ;;
   vm) packages+=(mmdebstrap qemu-system-x86 qemu-utils e2fsprogs debian-archive-keyring) ;;
+  browser) packages+=(chromium chromium-driver python3-selenium) ;;
   "") ;;
-  *) echo "usage: scripts/install-deps.sh [deb|vm]" >&2; exit 64 ;;
+  *) echo "usage: scripts/install-deps.sh [deb|vm|browser]" >&2; exit 64 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do

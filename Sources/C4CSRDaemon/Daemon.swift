@@ -139,7 +139,9 @@ public struct Daemon: Sendable {
             metricsApp = nil
         }
         if let w = configuration.web {
-            let portal = Portal(city: city)
+            let portal = Portal(city: city) { path, error in
+                logger.error("portal page failed", metadata: ["c4csr.path": "\(TextRules.inert(path))", "c4csr.error": "\(error)"])
+            }
             let webLimiter = ConnectionLimiter(limits: configuration.webListener)
             metrics.watch(listener: "web", webLimiter)
             webApp = Application(

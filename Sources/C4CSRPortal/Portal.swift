@@ -88,9 +88,12 @@ public struct Portal: Sendable {
     ]
 
     let city: City
+    /// Told why a page failed (the browser sees only a 500 page).
+    let logError: @Sendable (_ path: String, _ error: any Error) -> Void
 
-    public init(city: City) {
+    public init(city: City, logError: @escaping @Sendable (_ path: String, _ error: any Error) -> Void = { _, _ in }) {
         self.city = city
+        self.logError = logError
     }
 
     /// A request target as it arrives; one that does not decode is a 400 page.
@@ -110,6 +113,7 @@ public struct Portal: Sendable {
             return error(e.status, e.title, e.message)
         } catch {
             // Never echo internals to a browser; the daemon logs what went wrong.
+            logError(request.path, error)
             return self.error(500, "Something went wrong", "This node could not build the page. Its operator will find the reason in the daemon's log.")
         }
     }
@@ -132,6 +136,9 @@ public struct Portal: Sendable {
         }
         if segments == ["style.css"] {
             return ok(Array(PortalTemplates.stylesheet.utf8), contentType: "text/css; charset=utf-8", etag: "\"\(Self.version)-css\"", request)
+        }
+        if segments == ["favicon.svg"] || segments == ["favicon.ico"] {
+            return ok(Array(PortalTemplates.icon.utf8), contentType: "image/svg+xml", etag: "\"\(Self.version)-icon\"", request)
         }
         let etag = digestETag(heads)
         func cached(_ contentType: String, _ build: () throws -> [UInt8]) throws -> PortalResponse {
@@ -224,10 +231,14 @@ public struct Portal: Sendable {
     static func syncState(_ status: PeerStatus?, isSelf: Bool) -> String {
         if isSelf { return "this node" }
         guard let status else { return "no round yet" }
-        guard let success = status.lastSuccess else { return "not reached yet (\(status.failures) attempts)" }
-        if status.inSync { return "in sync at \(PortalDate.dateTime(success))" }
-        let lack = [status.weLack.map { "we lack \($0)" }, status.theyLack.map { "it lacks \($0)" }].compactMap { $0 }.joined(separator: ", ")
-        return "behind\(lack.isEmpty ? "" : " (\(lack))") at \(PortalDate.dateTime(success))"
+        guard let success = status.lastSuccess else {
+            return "not reached yet (\(status.failures) \(status.failures == 1 ? "attempt" : "attempts"))"
+        }
+        let when = PortalDate.dateTime(success)
+        if status.inSync { return "in sync at \(when)" }
+        let lack = [status.weLack.map { ("we lack", $0) }, status.theyLack.map { ("it lacks", $0) }]
+            .compactMap { $0 }.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        return lack.isEmpty ? "last round at \(when), not yet in sync" : "behind (\(lack)) at \(when)"
     }
 
     static func describe(_ kind: EntryKind) -> String {
@@ -432,13 +443,20 @@ public struct Portal: Sendable {
         return value
     }
 
-    private func digestETag(_ heads: PeerHeads) -> String { "\"\(heads.digest.prefix(32))-\(Self.version)\"" }
+    /// The network digest, and the cards' names (pages show them; a card may change
+    /// without the log changing).
+    private func digestETag(_ heads: PeerHeads) -> String {
+        let names = memberCards.map { "\($0.city)\u{0}\($0.name)\u{0}\($0.localName)\u{0}\($0.country)\u{0}\($0.language)" }.joined(separator: "\u{1}")
+        return "\"\(heads.digest.prefix(32))-\(Self.fnv(Array(names.utf8)))-\(Self.version)\""
+    }
 
-    static func etag(of body: [UInt8]) -> String {
-        // FNV-1a, 64 bits: a cache key for one URL, not a security boundary.
+    static func etag(of body: [UInt8]) -> String { "W/\"\(fnv(body))-\(version)\"" }
+
+    /// FNV-1a, 64 bits, in hex: a cache key, not a security boundary.
+    static func fnv(_ bytes: [UInt8]) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in body { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return "W/\"\(String(h, radix: 16))-\(version)\""
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(h, radix: 16)
     }
 
     static let html = "text/html; charset=utf-8"
@@ -476,6 +494,7 @@ struct PortalLinks {
 
     var overview: String { site ? root + "index.html" : "/" }
     var style: String { root + "style.css" }
+    var icon: String { root + "favicon.svg" }
     var list: String { site ? root + "practices.html" : "/practices" }
     var adoptions: String { site ? root + "adoptions.html" : "/adoptions" }
     var feed: String { site ? root + "feed.atom" : "/feed.atom" }
@@ -490,7 +509,7 @@ struct PortalLinks {
     func sitePage(_ n: Int) -> String { root + (n == 1 ? "practices.html" : "practices-\(n).html") }
 
     var template: [String: Any] {
-        ["overview": overview, "style": style, "list": list, "adoptions": adoptions, "feed": feed, "csv": csv, "json": json]
+        ["overview": overview, "style": style, "icon": icon, "list": list, "adoptions": adoptions, "feed": feed, "csv": csv, "json": json]
     }
 }
 

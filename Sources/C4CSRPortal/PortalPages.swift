@@ -70,7 +70,8 @@ extension Portal {
         }
         let cities = ids.sorted()
         let most = max(1, matrix.values.flatMap(\.values).max() ?? 1)
-        let cell = 36, margin = 90
+        // Room for the longest id beside the rows and above the columns (~7 px a letter).
+        let cell = 36, margin = 16 + 7 * (cities.map(\.rawValue.count).max() ?? 4)
         let size = margin + cell * cities.count + 10
         let columns: [[String: Any]] = cities.enumerated().map { i, c in
             ["id": c.rawValue, "x": margin + cell * i + cell / 2, "y": margin - 8]

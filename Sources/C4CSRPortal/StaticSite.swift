@@ -75,6 +75,7 @@ extension Portal {
     func site(progress: (Int, Int) -> Void, write: (String, [UInt8]) throws -> Void) throws {
         let heads = try city.localHeads()
         try write("style.css", Array(PortalTemplates.stylesheet.utf8))
+        try write("favicon.svg", Array(PortalTemplates.icon.utf8))
         try write("index.html", render("overview", overview(heads: heads, links: .site(depth: 0))))
         try write("adoptions.html", render("adoptions", adoptionMatrix(heads: heads, links: .site(depth: 0))))
         try write("feed.atom", render("feed", feed(.network, heads: heads, links: .site(depth: 0))))

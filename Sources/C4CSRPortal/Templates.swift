@@ -16,6 +16,7 @@ enum PortalTemplates {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{title}} · CITIES4CSR</title>
             <link rel="stylesheet" href="{{links.style}}">
+            <link rel="icon" type="image/svg+xml" href="{{links.icon}}">
             {{#feed}}<link rel="alternate" type="application/atom+xml" title="{{title}}" href="{{href}}">{{/feed}}
             </head>
             <body>
@@ -121,6 +122,7 @@ enum PortalTemplates {
             {{#partners}}<dt>Partners</dt><dd>{{partners}}</dd>{{/partners}}
             {{#contact}}<dt>Contact</dt><dd>{{contact}}</dd>{{/contact}}
             </dl>
+            <div class="versions-side">
             {{#heads}}
             <section class="version" aria-label="{{label}}">
             <h2>{{label}}</h2>
@@ -132,6 +134,7 @@ enum PortalTemplates {
             {{#hasLinks}}<h3>Links</h3><ul>{{/hasLinks}}{{#links}}<li>{{#followable}}<a href="{{href}}" rel="nofollow noopener">{{text}}</a>{{/followable}}{{^followable}}{{text}}{{/followable}}</li>{{/links}}{{#hasLinks}}</ul>{{/hasLinks}}
             </section>
             {{/heads}}
+            </div>
             <section aria-labelledby="adoptions">
             <h2 id="adoptions">Adoptions</h2>
             {{^adoptions}}<p>No city has adopted it yet.</p>{{/adoptions}}
@@ -238,6 +241,13 @@ enum PortalTemplates {
         return library
     }()
 
+    /// The tab's icon: two linked nodes, the network.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0b5394"/>\
+        <circle cx="10" cy="16" r="5" fill="#fff"/><circle cx="22" cy="16" r="5" fill="#fff"/><rect x="10" y="15" width="12" height="2" fill="#fff"/></svg>
+
+        """
+
     static let stylesheet = """
         :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --accent: #0b5394; --flag: #9c2a00; }
         body { font: 16px/1.5 system-ui, sans-serif; color: var(--ink); background: #fff; margin: 0 auto; max-width: 70rem; padding: 0 1rem; }
@@ -250,6 +260,9 @@ enum PortalTemplates {
         th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
         .flag { color: var(--flag); font-weight: bold; }
         .version { border-left: 4px solid #ccc; padding-left: 1rem; margin: 1rem 0; }
+        .versions-side { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 0 1.5rem; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+        dl.facts dd { margin: 0; }
         svg .label { font-size: 12px; fill: var(--ink); }
         svg .count { font-size: 11px; fill: var(--ink); }
         svg .count.dark { fill: #fff; }

@@ -36,6 +36,14 @@ func practice(_ title: String, local: String? = nil, language: String = "bg", su
     return p
 }
 
+/// Rewrites the card of riga held by `city`.
+func withCards(_ city: City, _ change: (inout PeerCard) -> Void) throws {
+    let file = city.directory.peersDirectory.appendingPathComponent("riga.toml")
+    var card = try #require(city.peers.cards.first { $0.city.rawValue == "riga" })
+    change(&card)
+    try Data(card.toml.utf8).write(to: file)
+}
+
 func get(_ portal: Portal, _ target: String, ifNoneMatch: String? = nil) throws -> PortalResponse {
     let request = try #require(PortalRequest(target: target, ifNoneMatch: ifNoneMatch), "\(target)")
     return portal.respond(request)
@@ -320,10 +328,35 @@ struct AtomFeed {
                 #expect(again.header("Content-Security-Policy") != nil)
             }
             let etag = try #require(try get(portal, "/practices").header("ETag"))
+            // A peer's card renamed: the pages show names, so the ETag moves too.
+            try withCards(sofia) { riga in riga.name = "Riga (renamed)" }
+            let renamed = Portal(city: try City.open(sofia.directory))
+            #expect(try get(renamed, "/practices", ifNoneMatch: etag).status == 200)
+            let icon = try get(portal, "/favicon.ico")
+            #expect(icon.status == 200 && icon.contentType == "image/svg+xml" && icon.text.hasPrefix("<svg"))
             _ = try sofia.publish(practice("Something new"))
             let changed = try get(portal, "/practices", ifNoneMatch: etag)
             #expect(changed.status == 200 && changed.text.contains("Something new"))
         }
+    }
+
+    @Test func aPeersSyncStateReadsAsAPersonWouldSayIt() {
+        #expect(Portal.syncState(nil, isSelf: true) == "this node")
+        #expect(Portal.syncState(nil, isSelf: false) == "no round yet")
+        var s = PeerStatus(city: CityID("riga")!, endpoint: "https://127.0.0.1:1")
+        s.failures = 1
+        #expect(Portal.syncState(s, isSelf: false) == "not reached yet (1 attempt)")
+        s.failures = 3
+        #expect(Portal.syncState(s, isSelf: false) == "not reached yet (3 attempts)")
+        s.lastSuccess = 60_000
+        s.inSync = true
+        #expect(Portal.syncState(s, isSelf: false) == "in sync at 1970-01-01 00:01 UTC")
+        s.inSync = false
+        s.weLack = 0
+        s.theyLack = 0
+        #expect(Portal.syncState(s, isSelf: false) == "last round at 1970-01-01 00:01 UTC, not yet in sync")
+        s.theyLack = 3
+        #expect(Portal.syncState(s, isSelf: false) == "behind (it lacks 3) at 1970-01-01 00:01 UTC")
     }
 
     @Test func datesArePrintedInUTC() {
@@ -348,8 +381,8 @@ struct AtomFeed {
             let out = sofia.directory.root.deletingLastPathComponent().appendingPathComponent("site")
             var seen = [(Int, Int)]()
             let report = try StaticSite.write(Portal(city: sofia), to: out.path) { seen.append(($0, $1)) }
-            // style, index, two list pages, adoptions, feed, CSV, JSON, and a page and a feed per city.
-            #expect(report.practices == 61 && report.files == 61 + 8 + 2 * 2, "\(report)")
+            // style, icon, index, two list pages, adoptions, feed, CSV, JSON, and a page and a feed per city.
+            #expect(report.practices == 61 && report.files == 61 + 9 + 2 * 2, "\(report)")
             #expect(seen.last.map { $0 == (61, 61) } == true)
             let fm = FileManager.default
             #expect(fm.fileExists(atPath: out.appendingPathComponent("practices-2.html").path))

@@ -355,6 +355,8 @@ final class ServeProcess: @unchecked Sendable {
             if !process.isRunning { Issue.record("serve exited: \(log())"); return nil }
             try await Task.sleep(for: .milliseconds(20))
         }
+        // A loaded machine may wake this task only after the deadline: look once more.
+        if let p = port() { return p }
         Issue.record("serve did not listen within \(seconds) s: \(log())")
         return nil
     }
