@@ -123,18 +123,9 @@ public struct Daemon: Sendable {
                     status: healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.string(body) + "\n")))
             }
-            let metricsLimiter = ConnectionLimiter(limits: configuration.metricsListener)
-            metrics.watch(listener: "metrics", metricsLimiter)
-            metricsApp = Application(
-                router: metricsRouter,
-                server: .guardedHTTP1(limiter: metricsLimiter),
-                configuration: ApplicationConfiguration(address: .hostname(m.host, port: m.port), serverName: "c4csr-metrics"),
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? m.port
-                    runtime.update { $0.metricsPort = port }
-                    logger.notice("metrics listening", metadata: ["c4csr.address": "\(m.host):\(port)"])
-                },
-                logger: logger)
+            metricsApp = Self.plainListener(
+                metricsRouter.buildResponder(), "metrics", at: m, limits: configuration.metricsListener, metrics: metrics, logger: logger
+            ) { port in runtime.update { $0.metricsPort = port } }
         } else {
             metricsApp = nil
         }
@@ -142,21 +133,33 @@ public struct Daemon: Sendable {
             let portal = Portal(city: city) { path, error in
                 logger.error("portal page failed", metadata: ["c4csr.path": "\(TextRules.inert(path))", "c4csr.error": "\(error)"])
             }
-            let webLimiter = ConnectionLimiter(limits: configuration.webListener)
-            metrics.watch(listener: "web", webLimiter)
-            webApp = Application(
-                responder: CallbackResponder { (request: Request, _: BasicRequestContext) in try await WebServer.respond(to: request, portal: portal) },
-                server: .guardedHTTP1(limiter: webLimiter),
-                configuration: ApplicationConfiguration(address: .hostname(w.host, port: w.port), serverName: "c4csr-web"),
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? w.port
-                    runtime.update { $0.webPort = port }
-                    logger.notice("web portal listening", metadata: ["c4csr.address": "\(w.host):\(port)"])
-                },
-                logger: logger)
+            webApp = Self.plainListener(
+                CallbackResponder { (request: Request, _: BasicRequestContext) in try await WebServer.respond(to: request, portal: portal) },
+                "web", at: w, limits: configuration.webListener, metrics: metrics, logger: logger
+            ) { port in runtime.update { $0.webPort = port } }
         } else {
             webApp = nil
         }
+    }
+
+    /// A plain-HTTP listener of the daemon (metrics, the web portal): its own connection
+    /// caps and timeouts, counted in the metrics as `listener`; `bound` gets its port.
+    private static func plainListener<Responder: HTTPResponder>(
+        _ responder: Responder, _ name: String, at address: ListenAddress, limits: ListenerLimits, metrics: DaemonMetrics,
+        logger: Logger, bound: @escaping @Sendable (Int) -> Void
+    ) -> any Service where Responder.Context == BasicRequestContext {
+        let limiter = ConnectionLimiter(limits: limits)
+        metrics.watch(listener: name, limiter)
+        return Application(
+            responder: responder,
+            server: .guardedHTTP1(limiter: limiter),
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "c4csr-\(name)"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                bound(port)
+                logger.notice("\(name) listening", metadata: ["c4csr.address": "\(address.host):\(port)"])
+            },
+            logger: logger)
     }
 
     /// The services in dependency order: sync (needs the store), then the HTTPS

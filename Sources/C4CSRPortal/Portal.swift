@@ -39,7 +39,7 @@ public struct PortalRequest: Sendable {
         var it = Array(s.utf8)[...]
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%") {
-                guard it.count >= 2, let hi = Self.hex(it.removeFirst()), let lo = Self.hex(it.removeFirst()) else { return nil }
+                guard it.count >= 2, let hi = Hex.nibble(it.removeFirst()), let lo = Hex.nibble(it.removeFirst()) else { return nil }
                 bytes.append(hi << 4 | lo)
             } else {
                 bytes.append(plusIsSpace && b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
@@ -48,14 +48,6 @@ public struct PortalRequest: Sendable {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
 
 /// What the portal answers: every response carries `Portal.securityHeaders`.
@@ -88,6 +80,7 @@ public struct Portal: Sendable {
     ]
 
     let city: City
+    let cache = PortalCache()
     /// Told why a page failed (the browser sees only a 500 page).
     let logError: @Sendable (_ path: String, _ error: any Error) -> Void
 
@@ -146,10 +139,13 @@ public struct Portal: Sendable {
             return ok(try build(), contentType: contentType, etag: etag, request)
         }
         switch segments {
-        case ["practices.csv"]:
-            return try cached("text/csv; charset=utf-8") { try csv() }
-        case ["practices.json"]:
-            return try cached("application/json") { try practicesJSON() }
+        case ["practices.csv"], ["practices.json"]:
+            if request.ifNoneMatch == etag { return notModified(etag) }
+            let csv = segments == ["practices.csv"]
+            guard let body = try cache.download({ try csv ? self.csv() : practicesJSON() }) else {
+                return error(503, "Busy", "Another download of every practice is being built; try again in a minute.", retryAfter: 60)
+            }
+            return ok(body, contentType: csv ? "text/csv; charset=utf-8" : "application/json", etag: etag, request)
         case ["feed.atom"]:
             return try cached(Self.atom) { try render("feed", feed(.network, heads: heads, links: .server)) }
         case ["adoptions"]:
@@ -198,7 +194,7 @@ public struct Portal: Sendable {
     }
 
     func overview(heads: PeerHeads, links: PortalLinks) throws -> [String: Any] {
-        let figures = try city.store.practiceFiguresByCity()
+        let figures = try cache.value("figures", digest: heads.digest) { try city.store.practiceFiguresByCity() }
         let statuses = Dictionary(try city.store.peerStatuses().map { ($0.city, $0) }, uniquingKeysWith: { a, _ in a })
         var cards = [city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }
         cards.sort { $0.city < $1.city }
@@ -336,7 +332,8 @@ public struct Portal: Sendable {
             filter.limit = Self.pageSize + 1
             filter.offset = offset
             results = try city.store.practices(filter)
-            total = try city.store.practiceCount(filter)
+            let key = "count \(filter.cities) \(filter.theme ?? "") \(filter.sdg ?? 0) \(filter.status ?? "") \(filter.year ?? 0)"
+            total = try cache.value(key, digest: heads.digest) { try city.store.practiceCount(filter) }
         }
         let shown = Array(results.prefix(Self.pageSize))
         var data = common(title: query.q.map { "Practices matching “\($0)”" } ?? "Practices", heads: heads, links: links)
@@ -358,7 +355,7 @@ public struct Portal: Sendable {
         data["next"] = (results.count > Self.pageSize && (links.site || query.page < Self.maxPage) ? page(query.page + 1) : nil) as Any
         let cards = ([city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }).sorted { $0.city < $1.city }
         data["cityOptions"] = cards.map { ["value": $0.city.rawValue, "label": "\($0.name) (\($0.city))", "selected": $0.city == query.city] }
-        data["themeOptions"] = try city.store.themes().map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
+        data["themeOptions"] = try cache.value("themes", digest: heads.digest) { try city.store.themes() }.map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
         data["sdgOptions"] = (1...17).map { ["value": String($0), "label": "SDG \($0)", "selected": $0 == query.sdg] }
         data["statusOptions"] = PracticeStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == query.status] }
         return data
@@ -471,14 +468,15 @@ public struct Portal: Sendable {
         PortalResponse(status: 304, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders + [("ETag", etag), ("Cache-Control", "no-cache")], body: [])
     }
 
-    private func error(_ status: Int, _ title: String, _ message: String) -> PortalResponse {
+    private func error(_ status: Int, _ title: String, _ message: String, retryAfter: Int? = nil) -> PortalResponse {
         var data: [String: Any] = ["title": title, "message": message, "links": PortalLinks.server.template, "node": ["id": city.id.rawValue, "name": city.card.name]]
         if let heads = try? city.localHeads() {
             data["entries"] = heads.entries
             data["digestShort"] = String(heads.digest.prefix(16))
         }
         let body = PortalTemplates.library.render(Self.pruned(data) ?? [:], withTemplate: "error") ?? title
-        return PortalResponse(status: status, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders, body: Array(body.utf8))
+        let retry = retryAfter.map { [(name: "Retry-After", value: String($0))] } ?? []
+        return PortalResponse(status: status, contentType: "text/html; charset=utf-8", headers: Self.securityHeaders + retry, body: Array(body.utf8))
     }
 }
 

@@ -25,7 +25,7 @@ extension Portal {
         let card = memberCards.first { $0.city == id }
         var filter = PracticeFilter()
         filter.cities = [id]
-        let count = try city.store.practiceCount(filter)
+        let count = try cache.value("count [\(id)]", digest: heads.digest) { try city.store.practiceCount(filter) }
         let adopted = try city.store.adoptions(by: id)
         guard card != nil || count > 0 || !adopted.isEmpty else {
             throw PortalError(status: 404, title: "No such city", message: "This node knows no city \(id) and holds none of its practices.")

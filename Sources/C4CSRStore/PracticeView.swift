@@ -176,8 +176,8 @@ extension LogStore {
 
     public func adoptions(of city: CityID) throws -> [(entry: Entry, practice: PracticeSummary)] {
         try adoptions(sql: """
-            SELECT e.body, e.sig, p.* FROM practice p JOIN entry e INDEXED BY entry_subject ON e.subject = p.id
-            WHERE p.publisher = ? AND e.kind = 'adopt' AND e.origin != p.publisher
+            SELECT e.body, e.sig, p.* FROM entry e INDEXED BY entry_adopt JOIN practice p ON p.id = e.subject
+            WHERE e.kind = 'adopt' AND p.publisher = ? AND e.origin != p.publisher
             """, city)
     }
 

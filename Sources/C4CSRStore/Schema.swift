@@ -180,14 +180,21 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'c4csr: entry inserted before its chain predecessor'); END;
                 """)
         }
-        m.registerMigration("v6: adoption index") { db in
-            // Who adopted what (the portal's city pages and adoption matrix, `report`)
-            // without reading the log: adoptions are a small part of it.
-            try db.execute(sql: "CREATE INDEX entry_adopt ON entry(origin, subject) WHERE kind = 'adopt'")
+        m.registerMigration("v6: portal indexes") { db in
+            try db.execute(sql: """
+                -- Who adopted what (the portal's city pages and adoption matrix) without
+                -- reading the log: adoptions are a small part of it.
+                CREATE INDEX entry_adopt ON entry(origin, subject) WHERE kind = 'adopt';
+                -- The practice lists' order (newest first), whole or of one city, read from
+                -- an index instead of sorting every row for each page.
+                CREATE INDEX practice_published ON practice(published_at, hex);
+                DROP INDEX practice_publisher;
+                CREATE INDEX practice_publisher ON practice(publisher, published_at, hex);
+                """)
         }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v6: adoption index"
+    static let latest = "v6: portal indexes"
 }

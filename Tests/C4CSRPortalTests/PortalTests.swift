@@ -359,6 +359,20 @@ struct AtomFeed {
         #expect(Portal.syncState(s, isSelf: false) == "behind (it lacks 3) at 1970-01-01 00:01 UTC")
     }
 
+    /// Figures over every practice are computed once per state of the log, and one
+    /// download of every practice is built at a time (a second is told to come back).
+    @Test func theCacheKeepsAValuePerDigestAndDownloadsQueueNobody() {
+        let cache = PortalCache()
+        var computed = 0
+        for _ in 0..<3 { #expect(cache.value("n", digest: "a") { computed += 1; return 7 } == 7) }
+        #expect(computed == 1)
+        #expect(cache.value("n", digest: "b") { computed += 1; return 8 } == 8)
+        #expect(computed == 2, "a new digest drops what was kept")
+        let inner = cache.download { cache.download { "second" } }
+        #expect(inner == .some(nil), "a download while one is built is refused")
+        #expect(cache.download { "again" } == "again", "the gate opens when the first is done")
+    }
+
     @Test func datesArePrintedInUTC() {
         #expect(PortalDate.dateTime(0) == "1970-01-01 00:00 UTC")
         #expect(PortalDate.date(1_709_164_800_000) == "2024-02-29")

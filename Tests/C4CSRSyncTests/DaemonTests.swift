@@ -180,8 +180,11 @@ struct DaemonTests {
             let entry = try a.city.publish(practice("while a peer hangs"))
             a.daemon!.sync.syncNow()  // every peer now, H included even if it was backing off
             try await eventually("B receives A's entry") { try b.city.store.contains(entry.id) }
-            // B got it while A's round with H was still waiting on its connect timeout.
-            #expect(a.daemon!.sync.isInFlight(h.id), "B's round did not wait for H's timeout")
+            // B got it before A's round with H ran into its connect timeout (that round may
+            // still be waiting, or, on a loaded machine, not have started yet: either way
+            // B's round did not wait for it).
+            let hBefore = try a.city.store.peerStatus(h.id)?.lastError ?? ""
+            #expect(!hBefore.contains("did not answer"), "B's round waited for H's timeout: \(hBefore)")
             try await eventually("H's round fails by timeout", within: 20) {
                 (try a.city.store.peerStatus(h.id))?.lastError?.contains("did not answer") == true
             }

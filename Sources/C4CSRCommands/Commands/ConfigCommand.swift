@@ -72,6 +72,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                 ("sync.peers", peers.syncPeers.isEmpty ? "(none yet: no card with endpoint, tls_pin and public_key)"
                     : peers.syncPeers.map(\.city.rawValue).joined(separator: ", ")),
                 ("metrics.listen", c.metrics?.description ?? "(off)"),
+                ("web.listen", c.web?.description ?? "(off)"),
                 ("daemon.shutdown_grace", formatDuration(Int64(c.shutdownGraceSeconds) * 1000)),
             ]
             if output.json {
