@@ -18,9 +18,13 @@ struct DemoCommand: AsyncParsableCommand {
             the same practice at once (a conflict). The demo waits until every city holds
             the same log, measures how fast a new entry reaches all ten, prints the
             digests, the head of the merged log and the audits, then stops every daemon.
+            Each daemon also serves its city's read-only web portal on loopback; with
+            --stay the ten keep running, each portal's address is printed, and Ctrl-C
+            stops them.
 
             Example:
               c4csr demo
+              c4csr demo --stay                          # then open a portal in a browser
               c4csr demo --keep --dir /tmp/c4csr-demo    # keep the data directories
             """)
 
@@ -32,6 +36,8 @@ struct DemoCommand: AsyncParsableCommand {
     var timeout: Double = 45
     @Option(help: ArgumentHelp("New entries whose propagation to all ten cities is timed (median and worst).", valueName: "n"))
     var samples = 5
+    @Flag(help: "Afterwards keep the ten daemons running, print each city's portal address, and stop them on Ctrl-C.")
+    var stay = false
 
     func validate() throws {
         guard (1...500).contains(samples) else { throw ValidationError("--samples must be from 1 to 500") }
@@ -39,12 +45,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let runner = try DemoRunner(directory: dir, keep: keep, timeout: timeout, samples: samples)
+            let runner = try DemoRunner(directory: dir, keep: keep, timeout: timeout, samples: samples, stay: stay)
             // SIGTERM, SIGINT or SIGHUP (`timeout 3 c4csr demo`, Ctrl-C, a closed terminal):
             // stop every daemon started, then exit as the signal would.
+            // With --stay, a signal is how the demo is meant to end: success.
             let signals = DemoSignals.install { signal in
                 runner.interrupt(by: signal)
-                Foundation.exit(128 + signal)
+                Foundation.exit(runner.staying ? 0 : 128 + signal)
             }
             defer { signals.cancel() }
             do {
@@ -88,14 +95,16 @@ final class DemoRunner: @unchecked Sendable {
     let keep: Bool
     let timeout: Double
     let samples: Int
+    let stay: Bool
     let binary: String
     var cities: [City] = []
     var daemons: [Process] = []
     var ports: [Int] = []
     let started = Date()
 
-    init(directory: String?, keep: Bool, timeout: Double, samples: Int) throws {
+    init(directory: String?, keep: Bool, timeout: Double, samples: Int, stay: Bool = false) throws {
         self.samples = samples
+        self.stay = stay
         if let directory {
             root = URL(fileURLWithPath: directory, isDirectory: true)
             if FileManager.default.fileExists(atPath: root.path),
@@ -238,13 +247,32 @@ final class DemoRunner: @unchecked Sendable {
             let warn = a.warnings.isEmpty ? "" : ", \(a.warnings.count) warning(s): \(Set(a.warnings.map(\.code)).sorted().joined(separator: ", "))"
             Console.out("  \(Format.pad(city.id.rawValue, 17)) \(a.checked) entries, \(a.practices) practices, \(a.errors.count) errors\(warn)")
         }
-        stopAll()
-        Console.out("\n== Stopped \(cities.count) daemons")
+        if !stay {
+            stopAll()
+            Console.out("\n== Stopped \(cities.count) daemons")
+        }
         guard digests.count == 1, failures == 0 else {
             throw NodeError.io("demo failed: \(digests.count) different digests, \(failures) audit errors (logs in \(root.path))")
         }
         Console.out("\nDone in \(elapsed()): ten cities and an observer, one log, digest \(digests.first!.prefix(16)), clean audits.")
         if keep { Console.out("The cities are kept in \(root.path) (each has serve.log).") }
+        if stay { try await stayUntilSignalled() }
+    }
+
+    /// Prints each city's portal and waits: the signal handler stops the daemons and exits.
+    private func stayUntilSignalled() async throws {
+        say("The ten daemons keep running; each serves its city's portal (Ctrl-C stops them)")
+        for city in cities {
+            let port = (FileManager.default.contents(atPath: city.directory.serveFile.path)
+                .flatMap { try? JSONParser.parse(Array($0)) })?["web_port"]?.intValue
+            Console.out("  \(Format.pad(city.id.rawValue, 17)) \(port.map { "http://127.0.0.1:\($0)/" } ?? "(no portal: see serve.log)")")
+        }
+        processes.withLock { isStaying = true }
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            let stopped = processes.withLock { daemons.filter { !$0.isRunning }.count }
+            if stopped > 0 { throw NodeError.io("\(stopped) daemon(s) stopped on their own; see serve.log in \(root.path)") }
+        }
     }
 
     /// Creates an observer, gives its card to the cities it reads from (their daemons
@@ -309,7 +337,7 @@ final class DemoRunner: @unchecked Sendable {
     private func spawn(_ city: City, peers: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--interval", "10"]
+        p.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--interval", "10", "--web-listen", "127.0.0.1:0"]
             + peers.flatMap { ["--peer", $0] }
         var env = ProcessInfo.processInfo.environment
         env["C4CSR_LOG_LEVEL"] = env["C4CSR_LOG_LEVEL"] ?? "info"
@@ -366,6 +394,10 @@ final class DemoRunner: @unchecked Sendable {
     /// daemons from its own queue.
     private let processes = NSLock()
     private var interruptedBy: Int32?
+    private var isStaying = false
+
+    /// The run is over and the daemons stay until a signal (`--stay`).
+    var staying: Bool { processes.withLock { isStaying } }
 
     /// The signal that stopped the demo, if one did.
     var interruption: Int32? { processes.withLock { interruptedBy } }
