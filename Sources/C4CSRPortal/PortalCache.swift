@@ -8,6 +8,9 @@ final class PortalCache: Sendable {
     /// Downloads of every practice (CSV, JSON) being built now.
     private let downloads = Mutex(0)
     static let maxDownloads = 1
+    /// Values kept for one digest: the keys come from queries (a filter's total), so a
+    /// crawler asking for many different filters between two entries must not grow it.
+    static let maxValues = 1_024
 
     /// The value under `key` for the log whose digest is `digest`, computed once.
     func value<T: Sendable>(_ key: String, digest: String, _ compute: () throws -> T) rethrows -> T {
@@ -15,7 +18,7 @@ final class PortalCache: Sendable {
         let value = try compute()
         state.withLock { s in
             if s.digest != digest { s = (digest, [:]) }
-            s.values[key] = value
+            if s.values.count < Self.maxValues { s.values[key] = value }
         }
         return value
     }

@@ -25,9 +25,9 @@ public enum StaticSite {
         let fm = FileManager.default
         let out = URL(fileURLWithPath: path).standardizedFileURL
         let tmp = URL(fileURLWithPath: out.path + ".tmp"), old = URL(fileURLWithPath: out.path + ".old")
-        try requireReplaceable(out, allowEmpty: true)
-        try requireReplaceable(tmp, allowEmpty: true)
-        try requireReplaceable(old, allowEmpty: true)
+        try requireReplaceable(out)
+        try requireReplaceable(tmp)
+        try requireReplaceable(old)
         try? fm.removeItem(at: tmp)
         do {
             try fm.createDirectory(at: tmp.appendingPathComponent("practices"), withIntermediateDirectories: true)
@@ -55,7 +55,7 @@ public enum StaticSite {
     }
 
     /// Absent, an empty directory, or a directory holding the marker.
-    static func requireReplaceable(_ url: URL, allowEmpty: Bool) throws {
+    static func requireReplaceable(_ url: URL) throws {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return }
@@ -64,7 +64,7 @@ public enum StaticSite {
         }
         if fm.fileExists(atPath: url.appendingPathComponent(marker).path) { return }
         let contents = (try? fm.contentsOfDirectory(atPath: url.path)) ?? []
-        guard allowEmpty, contents.isEmpty else {
+        guard contents.isEmpty else {
             throw NodeError.invalidInput("\(url.path) holds files that c4csr site did not write (it has no \(marker)); give a new or empty directory, nothing was changed")
         }
     }

@@ -373,6 +373,19 @@ struct AtomFeed {
         #expect(cache.download { "again" } == "again", "the gate opens when the first is done")
     }
 
+    /// Totals keyed by a query's filters: a crawler's thousands of distinct filters between
+    /// two entries keep at most `maxValues` of them.
+    @Test func theCacheStaysBoundedWhateverTheQueries() {
+        let cache = PortalCache()
+        for i in 0..<(PortalCache.maxValues + 500) { _ = cache.value("count \(i)", digest: "a") { i } }
+        var recomputed = false
+        _ = cache.value("count \(PortalCache.maxValues + 10)", digest: "a") { recomputed = true; return 0 }
+        #expect(recomputed, "a value past the bound was kept")
+        var kept = true
+        _ = cache.value("count 3", digest: "a") { kept = false; return 0 }
+        #expect(kept, "values under the bound stay")
+    }
+
     @Test func datesArePrintedInUTC() {
         #expect(PortalDate.dateTime(0) == "1970-01-01 00:00 UTC")
         #expect(PortalDate.date(1_709_164_800_000) == "2024-02-29")
