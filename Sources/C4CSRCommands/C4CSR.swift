@@ -34,7 +34,7 @@ public struct C4CSR: AsyncParsableCommand {
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
             AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
             ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, ConfigCommand.self, DemoCommand.self,
-            ReportCommand.self, SiteCommand.self, ThemesCommand.self, CompletionCommand.self,
+            ReportCommand.self, SiteCommand.self, ThemesCommand.self, OfficerCommand.self, CompletionCommand.self,
         ]
     )
 

@@ -14,10 +14,12 @@ public struct StoredRow: Sendable {
     public let signature: [UInt8]
     /// The stored key in force after the entry (§12), when the store keeps one.
     public let keyAfter: [UInt8]?
+    /// The stored officers in force after the entry (§13): the canonical bytes of its roll.
+    public let rollAfter: [UInt8]?
 
     public init(
         position: Int64, id: [UInt8], origin: String, seq: Int64, prev: [UInt8]?, rank: Int64, clock: String, kind: String,
-        subject: [UInt8]?, body: [UInt8], signature: [UInt8], keyAfter: [UInt8]? = nil
+        subject: [UInt8]?, body: [UInt8], signature: [UInt8], keyAfter: [UInt8]? = nil, rollAfter: [UInt8]? = nil
     ) {
         self.position = position
         self.id = id
@@ -31,6 +33,7 @@ public struct StoredRow: Sendable {
         self.body = body
         self.signature = signature
         self.keyAfter = keyAfter
+        self.rollAfter = rollAfter
     }
 }
 

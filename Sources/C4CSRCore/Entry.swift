@@ -10,12 +10,14 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     case adopt
     /// The city replaces its signing key (format `c4csr/2`, docs/PROTOCOL.md §12).
     case rotate
+    /// The city enrols or removes an officer (format `c4csr/2`, §13).
+    case officer
 
     /// `true` for the kinds the practice rules read (§6).
     public var isPractice: Bool {
         switch self {
         case .publish, .revise, .retract, .adopt: true
-        case .rotate: false
+        case .rotate, .officer: false
         }
     }
 
@@ -24,7 +26,7 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     public var format: EntryFormat {
         switch self {
         case .publish, .revise, .retract, .adopt: .v1
-        case .rotate: .v2
+        case .rotate, .officer: .v2
         }
     }
 }
@@ -69,6 +71,9 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     public let kind: EntryKind
     /// The kind-specific payload, always a JSON object.
     public let payload: JSONValue
+    /// The officer who wrote a practice entry and signed its content (§13); `nil` when
+    /// the city key alone speaks.
+    public let author: Author?
 
     public var description: String { "\(origin)#\(seq) \(kind.rawValue) \(id.short)" }
 
@@ -109,13 +114,15 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The decoder of formats `c4csr/1` (docs/PROTOCOL.md §1) and `c4csr/2` (§12): exactly
-/// eight members; `c4csr/2` adds the kind `rotate`.
+/// The decoder of formats `c4csr/1` (docs/PROTOCOL.md §1) and `c4csr/2` (§12, §13):
+/// exactly eight members; `c4csr/2` adds the kinds `rotate` and `officer`, and an
+/// optional ninth member, `author`, on practice kinds.
 enum ChainFormat {
     static let members: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
 
     static func decode(_ o: [String: JSONValue], format: EntryFormat, body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
-        let keys = Set(o.keys)
+        var keys = Set(o.keys)
+        if format.number >= 2, keys.contains("author") { keys.remove("author") }
         if keys != members {
             let missing = members.subtracting(keys).sorted()
             let extra = keys.subtracting(members).sorted()
@@ -164,9 +171,15 @@ enum ChainFormat {
             guard seq > 1 else { throw .malformed("a rotate cannot be a chain's first entry (the peer card names the founding key)") }
             _ = try Rotation(payload)
         }
+        if kind == .officer { _ = try OfficerChange(payload) }
+        var author: Author?
+        if let value = o["author"] {
+            guard kind.isPractice else { throw .malformed("only a practice entry (publish, revise, retract, adopt) may have an author") }
+            author = try Author(value)
+        }
         return Entry(
             id: EntryID.of(body: body), body: body, signature: signature, format: format, origin: origin, seq: seq,
-            prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!)
+            prev: prev, clock: clock, time: time, kind: kind, payload: o["payload"]!, author: author)
     }
 }
 
@@ -179,8 +192,13 @@ public struct EntryDraft: Sendable {
     public var time: Int64
     public var kind: EntryKind
     public var payload: [String: JSONValue]
+    /// The officer who wrote the content and signed it (§13); `nil`: the city alone.
+    public var author: Author?
 
-    public init(origin: CityID, seq: Int64, prev: EntryID?, clock: VectorClock, time: Int64, kind: EntryKind, payload: [String: JSONValue]) {
+    public init(
+        origin: CityID, seq: Int64, prev: EntryID?, clock: VectorClock, time: Int64, kind: EntryKind, payload: [String: JSONValue],
+        author: Author? = nil
+    ) {
         self.origin = origin
         self.seq = seq
         self.prev = prev
@@ -188,7 +206,11 @@ public struct EntryDraft: Sendable {
         self.time = time
         self.kind = kind
         self.payload = payload
+        self.author = author
     }
+
+    /// The oldest format that carries this draft: an author needs `c4csr/2`.
+    public var format: EntryFormat { author != nil ? .v2 : kind.format }
 
     /// Serialises the draft once, in canonical form, and signs those bytes.
     /// - Throws: `EntryError` if the draft is not a valid entry (the same checks a receiver makes).
@@ -199,17 +221,18 @@ public struct EntryDraft: Sendable {
 
     /// The canonical bytes this draft serialises to: what `sign` signs.
     public var body: [UInt8] {
-        let value: JSONValue = .object([
+        var members: [String: JSONValue] = [
             "clock": clock.json,
-            "format": .string(kind.format.rawValue),
+            "format": .string(format.rawValue),
             "kind": .string(kind.rawValue),
             "origin": .string(origin.rawValue),
             "payload": .object(payload),
             "prev": prev.map { .string($0.hex) } ?? .null,
             "seq": .int(seq),
             "time": .int(time),
-        ])
-        return CanonicalJSON.encode(value)
+        ]
+        if let author { members["author"] = author.json }
+        return CanonicalJSON.encode(.object(members))
     }
 }
 
@@ -223,6 +246,7 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case outOfRange = "entry_out_of_range"
         case unknownOrigin = "entry_unknown_origin"
         case badSignature = "entry_bad_signature"
+        case badAuthor = "entry_bad_author"
     }
     private let code: Code
     public let message: String
@@ -258,20 +282,25 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
             message: rotated ? "signature does not verify with \(c)'s key in force (the key its last rotation named)" : "signature does not verify with \(c)'s public key")
     }
 
+    /// An author who is not an officer in force at the entry, or whose signature does
+    /// not verify; an officer change the roll in force does not allow (§13).
+    public static func badAuthor(_ why: String) -> EntryError { EntryError(code: .badAuthor, message: "bad author: \(why)") }
+
     public var isBadSignature: Bool { code == .badSignature }
     public var isUnknownOrigin: Bool { code == .unknownOrigin }
 }
 
 /// Checks a decoded entry's signature with its origin's key in force (docs/PROTOCOL.md
-/// §12), and a rotation's proof. Pure and thread-safe: callers verify many entries in
-/// parallel, once `KeysInForce` has told each entry's key.
+/// §12), a rotation's proof, and an officer entry or an author against the officers in
+/// force (§13). Pure and thread-safe: callers verify many entries in parallel, once
+/// `KeysInForce` has told each entry its chain's state.
 public struct EntryVerifier: Sendable {
     /// The founding keys: the `public_key` of each city's peer card.
     public let keys: [CityID: CityPublicKey]
 
     public init(keys: [CityID: CityPublicKey]) { self.keys = keys }
 
-    /// The key that verifies an entry whose key in force is `rotated` (`nil`: no
+    /// The key that verifies an entry whose rotated key in force is `rotated` (`nil`: no
     /// rotation in its past, so the founding key on its origin's card). A city with no
     /// card here is unknown whatever its chain rotated to: removing a card stops trust.
     public func key(for origin: CityID, rotated: CityPublicKey?) throws(EntryError) -> CityPublicKey {
@@ -279,14 +308,25 @@ public struct EntryVerifier: Sendable {
         return rotated ?? founding
     }
 
-    /// Verifies `entry` with its key in force and, for a `rotate`, the new key's proof.
+    /// Verifies `entry` at a position whose state in force is `inForce`: its signature
+    /// with the key in force, a rotation's proof, an officer change against the roll,
+    /// an author's signature with the key the roll gives that officer.
     /// - Returns: the key that verified it (what `MergePlanner` checks against the log).
     @discardableResult
-    public func verify(_ entry: Entry, rotated: CityPublicKey?) throws(EntryError) -> CityPublicKey {
-        let key = try key(for: entry.origin, rotated: rotated)
-        guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin, rotated: rotated != nil) }
+    public func verify(_ entry: Entry, inForce: ChainState) throws(EntryError) -> CityPublicKey {
+        let key = try key(for: entry.origin, rotated: inForce.key)
+        guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin, rotated: inForce.key != nil) }
         if let rotation = entry.rotation, !rotation.isProven(for: entry) {
             throw .badSignature(entry.origin, proof: true)
+        }
+        if let change = entry.officerChange, let refusal = inForce.officers.refusal(of: change) { throw refusal }
+        if let author = entry.author {
+            guard let officerKey = inForce.officers.keys[author.officer] else {
+                throw .badAuthor("officer \(author.officer) is not enrolled in \(entry.origin) at \(entry.origin)#\(entry.seq)")
+            }
+            guard officerKey.isValidSignature(author.signature, for: Author.contentMessage(of: entry, officer: author.officer)) else {
+                throw .badAuthor("the signature of officer \(author.officer) does not verify over the entry's content")
+            }
         }
         return key
     }

@@ -50,64 +50,61 @@ extension Entry {
     }
 }
 
-/// Keys in force (docs/PROTOCOL.md §12), folded over entries in causal order: the key an
-/// entry must be signed with is a property of its position in its own chain — the key
-/// in force after its predecessor. Only rotated keys are kept: an entry with no rotation
-/// in its past has its origin's founding key (`nil` here), whatever card says it.
+/// Keys in force (docs/PROTOCOL.md §12, §13), folded over entries in causal order: the
+/// city key an entry must be signed with, and the officers who may author it, are a
+/// property of its position in its own chain — the state in force after its
+/// predecessor. Only states other than the founding one are kept: an entry with no
+/// rotation and no enrolment in its past has its origin's founding key and no officers.
 public struct KeysInForce: Sendable {
-    /// For each entry after which the key in force is not the founding key: that key.
-    public private(set) var after: [EntryID: CityPublicKey] = [:]
+    /// For each entry after which the state in force is not the founding one: that state.
+    public private(set) var after: [EntryID: ChainState] = [:]
 
-    public init(after: [EntryID: CityPublicKey] = [:]) { self.after = after }
+    public init(after: [EntryID: ChainState] = [:]) { self.after = after }
 
-    /// The key in force at `entry` (`nil`: the founding key), once its predecessor was recorded.
-    public func inForce(at entry: Entry) -> CityPublicKey? {
-        entry.prev.flatMap { after[$0] }
+    /// The state in force at `entry`, once its predecessor was recorded.
+    public func inForce(at entry: Entry) -> ChainState {
+        entry.prev.flatMap { after[$0] } ?? .founding
     }
 
-    /// The key in force after `entry`, given the key in force at it.
-    public static func after(_ entry: Entry, inForce: CityPublicKey?) -> CityPublicKey? {
-        entry.rotation?.key ?? inForce
+    /// Records `entry`, whose state in force is `inForce`. A rotation or an officer change
+    /// counts only if the entry verifies (`verifier`): a forged one changes nothing, so
+    /// what follows it is judged with what was really in force.
+    public mutating func record(_ entry: Entry, inForce: ChainState, verifier: EntryVerifier) {
+        var state = inForce
+        if entry.kind == .rotate || entry.kind == .officer, (try? verifier.verify(entry, inForce: inForce)) != nil {
+            state = inForce.after(entry)
+        }
+        if !state.isFounding { after[entry.id] = state }
     }
 
-    /// Records `entry`, whose key in force is `inForce`. A rotation counts only if it
-    /// verifies (`verifier`): a forged one changes nothing, so what follows it is judged
-    /// with the key that was really in force.
-    public mutating func record(_ entry: Entry, inForce: CityPublicKey?, verifier: EntryVerifier) {
-        var key = inForce
-        if entry.kind == .rotate, (try? verifier.verify(entry, rotated: inForce)) != nil { key = entry.rotation?.key }
-        if let key { after[entry.id] = key }
-    }
-
-    /// The predecessors a batch names that are not in the batch: the store tells their keys.
+    /// The predecessors a batch names that are not in the batch: the store tells their states.
     public static func predecessorsOutside(_ batch: [Entry]) -> Set<EntryID> {
         let ids = Set(batch.map(\.id))
         return Set(batch.compactMap(\.prev).filter { !ids.contains($0) })
     }
 
-    /// Tells every entry of `batch`, in merged order, its key in force (`nil` in the
-    /// answer: the founding key), and records it. With `isHeld`, an entry whose
-    /// predecessor is neither earlier in the batch nor held is left out of the answer:
-    /// its key is not known yet, so it is not ready (§12). Without it (an audit, which
-    /// reads a whole log in causal order), such an entry gets the founding key and the
-    /// audit reports the missing predecessor.
-    public mutating func assign(_ batch: [Entry], verifier: EntryVerifier, isHeld: ((EntryID) -> Bool)? = nil) -> [EntryID: CityPublicKey?] {
+    /// Tells every entry of `batch`, in merged order, its state in force, and records it.
+    /// With `isHeld`, an entry whose predecessor is neither earlier in the batch nor held
+    /// is left out of the answer: its state is not known yet, so it is not ready (§12).
+    /// Without it (an audit, which reads a whole log in causal order), such an entry gets
+    /// the founding state and the audit reports the missing predecessor.
+    public mutating func assign(_ batch: [Entry], verifier: EntryVerifier, isHeld: ((EntryID) -> Bool)? = nil) -> [EntryID: ChainState] {
         var assigned = Set<EntryID>()
-        var atEntry = [EntryID: CityPublicKey?]()
+        var atEntry = [EntryID: ChainState]()
         for e in batch.mergedOrder() {
             if let isHeld, let prev = e.prev, !assigned.contains(prev), !isHeld(prev) { continue }
-            let key = inForce(at: e)
-            atEntry[e.id] = key
+            let state = inForce(at: e)
+            atEntry[e.id] = state
             assigned.insert(e.id)
-            record(e, inForce: key, verifier: verifier)
+            record(e, inForce: state, verifier: verifier)
         }
         return atEntry
     }
 
-    /// `assign` for a batch received: `held` gives each held predecessor, with the key in
-    /// force after it (`nil` for the founding key).
-    public static func assign(_ batch: [Entry], held: [EntryID: CityPublicKey?], verifier: EntryVerifier) -> [EntryID: CityPublicKey?] {
-        var fold = KeysInForce(after: held.compactMapValues { $0 })
+    /// `assign` for a batch received: `held` gives each held predecessor, with the state
+    /// in force after it.
+    public static func assign(_ batch: [Entry], held: [EntryID: ChainState], verifier: EntryVerifier) -> [EntryID: ChainState] {
+        var fold = KeysInForce(after: held.filter { !$0.value.isFounding })
         return fold.assign(batch, verifier: verifier) { held[$0] != nil }
     }
 }

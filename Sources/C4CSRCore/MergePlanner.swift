@@ -2,25 +2,28 @@
 public struct LogPosition: Sendable, Hashable {
     public let id: EntryID
     public let clock: VectorClock
-    /// The key in force after this entry, when a rotation in its past changed it
-    /// (`nil`: its origin's founding key). docs/PROTOCOL.md §12.
-    public let keyAfter: CityPublicKey?
-    public init(id: EntryID, clock: VectorClock, keyAfter: CityPublicKey? = nil) {
+    /// What is in force after this entry: the city's key (`nil`: the founding key) and
+    /// its officers. docs/PROTOCOL.md §12, §13.
+    public let stateAfter: ChainState
+    public init(id: EntryID, clock: VectorClock, stateAfter: ChainState = .founding) {
         self.id = id
         self.clock = clock
-        self.keyAfter = keyAfter
+        self.stateAfter = stateAfter
     }
 }
 
 /// What the caller of `MergePlanner.plan` checked of each entry's signature: the key
-/// that verified it (`signers`), and the founding keys it resolved "no rotation" to. The
-/// planner accepts an entry only if that key is the key in force at its position.
+/// that verified it (`signers`), the founding keys it resolved "no rotation" to, and the
+/// officers it judged an officer entry or an author by (`rolls`). The planner accepts an
+/// entry only if these are what is in force at its position.
 public struct SignatureCheck: Sendable {
     public var founding: [CityID: CityPublicKey]
     public var signers: [EntryID: CityPublicKey]
-    public init(founding: [CityID: CityPublicKey], signers: [EntryID: CityPublicKey]) {
+    public var rolls: [EntryID: OfficerRoll]
+    public init(founding: [CityID: CityPublicKey], signers: [EntryID: CityPublicKey], rolls: [EntryID: OfficerRoll] = [:]) {
         self.founding = founding
         self.signers = signers
+        self.rolls = rolls
     }
 }
 
@@ -52,8 +55,9 @@ public enum MergeRejection: Sendable, Hashable, CustomStringConvertible {
     /// covers: it claims an entry without that entry's own causal past. Invalid unless
     /// another entry at that position (a fork) arrives whose past it does cover.
     case dependencyNotCovered(origin: CityID, seq: Int64)
-    /// Its signature was checked with a key that is not the key in force at its position
-    /// (its predecessor arrived after it was verified): verified again when sent again.
+    /// Its signature (or its author) was checked with a key or officers that are not those
+    /// in force at its position (its predecessor arrived after it was verified):
+    /// verified again when sent again.
     case notVerifiedWithKeyInForce
 
     /// `true` when the entry may become acceptable once its causal past arrives.
@@ -105,8 +109,9 @@ public struct MergePlan: Sendable {
     public var duplicates = 0
     /// Entries not accepted, with the reason.
     public var refused: [(entry: Entry, reason: MergeRejection)] = []
-    /// For accepted entries after which the key in force is a rotated key: that key.
-    public var keyAfter: [EntryID: CityPublicKey] = [:]
+    /// For accepted entries after which the state in force is not the founding one
+    /// (a rotated key, enrolled officers): that state.
+    public var stateAfter: [EntryID: ChainState] = [:]
 
     public init() {}
 }
@@ -116,8 +121,8 @@ public struct MergePlan: Sendable {
 /// The batch is considered in merged order, which puts every entry after its causal
 /// past, so a single pass accepts everything whose past is in the log or earlier in
 /// the batch. The caller must have verified every entry's signature (`EntryVerifier`)
-/// and say with which key (`signatures`): an entry is accepted only if that key is the
-/// key in force at its position (§12). Without `signatures` the caller vouches for every
+/// and say with which key and officers (`signatures`): an entry is accepted only if they
+/// are those in force at its position (§12, §13). Without `signatures` the caller vouches for every
 /// key (tests of the causal rules, and audits that judge signatures themselves).
 public enum MergePlanner {
     public static func plan(_ batch: [Entry], into index: some LogIndex, signatures: SignatureCheck? = nil) throws -> MergePlan {
@@ -153,7 +158,7 @@ public enum MergePlanner {
                 continue
             }
             var predecessorClock: VectorClock?
-            var keyInForce: CityPublicKey?
+            var inForce = ChainState.founding
             if let prev = entry.prev {
                 guard let p = try held(entry.origin, entry.seq - 1).first(where: { $0.id == prev }) else {
                     plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
@@ -164,11 +169,15 @@ public enum MergePlanner {
                     continue
                 }
                 predecessorClock = p.clock
-                keyInForce = p.keyAfter
+                inForce = p.stateAfter
             }
             if let signatures {
-                let required = keyInForce ?? signatures.founding[entry.origin]
+                let required = inForce.key ?? signatures.founding[entry.origin]
                 guard let required, signatures.signers[entry.id] == required else {
+                    plan.refused.append((entry, .notVerifiedWithKeyInForce))
+                    continue
+                }
+                if entry.author != nil || entry.kind == .officer, signatures.rolls[entry.id] != inForce.officers {
                     plan.refused.append((entry, .notVerifiedWithKeyInForce))
                     continue
                 }
@@ -190,10 +199,10 @@ public enum MergePlanner {
                 forked[entry.origin] = positions + (here.count == 1 ? 1 : 0)
                 plan.forks.insert(entry.id)
             }
-            let keyAfter = KeysInForce.after(entry, inForce: keyInForce)
-            positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock, keyAfter: keyAfter)]
+            let after = inForce.after(entry)
+            positions[key] = here + [LogPosition(id: entry.id, clock: entry.clock, stateAfter: after)]
             if entry.seq > top { maxSeq[entry.origin] = entry.seq }
-            if let keyAfter { plan.keyAfter[entry.id] = keyAfter }
+            if !after.isFounding { plan.stateAfter[entry.id] = after }
             plan.accepted.append(entry)
         }
         return plan
@@ -232,12 +241,14 @@ public struct MemoryLog: LogIndex, Sendable {
     private var top: [CityID: Int64] = [:]
     private var at: [String: [LogPosition]] = [:]
     private var forkedCount: [CityID: Int] = [:]
-    private var keyAfter: [EntryID: CityPublicKey] = [:]
+    private var stateAfter: [EntryID: ChainState] = [:]
 
     public init() {}
 
+    /// The state in force after a held entry (`nil`: not held).
+    public func state(after id: EntryID) -> ChainState? { contains(id) ? stateAfter[id] ?? .founding : nil }
     /// The key in force after a held entry, when a rotation changed it.
-    public func keyAfter(_ id: EntryID) -> CityPublicKey? { keyAfter[id] }
+    public func keyAfter(_ id: EntryID) -> CityPublicKey? { stateAfter[id]?.key }
 
     public func maxSeq(of origin: CityID) -> Int64 { top[origin] ?? 0 }
     public func positions(origin: CityID, seq: Int64) -> [LogPosition] { at["\(origin)#\(seq)"] ?? [] }
@@ -251,18 +262,18 @@ public struct MemoryLog: LogIndex, Sendable {
     public mutating func merge(_ batch: [Entry], signatures: SignatureCheck? = nil) -> MergePlan {
         // MemoryLog's index never throws.
         let plan = try! MergePlanner.plan(batch, into: self, signatures: signatures)
-        for e in plan.accepted { append(e, keyAfter: plan.keyAfter[e.id]) }
+        for e in plan.accepted { append(e, stateAfter: plan.stateAfter[e.id] ?? .founding) }
         return plan
     }
 
     /// Appends without checks; use `merge` unless the entry is known to be ready.
-    /// `keyAfter`: the key in force after it, when rotated (`KeysInForce`).
-    public mutating func append(_ e: Entry, keyAfter key: CityPublicKey? = nil) {
+    /// `stateAfter`: what is in force after it (`KeysInForce`).
+    public mutating func append(_ e: Entry, stateAfter state: ChainState = .founding) {
         byID[e.id] = entries.count
         entries.append(e)
-        if let key { keyAfter[e.id] = key }
+        if !state.isFounding { stateAfter[e.id] = state }
         top[e.origin] = Swift.max(top[e.origin] ?? 0, e.seq)
-        at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock, keyAfter: key))
+        at["\(e.origin)#\(e.seq)", default: []].append(LogPosition(id: e.id, clock: e.clock, stateAfter: state))
         if at["\(e.origin)#\(e.seq)"]?.count == 2 { forkedCount[e.origin, default: 0] += 1 }
     }
 

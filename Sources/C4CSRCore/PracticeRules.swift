@@ -62,8 +62,8 @@ public enum PracticeAction: Sendable, Hashable {
             r.rejectUnknown(allowed: ["practice", "version", "mode", "notes"])
             guard r.errors.isEmpty, let practice, let version, let mode else { throw ValidationErrors(r.errors) }
             self = .adopt(practice: practice, version: version, mode: mode, notes: notes)
-        case .rotate:
-            throw ValidationErrors([FieldError("kind", "rotate is not a practice action")])
+        case .rotate, .officer:
+            throw ValidationErrors([FieldError("kind", "\(entry.kind.rawValue) is not a practice action")])
         }
         // §6: a signed payload is in normal form (texts trimmed, themes lower-case, lists
         // without repeats, sdgs and base sorted, empty optionals absent). One that is

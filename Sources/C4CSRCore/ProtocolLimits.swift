@@ -35,6 +35,9 @@ public enum ProtocolLimits {
     /// The most forked positions kept per origin: enough to show a member equivocated,
     /// few enough that heads and fork lists stay far below `maxHeads`.
     public static let maxForkedPositionsPerOrigin = 16
+    /// The most officers enrolled in one chain at once (§13): a city has a handful; the
+    /// bound keeps the roll every node folds and stores small.
+    public static let maxOfficers = 64
 }
 
 extension Int64 {

@@ -24,12 +24,12 @@ struct ChainVerifier {
     }
 
     /// For a batch received: per item, in input order, the entry, the key that verified
-    /// it and its key in force as `KeysInForce` tells it (`nil`: founding) — key `nil` when
-    /// its predecessor is neither in the batch nor in `held` (its key is not known: not
+    /// it and its state in force as `KeysInForce` tells it — key `nil` when its
+    /// predecessor is neither in the batch nor in `held` (its state is not known: not
     /// verified, and not ready) — or why it is invalid.
     static func verifyBatch(
-        _ items: [(body: [UInt8], signature: [UInt8])], verifier: EntryVerifier, held: (Set<EntryID>) -> [EntryID: CityPublicKey?]
-    ) -> [Result<(entry: Entry, key: CityPublicKey?, inForce: CityPublicKey?), EntryError>] {
+        _ items: [(body: [UInt8], signature: [UInt8])], verifier: EntryVerifier, held: (Set<EntryID>) -> [EntryID: ChainState]
+    ) -> [Result<(entry: Entry, key: CityPublicKey?, inForce: ChainState), EntryError>] {
         let decoded = decode(items)
         let entries = decoded.compactMap { try? $0.get() }
         let keyAt = KeysInForce.assign(entries, held: held(KeysInForce.predecessorsOutside(entries)), verifier: verifier)
@@ -43,13 +43,13 @@ struct ChainVerifier {
     /// Signatures on every core, each with the key `keyAt` tells; an entry it does not
     /// name is returned unverified (key `nil`).
     private static func verify(
-        _ decoded: [Result<Entry, EntryError>], keyAt: [EntryID: CityPublicKey?], verifier: EntryVerifier
-    ) -> [Result<(entry: Entry, key: CityPublicKey?, inForce: CityPublicKey?), EntryError>] {
+        _ decoded: [Result<Entry, EntryError>], keyAt: [EntryID: ChainState], verifier: EntryVerifier
+    ) -> [Result<(entry: Entry, key: CityPublicKey?, inForce: ChainState), EntryError>] {
         Parallel.map(decoded) { r in
             r.flatMap { e in
                 Result { () throws(EntryError) in
-                    guard let known = keyAt[e.id] else { return (e, nil, nil) }
-                    return (e, try verifier.verify(e, rotated: known), known)
+                    guard let known = keyAt[e.id] else { return (e, nil, .founding) }
+                    return (e, try verifier.verify(e, inForce: known), known)
                 }
             }
         }

@@ -326,10 +326,16 @@ public final class City: Sendable {
     /// the entry is signed exactly as it would be stored, and the transaction rolled back.
     private func append(dryRun: Bool = false, _ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
         let time = now()
+        return try appendEntry(dryRun: dryRun) { ctx in try self.sign(try action(ctx), ctx, time: time) }
+    }
+
+    /// Appends the entry `build` signs inside the write transaction; with `dryRun`, the
+    /// transaction is rolled back and the entry returned as it would have been stored.
+    private func appendEntry(dryRun: Bool = false, _ build: (LocalContext) throws -> Entry) throws -> Entry {
         var preview: Entry?
         do {
             return try store.append(keys: localKeys()) { ctx in
-                let entry = try self.sign(try action(ctx), ctx, time: time)
+                let entry = try build(ctx)
                 if dryRun {
                     preview = entry
                     throw DryRun()
@@ -355,17 +361,27 @@ public final class City: Sendable {
     }
 
     /// Signs this city's next entry with the key in force (checked against the log, in
-    /// the write transaction).
-    private func sign(kind: EntryKind, payload: [String: JSONValue], _ ctx: LocalContext, time: Int64) throws -> Entry {
+    /// the write transaction). An officer change or an `author` is checked against the
+    /// officers in force at the new entry's position, as every receiver will (§13).
+    func sign(kind: EntryKind, payload: [String: JSONValue], author: Author? = nil, _ ctx: LocalContext, time: Int64) throws -> Entry {
         let signingKey = try requireSigner()
         let top = try ctx.top(of: id)
-        let inForce = try top.flatMap { try ctx.keyAfter($0.id) } ?? card.publicKey
+        let state = try top.map { try ctx.stateAfter($0.id) } ?? .founding
+        let inForce = state.key ?? card.publicKey
         guard signingKey.publicKey == inForce else { throw Self.notInForce(directory, city: id, inForce: inForce) }
         let seq = (top?.seq ?? 0) + 1
         var clock = try ctx.clock()
         clock[id] = seq
-        return try EntryDraft(origin: id, seq: seq, prev: top?.id, clock: clock, time: time, kind: kind, payload: payload)
+        let entry = try EntryDraft(origin: id, seq: seq, prev: top?.id, clock: clock, time: time, kind: kind, payload: payload, author: author)
             .sign(with: signingKey)
+        if entry.author != nil || entry.kind == .officer {
+            do throws(EntryError) {
+                try EntryVerifier(keys: [id: signingKey.publicKey]).verify(entry, inForce: ChainState(key: inForce, officers: state.officers))
+            } catch {
+                throw NodeError.forbidden("\(error.description); nothing was signed")
+            }
+        }
+        return entry
     }
 
     static func notInForce(_ directory: DataDirectory, city: CityID, inForce: CityPublicKey?) -> NodeError {
@@ -376,6 +392,70 @@ public final class City: Sendable {
     /// The founding key (this city's card) and the key this node signs with.
     private func localKeys() throws -> LocalKeys {
         LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey)
+    }
+
+    // MARK: Officers (docs/PROTOCOL.md §13)
+
+    /// Enrols an officer with their public key (or gives an enrolled officer a new key),
+    /// or removes one: an `officer` entry signed with the city key. For the admin.
+    public func changeOfficer(_ change: OfficerChange, dryRun: Bool = false) throws -> Entry {
+        try requireWritable()
+        let time = now()
+        return try appendEntry(dryRun: dryRun) { ctx in
+            let roll = try self.officers(ctx)
+            if case .enrol(let o, let key) = change, roll.keys[o] == key {
+                throw NodeError.invalidInput("officer \(o) is already enrolled in \(self.id) with this key; nothing was written")
+            }
+            if case .remove(let o) = change, roll.keys[o] == nil {
+                let enrolled = roll.keys.keys.sorted().map(\.rawValue).joined(separator: ", ")
+                throw NodeError.invalidInput("officer \(o) is not enrolled in \(self.id) (" + (enrolled.isEmpty ? "no officer is" : "enrolled: \(enrolled)") + "); nothing was written")
+            }
+            if case .enrol(_, let key) = change, key == (try self.requireSigner().publicKey) {
+                throw NodeError.invalidInput("that is this city's own signing key; an officer needs a key of their own (`c4csr officer key`)")
+            }
+            return try self.sign(kind: .officer, payload: change.payload, ctx, time: time)
+        }
+    }
+
+    /// The officers in force for this city's next entry.
+    public func officersInForce() throws -> OfficerRoll {
+        try store.stateInForce(nextOf: id).officers
+    }
+
+    private func officers(_ ctx: LocalContext) throws -> OfficerRoll {
+        guard let top = try ctx.top(of: id) else { return .empty }
+        return try ctx.stateAfter(top.id).officers
+    }
+
+    /// Puts content an officer wrote and signed into this city's chain (§13): the
+    /// officer's signature and enrolment are checked, the practice rules applied as for
+    /// the city's own writes, and — so that no edit is lost — a revision or retraction
+    /// must supersede exactly the current versions, read in the same transaction.
+    public func submit(_ content: OfficerContent, dryRun: Bool = false) throws -> Entry {
+        try requireWritable()
+        guard content.kind.isPractice else {
+            throw NodeError.invalidInput("an officer writes practices (publish, revise, retract, adopt), not \(content.kind.rawValue) entries")
+        }
+        let author = Author(officer: content.officer, signature: content.signature)
+        return try appendEntry(dryRun: dryRun) { ctx in
+            let entry = try self.sign(kind: content.kind, payload: content.payload, author: author, ctx, time: content.time)
+            let action: PracticeAction
+            do { action = try PracticeAction(entry: entry) } catch { throw NodeError.invalidInput("\(error)") }
+            switch action {
+            case .publish: break
+            case .revise(let practice, let base, _), .retract(let practice, let base, _):
+                let record = try self.ownPractice(practice, ctx, verb: content.kind.rawValue)
+                guard Set(base) == Set(record.heads) else {
+                    throw NodeError.forbidden("practice \(practice.short) changed since this edit was prepared (its current versions are \(record.heads.map(\.short).joined(separator: ", "))); nothing was written: prepare it again from the current version")
+                }
+            case .adopt(let practice, _, _, _):
+                guard let record = try ctx.practice(practice) else { throw NodeError.notFound("practice \(practice.short) is not in the log") }
+                guard record.publisher != self.id else {
+                    throw NodeError.forbidden("practice \(practice.short) was published by \(self.id) itself; adopt records another city's practice")
+                }
+            }
+            return entry
+        }
     }
 
     // MARK: Rotating the signing key
@@ -545,12 +625,12 @@ public final class City: Sendable {
         // (not ready) what could not be verified with the key in force.
         let store = self.store
         let results = ChainVerifier.verifyBatch(signed, verifier: verifier) { ids in
-            var known = [EntryID: CityPublicKey?]()
+            var known = [EntryID: ChainState]()
             var rest = Set<EntryID>()
             for id in ids {
-                if let k = previous?.keyAfter[id] { known[id] = k } else { rest.insert(id) }
+                if let k = previous?.stateAfter[id] { known[id] = k } else { rest.insert(id) }
             }
-            return known.merging((try? store.keysAfter(rest)) ?? [:]) { a, _ in a }
+            return known.merging((try? store.statesAfter(rest)) ?? [:]) { a, _ in a }
         }
         var batch = VerifiedBatch()
         batch.founding = verifier.keys
@@ -560,7 +640,8 @@ public final class City: Sendable {
                 batch.valid.append(v.entry)
                 if let key = v.key {
                     batch.signers[v.entry.id] = key
-                    batch.keyAfter[v.entry.id] = .some(KeysInForce.after(v.entry, inForce: v.inForce))
+                    batch.rolls[v.entry.id] = v.inForce.officers
+                    batch.stateAfter[v.entry.id] = v.inForce.after(v.entry)
                 }
             case .failure(let err): batch.invalid.append((i, err))
             }
@@ -572,7 +653,7 @@ public final class City: Sendable {
     public func merge(_ batch: VerifiedBatch) throws -> ReceiveReport {
         // StoreError passes through: the server maps a full disk or a read-only store
         // to its own status, the CLI to its sentence.
-        let check = SignatureCheck(founding: batch.founding, signers: batch.signers)
+        let check = SignatureCheck(founding: batch.founding, signers: batch.signers, rolls: batch.rolls)
         return ReceiveReport(outcome: try store.merge(batch.valid, signatures: check), invalid: batch.invalid)
     }
 }
@@ -633,8 +714,10 @@ public struct VerifiedBatch: Sendable {
     public var valid: [Entry] = []
     /// The key that verified each valid entry, and the founding keys (cards) then.
     public var signers: [EntryID: CityPublicKey] = [:]
-    /// For each verified entry, the key in force after it (`nil`: the founding key).
-    public var keyAfter: [EntryID: CityPublicKey?] = [:]
+    /// The officers each valid entry was judged by (§13).
+    public var rolls: [EntryID: OfficerRoll] = [:]
+    /// For each verified entry, the state in force after it.
+    public var stateAfter: [EntryID: ChainState] = [:]
     public var founding: [CityID: CityPublicKey] = [:]
     /// Entries whose envelope or signature was bad, by their index in the input.
     public var invalid: [(index: Int, error: EntryError)] = []

@@ -113,6 +113,33 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func permission(_ m: String) -> NodeError { NodeError(kind: .permission, message: m) }
 }
 
+/// What an officer hands the city's daemon (docs/PROTOCOL.md §13): the content they
+/// wrote and their signature over its content message. The daemon places it in the
+/// chain and signs the entry with the city key.
+public struct OfficerContent: Sendable, Hashable {
+    public let officer: OfficerID
+    public let kind: EntryKind
+    public let payload: [String: JSONValue]
+    public let time: Int64
+    public let signature: [UInt8]
+
+    public init(officer: OfficerID, kind: EntryKind, payload: [String: JSONValue], time: Int64, signature: [UInt8]) {
+        self.officer = officer
+        self.kind = kind
+        self.payload = payload
+        self.time = time
+        self.signature = signature
+    }
+
+    /// Content signed by `key` for `city` (what an officer's CLI makes).
+    public static func signed(
+        by key: CitySigningKey, officer: OfficerID, city: CityID, kind: EntryKind, payload: [String: JSONValue], time: Int64
+    ) -> OfficerContent {
+        let message = Author.contentMessage(city: city, kind: kind, officer: officer, payload: payload, time: time)
+        return OfficerContent(officer: officer, kind: kind, payload: payload, time: time, signature: key.signature(for: message))
+    }
+}
+
 /// What a write by this city did: the entry it signed, or `nil` when there was nothing
 /// to write (a revision that changes nothing, an adoption already recorded); `note`
 /// says why, or what else the entry does ("reinstates practice …").
@@ -121,4 +148,22 @@ public struct LocalWrite: Sendable {
     public let practice: EntryID
     public let entry: Entry?
     public let note: String?
+}
+
+/// An officer's personal signing key (docs/PROTOCOL.md §13): a file of its own, mode
+/// 0600, in the officer's account; never in the city's data directory.
+public enum OfficerKeyFile {
+    /// Makes a new key at `url`; refuses to overwrite a file that is there.
+    public static func create(at url: URL) throws -> CitySigningKey {
+        let key = CitySigningKey()
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if FileManager.default.fileExists(atPath: url.path) {
+            throw NodeError.invalidInput("\(url.path) already exists; an officer key is never overwritten (choose another --output, or remove the old one after its officer was removed)")
+        }
+        try writeSecret(Array((Data(key.rawRepresentation).base64EncodedString() + "\n").utf8), to: url)
+        return key
+    }
+
+    /// Reads a key written by `create` (mode 0600, base64 of the 32-byte seed).
+    public static func load(_ url: URL) throws -> CitySigningKey { try City.loadKey(url) }
 }

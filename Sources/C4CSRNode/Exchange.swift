@@ -197,10 +197,19 @@ extension City {
                 auditor.check(row, signature: result)
                 // The stored key in force after it must be the one the keys' fold derives (§12):
                 // a store edited to name another key would verify its next entries with it.
-                if case .success(let e) = result, row.keyAfter != chain.fold.after[e.id]?.rawRepresentation {
-                    auditor.add(AuditFinding(
-                        .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
-                        "stored key_after disagrees with the key in force the log derives (docs/PROTOCOL.md §12)"))
+                if case .success(let e) = result {
+                    let derived = chain.fold.after[e.id] ?? .founding
+                    if row.keyAfter != derived.key?.rawRepresentation {
+                        auditor.add(AuditFinding(
+                            .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
+                            "stored key_after disagrees with the key in force the log derives (docs/PROTOCOL.md §12)"))
+                    }
+                    if row.rollAfter.flatMap(OfficerRoll.init(canonical:)) ?? .empty != derived.officers
+                        || (row.rollAfter != nil && derived.officers.isEmpty) {
+                        auditor.add(AuditFinding(
+                            .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
+                            "stored officers in force disagree with those the log derives (docs/PROTOCOL.md §13)"))
+                    }
                 }
                 if let practice {
                     if practice.isPractice { practices += 1 }

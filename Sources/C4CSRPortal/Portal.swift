@@ -244,6 +244,7 @@ public struct Portal: Sendable {
         case .retract: "retracted"
         case .adopt: "adopted"
         case .rotate: "rotated its signing key"
+        case .officer: "changed its officers"
         }
     }
 

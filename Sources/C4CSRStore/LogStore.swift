@@ -98,11 +98,16 @@ public final class LogStore: Sendable {
             var out = [Entry]()
             for i in 0..<count {
                 let entry = try build(LocalContext(db: db), i)
-                let check = SignatureCheck(founding: keys.founding.map { [entry.origin: $0] } ?? [:], signers: [entry.id: keys.signer])
+                // The officers a local entry was judged by are those the store holds in force
+                // at its position: `City.sign` verified its author against them in this
+                // same transaction.
+                let roll = try entry.prev.flatMap { try Self.statesAfter([$0], db: db)[$0] }?.officers ?? .empty
+                let check = SignatureCheck(
+                    founding: keys.founding.map { [entry.origin: $0] } ?? [:], signers: [entry.id: keys.signer], rolls: [entry.id: roll])
                 let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db), signatures: check)
                 if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
                 guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
-                try insert(plan.accepted, forks: plan.forks, keyAfter: plan.keyAfter, db: db)
+                try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
                 out.append(entry)
             }
             return out
@@ -119,7 +124,7 @@ public final class LogStore: Sendable {
         if batch.isEmpty { return MergeOutcome(inserted: [], forks: [], duplicates: 0, refused: []) }
         return try write { db in
             let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db), signatures: signatures)
-            try insert(plan.accepted, forks: plan.forks, keyAfter: plan.keyAfter, db: db)
+            try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
             return MergeOutcome(
                 inserted: plan.accepted, forks: plan.accepted.filter { plan.forks.contains($0.id) },
                 duplicates: plan.duplicates, refused: plan.refused.map { ($0.entry, $0.reason) })
@@ -152,23 +157,36 @@ public final class LogStore: Sendable {
     /// (`cachedStatement`); heads are written once per origin per batch, and the
     /// practices view once per practice, from the entries already decoded when the
     /// batch holds all of a practice's entries.
-    private func insert(_ entries: [Entry], forks: Set<EntryID>, keyAfter: [EntryID: CityPublicKey], db: Database) throws {
+    private func insert(_ entries: [Entry], forks: Set<EntryID>, stateAfter: [EntryID: ChainState], db: Database) throws {
         guard !entries.isEmpty else { return }
         let received = now()
         let insertEntry = try db.cachedStatement(sql: """
-            INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after, roll_after)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        var rollIDs = [OfficerRoll: Int64]()
+        func rollID(_ roll: OfficerRoll) throws -> Int64? {
+            if roll.isEmpty { return nil }
+            if let id = rollIDs[roll] { return id }
+            let bytes = Data(roll.canonical)
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO officer_roll (roll) VALUES (?)").execute(arguments: [bytes])
+            guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM officer_roll WHERE roll = ?"), arguments: [bytes]) else {
+                throw StoreError.corrupt("an officer roll just written cannot be read back")
+            }
+            rollIDs[roll] = id
+            return id
+        }
         let insertFork = try db.cachedStatement(sql: "INSERT OR IGNORE INTO fork (origin, seq) VALUES (?, ?)")
         var tops = [CityID: (seq: Int64, ids: [EntryID])]()
         var subjects = [EntryID]()
         var bySubject = [EntryID: [Entry]]()
         for e in entries {
             let subject = PracticeAction.subject(of: e)
+            let state = stateAfter[e.id] ?? .founding
             try insertEntry.execute(arguments: [
                 Data(e.id.bytes), e.origin.rawValue, e.seq, e.prev.map { Data($0.bytes) }, e.clock.sum,
                 CanonicalJSON.string(e.clock.json), e.kind.rawValue, subject.map { Data($0.bytes) }, Data(e.body),
-                Data(e.signature), received, keyAfter[e.id].map { Data($0.rawRepresentation) },
+                Data(e.signature), received, state.key.map { Data($0.rawRepresentation) }, try rollID(state.officers),
             ])
             if forks.contains(e.id) { try insertFork.execute(arguments: [e.origin.rawValue, e.seq]) }
             if let t = tops[e.origin], t.seq >= e.seq {
@@ -195,11 +213,11 @@ public final class LogStore: Sendable {
 
     // MARK: Reading
 
-    /// Which of `ids` are held, each with the key in force after it (`nil`: the founding
-    /// key; docs/PROTOCOL.md §12). Ids not in the answer are not held.
-    public func keysAfter(_ ids: Set<EntryID>) throws -> [EntryID: CityPublicKey?] {
+    /// Which of `ids` are held, each with the state in force after it (the city's key,
+    /// its officers; docs/PROTOCOL.md §12, §13). Ids not in the answer are not held.
+    public func statesAfter(_ ids: Set<EntryID>) throws -> [EntryID: ChainState] {
         if ids.isEmpty { return [:] }
-        return try read { db in try Self.keysAfter(ids, db: db) }
+        return try read { db in try Self.statesAfter(ids, db: db) }
     }
 
     /// Every rotation held (docs/PROTOCOL.md §12), by origin and seq: a city's key history.
@@ -213,32 +231,56 @@ public final class LogStore: Sendable {
         }
     }
 
-    /// The key in force for `city`'s next entry: the key after its top entry, when a
-    /// rotation changed it (`nil`: its founding key, or no entry yet).
-    public func keyInForce(nextOf city: CityID) throws -> CityPublicKey? {
+    /// What is in force for `city`'s next entry: the state after its top entry (the
+    /// founding state when it has none yet).
+    public func stateInForce(nextOf city: CityID) throws -> ChainState {
         try read { db in
             guard let top = try Data.fetchOne(db, sql: "SELECT id FROM head WHERE origin = ? ORDER BY id LIMIT 1", arguments: [city.rawValue]),
-                  let id = EntryID(bytes: Array(top)) else { return nil }
-            return try Self.keysAfter([id], db: db)[id] ?? nil
+                  let id = EntryID(bytes: Array(top)) else { return .founding }
+            return try Self.statesAfter([id], db: db)[id] ?? .founding
         }
     }
 
-    static func keysAfter(_ ids: Set<EntryID>, db: Database) throws -> [EntryID: CityPublicKey?] {
-        let statement = try db.cachedStatement(sql: "SELECT key_after FROM entry WHERE id = ?")
-        var out = [EntryID: CityPublicKey?]()
+    /// The key in force for `city`'s next entry, when a rotation changed it (`nil`: its
+    /// founding key, or no entry yet).
+    public func keyInForce(nextOf city: CityID) throws -> CityPublicKey? { try stateInForce(nextOf: city).key }
+
+    static func statesAfter(_ ids: Set<EntryID>, db: Database) throws -> [EntryID: ChainState] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT e.key_after, r.roll FROM entry e LEFT JOIN officer_roll r ON r.id = e.roll_after WHERE e.id = ?
+            """)
+        var out = [EntryID: ChainState]()
         for id in ids {
             guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes)]) else { continue }
-            let data: Data? = row[0]
-            guard let data else {
-                out[id] = .some(nil)
-                continue
-            }
-            guard let key = CityPublicKey(rawRepresentation: Array(data)) else {
-                throw StoreError.corrupt("entry \(id.short) has an unreadable key_after column")
-            }
-            out[id] = key
+            out[id] = try state(key: row[0], roll: row[1], entry: id.short)
         }
         return out
+    }
+
+    /// The state stored for an entry: its `key_after` column and its roll's bytes.
+    static func state(key: Data?, roll: Data?, entry: String) throws -> ChainState {
+        var state = ChainState.founding
+        if let key {
+            guard let k = CityPublicKey(rawRepresentation: Array(key)) else {
+                throw StoreError.corrupt("entry \(entry) has an unreadable key_after column")
+            }
+            state.key = k
+        }
+        if let roll {
+            guard let r = OfficerRoll(canonical: Array(roll)) else { throw StoreError.corrupt("entry \(entry) has an unreadable officer roll") }
+            state.officers = r
+        }
+        return state
+    }
+
+    /// Every officer entry held (docs/PROTOCOL.md §13), by origin and seq: who enrolled
+    /// and removed whom.
+    public func officerChanges() throws -> [Entry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body, sig FROM entry INDEXED BY entry_officer WHERE kind = 'officer' ORDER BY origin, seq").compactMap { row in
+                try? Entry.decode(body: Array(row[0] as Data), signature: Array(row[1] as Data))
+            }
+        }
     }
 
     /// Heads (invariant 6): for each origin, the entries at its highest seq.
@@ -323,7 +365,8 @@ public final class LogStore: Sendable {
         while true {
             let rows = try read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, key_after
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, key_after,
+                        (SELECT roll FROM officer_roll WHERE officer_roll.id = entry.roll_after)
                     FROM entry WHERE position > ? ORDER BY position LIMIT ?
                     """, arguments: [after, chunk]).map(StoredEntry.init(row:))
             }
@@ -456,7 +499,8 @@ extension StoredRow {
         self.init(
             position: row[0], id: Array(row[1] as Data), origin: row[2], seq: row[3], prev: (row[4] as Data?).map { Array($0) },
             rank: row[5], clock: row[6], kind: row[7], subject: (row[8] as Data?).map { Array($0) }, body: Array(row[9] as Data),
-            signature: Array(row[10] as Data), keyAfter: row.count > 11 ? (row[11] as Data?).map { Array($0) } : nil)
+            signature: Array(row[10] as Data), keyAfter: row.count > 11 ? (row[11] as Data?).map { Array($0) } : nil,
+            rollAfter: row.count > 12 ? (row[12] as Data?).map { Array($0) } : nil)
     }
 }
 
@@ -484,10 +528,9 @@ public struct LocalContext {
         try PracticeView.record(id, db: db)
     }
 
-    /// The key in force after a held entry, when a rotation changed it (`nil`: the
-    /// founding key, or no such entry).
-    public func keyAfter(_ id: EntryID) throws -> CityPublicKey? {
-        try LogStore.keysAfter([id], db: db)[id] ?? nil
+    /// The state in force after a held entry (the founding state for none).
+    public func stateAfter(_ id: EntryID) throws -> ChainState {
+        try LogStore.statesAfter([id], db: db)[id] ?? .founding
     }
 }
 
@@ -522,20 +565,16 @@ struct SQLIndex: LogIndex {
 
     func positions(origin: CityID, seq: Int64) throws -> [LogPosition] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, clock, key_after FROM entry INDEXED BY entry_chain WHERE origin = ? AND seq = ?"), arguments: [origin.rawValue, seq]
+            db.cachedStatement(sql: """
+                SELECT e.id, e.clock, e.key_after, r.roll FROM entry e INDEXED BY entry_chain
+                LEFT JOIN officer_roll r ON r.id = e.roll_after WHERE e.origin = ? AND e.seq = ?
+                """), arguments: [origin.rawValue, seq]
         ).map { row in
             let clockText: String = row[1]
             guard let id = EntryID(bytes: Array(row[0] as Data)), let clock = Self.clock(clockText) else {
                 throw StoreError.corrupt("entry \(origin)#\(seq) has an unreadable clock column")
             }
-            let keyData: Data? = row[2]
-            let key = try keyData.map { data in
-                guard let key = CityPublicKey(rawRepresentation: Array(data)) else {
-                    throw StoreError.corrupt("entry \(origin)#\(seq) has an unreadable key_after column")
-                }
-                return key
-            }
-            return LogPosition(id: id, clock: clock, keyAfter: key)
+            return LogPosition(id: id, clock: clock, stateAfter: try LogStore.state(key: row[2], roll: row[3], entry: "\(origin)#\(seq)"))
         }
     }
 

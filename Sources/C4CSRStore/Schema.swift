@@ -192,9 +192,72 @@ enum Schema {
                 CREATE INDEX practice_publisher ON practice(publisher, published_at, hex);
                 """)
         }
+        m.registerMigration("v7: officers") { db in
+            // The officers in force after each entry (docs/PROTOCOL.md §13) and the kinds
+            // of protocol version 2. A CHECK cannot change in place: the table is rebuilt
+            // once (same rows, same positions), and its kind CHECK already names every
+            // kind version 2 plans (docs/design/protocol-v2.md §7), so that the next ones
+            // need no rebuild.
+            try db.execute(sql: """
+                -- Each distinct set of officers in force, once (canonical JSON: officer
+                -- id -> base64 key). Insert-only, like the log it is derived from.
+                CREATE TABLE officer_roll (
+                    id   INTEGER PRIMARY KEY,
+                    roll BLOB NOT NULL UNIQUE CHECK (length(roll) BETWEEN 2 AND 1048576)
+                ) STRICT;
+                CREATE TRIGGER officer_roll_no_update BEFORE UPDATE ON officer_roll
+                BEGIN SELECT RAISE(ABORT, 'c4csr: officer rolls are derived from the log and cannot be updated'); END;
+                CREATE TRIGGER officer_roll_no_delete BEFORE DELETE ON officer_roll
+                BEGIN SELECT RAISE(ABORT, 'c4csr: officer rolls are derived from the log and cannot be deleted'); END;
+                CREATE TABLE entry_v7 (
+                    position    INTEGER PRIMARY KEY,
+                    id          BLOB    NOT NULL UNIQUE CHECK (length(id) = 32),
+                    origin      TEXT    NOT NULL CHECK (length(origin) BETWEEN 2 AND 32),
+                    seq         INTEGER NOT NULL CHECK (seq >= 1),
+                    prev        BLOB    CHECK ((seq = 1 AND prev IS NULL) OR (seq > 1 AND length(prev) = 32)),
+                    rank        INTEGER NOT NULL CHECK (rank >= seq),
+                    clock       TEXT    NOT NULL,
+                    kind        TEXT    NOT NULL CHECK (kind IN (
+                        'publish', 'revise', 'retract', 'adopt', 'rotate', 'officer',
+                        'vouch', 'recover', 'member', 'erase', 'ack')),
+                    subject     BLOB    CHECK (subject IS NULL OR length(subject) = 32),
+                    body        BLOB    NOT NULL CHECK (length(body) BETWEEN 2 AND 65536),
+                    sig         BLOB    NOT NULL CHECK (length(sig) = 64),
+                    received_at INTEGER NOT NULL,
+                    -- The key in force after this entry when a rotation in its chain changed
+                    -- it; NULL: the founding key on the origin's card.
+                    key_after   BLOB    CHECK (key_after IS NULL OR length(key_after) = 32),
+                    -- The officers in force after this entry (officer_roll.id); NULL: none.
+                    roll_after  INTEGER
+                ) STRICT;
+                INSERT INTO entry_v7 (position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after)
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after FROM entry;
+                DROP TRIGGER IF EXISTS entry_no_update;
+                DROP TRIGGER IF EXISTS entry_no_delete;
+                DROP TRIGGER IF EXISTS entry_chain_linked;
+                DROP TABLE entry;
+                ALTER TABLE entry_v7 RENAME TO entry;
+                CREATE INDEX entry_chain ON entry(origin, seq);
+                CREATE INDEX entry_merged ON entry(rank, origin, seq, id);
+                CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+                CREATE INDEX entry_origin_rank ON entry(origin, rank, seq, id);
+                CREATE INDEX entry_rotate ON entry(origin, seq) WHERE kind = 'rotate';
+                CREATE INDEX entry_adopt ON entry(origin, subject) WHERE kind = 'adopt';
+                -- A city's enrolments (officer list, peers show) without reading the log.
+                CREATE INDEX entry_officer ON entry(origin, seq) WHERE kind = 'officer';
+                CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be updated'); END;
+                CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry
+                BEGIN SELECT RAISE(ABORT, 'c4csr: the log is append-only; entries cannot be deleted'); END;
+                CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry
+                WHEN NEW.seq > 1 AND NOT EXISTS (
+                    SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
+                BEGIN SELECT RAISE(ABORT, 'c4csr: entry inserted before its chain predecessor'); END;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v6: portal indexes"
+    static let latest = "v7: officers"
 }

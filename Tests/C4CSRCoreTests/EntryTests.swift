@@ -55,9 +55,9 @@ import Testing
     @Test func rejectsWrongKeyAndUnknownCity() throws {
         let e = try entry()
         let forged = try Entry.decode(body: e.body, signature: TestKeys.key("milano").signature(for: e.body))
-        #expect(throws: EntryError.badSignature(CityID("sofia")!)) { try verifier.verify(forged, rotated: nil) }
+        #expect(throws: EntryError.badSignature(CityID("sofia")!)) { try verifier.verify(forged, inForce: .founding) }
         let stranger = EntryVerifier(keys: [:])
-        #expect(throws: EntryError.unknownOrigin(CityID("sofia")!)) { try stranger.verify(e, rotated: nil) }
+        #expect(throws: EntryError.unknownOrigin(CityID("sofia")!)) { try stranger.verify(e, inForce: .founding) }
     }
 
     @Test(arguments: [

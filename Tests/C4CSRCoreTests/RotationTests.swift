@@ -8,10 +8,11 @@ import Testing
 /// then the planner, which accepts only entries verified with the key in force.
 @discardableResult
 func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier) -> (plan: MergePlan, invalid: [Entry]) {
-    var held = [EntryID: CityPublicKey?]()
-    for id in KeysInForce.predecessorsOutside(batch) where log.contains(id) { held[id] = log.keyAfter(id) }
+    var held = [EntryID: ChainState]()
+    for id in KeysInForce.predecessorsOutside(batch) { held[id] = log.state(after: id) }
     let keyAt = KeysInForce.assign(batch, held: held, verifier: verifier)
     var signers = [EntryID: CityPublicKey]()
+    var rolls = [EntryID: OfficerRoll]()
     var valid = [Entry](), invalid = [Entry]()
     for e in batch {
         // Its key is not known before its predecessor: not verified, refused as not ready.
@@ -19,14 +20,15 @@ func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier)
             valid.append(e)
             continue
         }
-        if let key = try? verifier.verify(e, rotated: known) {
+        if let key = try? verifier.verify(e, inForce: known) {
             signers[e.id] = key
+            rolls[e.id] = known.officers
             valid.append(e)
         } else {
             invalid.append(e)
         }
     }
-    return (log.merge(valid, signatures: SignatureCheck(founding: verifier.keys, signers: signers)), invalid)
+    return (log.merge(valid, signatures: SignatureCheck(founding: verifier.keys, signers: signers, rolls: rolls)), invalid)
 }
 
 @Suite struct RotationTests {
@@ -83,9 +85,9 @@ func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier)
         let result = deliver([lines[0], lines[1], stale], to: &other, verifier: verifier)
         #expect(result.invalid.map(\.id) == [stale.id])
         #expect(other.entries.count == 2)
-        #expect(throws: EntryError.badSignature(sofia, rotated: true)) { try verifier.verify(stale, rotated: new.publicKey) }
+        #expect(throws: EntryError.badSignature(sofia, rotated: true)) { try verifier.verify(stale, inForce: ChainState(key: new.publicKey)) }
         // Without sofia's card, sofia is unknown, whatever its chain rotated to.
-        #expect(throws: EntryError.unknownOrigin(sofia)) { try EntryVerifier(keys: [:]).verify(lines[2], rotated: new.publicKey) }
+        #expect(throws: EntryError.unknownOrigin(sofia)) { try EntryVerifier(keys: [:]).verify(lines[2], inForce: ChainState(key: new.publicKey)) }
     }
 
     /// A rotate is refused when its proof is not the new key's signature over its own
@@ -100,12 +102,12 @@ func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier)
         // A proof made for another position (seq 3) does not verify at seq 2.
         var payload = Rotation.payload(origin: sofia.id, seq: 3, prev: top.id, newKey: new)
         let misplaced = try EntryDraft(origin: sofia.id, seq: 2, prev: top.id, clock: VectorClock([sofia.id: 2]), time: 1, kind: .rotate, payload: payload).sign(with: old)
-        #expect(throws: EntryError.badSignature(sofia.id, proof: true)) { try verifier.verify(misplaced, rotated: nil) }
+        #expect(throws: EntryError.badSignature(sofia.id, proof: true)) { try verifier.verify(misplaced, inForce: .founding) }
         // A proof by a key other than the one named.
         payload = Rotation.payload(origin: sofia.id, seq: 2, prev: top.id, newKey: TestKeys.key("thief"))
         payload["key"] = .string(new.publicKey.base64)
         let unproven = try EntryDraft(origin: sofia.id, seq: 2, prev: top.id, clock: VectorClock([sofia.id: 2]), time: 1, kind: .rotate, payload: payload).sign(with: old)
-        #expect(throws: EntryError.badSignature(sofia.id, proof: true)) { try verifier.verify(unproven, rotated: nil) }
+        #expect(throws: EntryError.badSignature(sofia.id, proof: true)) { try verifier.verify(unproven, inForce: .founding) }
         // Not at seq 1; not with a weak key; not in c4csr/1.
         let weak: [String: JSONValue] = ["key": .string(Data(repeating: 0, count: 32).base64EncodedString()), "proof": .string(Data(repeating: 1, count: 64).base64EncodedString())]
         #expect(throws: EntryError.self) {

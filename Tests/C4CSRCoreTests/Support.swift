@@ -114,7 +114,7 @@ extension EntryVerifier {
     /// entry with no rotation in its past; a log goes through `KeysInForce`).
     func verify(body: [UInt8], signature: [UInt8]) throws(EntryError) -> Entry {
         let entry = try Entry.decode(body: body, signature: signature)
-        try verify(entry, rotated: nil)
+        try verify(entry, inForce: .founding)
         return entry
     }
 }

@@ -57,7 +57,8 @@ import Testing
                     CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry WHEN NEW.seq > 1 AND NOT EXISTS (
                         SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
                     BEGIN SELECT RAISE(ABORT, 'unlinked'); END;
-                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%';
+                    DROP INDEX practice_published; DROP TABLE officer_roll;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%' OR identifier LIKE 'v6:%' OR identifier LIKE 'v7:%';
                     """)
                 return try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position")
             }

@@ -123,9 +123,16 @@ enum Render {
             break
         case .rotate:
             if let key = e.rotation?.key { what = "new key \(key.base64.prefix(12))…" }
+        case .officer:
+            switch e.officerChange {
+            case .enrol(let o, let key)?: what = "enrol \(o) (key \(key.base64.prefix(12))…)"
+            case .remove(let o)?: what = "remove \(o)"
+            case nil: break
+            }
         }
         if let target = e.payload["practice"]?.stringValue { what = "→ \(target.prefix(12))" + (what.isEmpty ? "" : " \(what)") }
         if e.kind == .adopt, let mode = e.payload["mode"]?.stringValue { what += " (\(mode))" }
+        if let author = e.author { what = "by \(author.officer): " + what }
         return "\(Format.pad(String(n), 6)) \(Format.time(e.time))  \(Format.pad("\(e.origin)#\(e.seq)", 18)) \(Format.pad(e.kind.rawValue, 8)) \(e.id.short)  \(Format.truncate(what, 80))"
     }
 
@@ -134,6 +141,7 @@ enum Render {
             "id": .string(e.id.hex), "origin": .string(e.origin.rawValue), "seq": .int(e.seq),
             "prev": e.prev.map { .string($0.hex) } ?? .null, "clock": e.clock.json, "time": .int(e.time),
             "kind": .string(e.kind.rawValue), "payload": e.payload,
+            "author": e.author.map { .string($0.officer.rawValue) } ?? .null,
         ])
     }
 
