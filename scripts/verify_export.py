@@ -6,8 +6,9 @@
 Checks, for every line: the id is the SHA-256 of the body; the body is canonical JSON
 with the fields of format c4csr/1 or c4csr/2; the Ed25519 signature verifies with the
 origin's key in force (section 12: the key on its peer card, until a rotation in the
-entry's own chain replaced it; a rotation's proof verifies with its new key); the chain (seq, prev) and the vector clock are
-consistent; every entry's causal past precedes it; the file is in merged order.
+entry's own chain replaced it; a rotation's proof verifies with its new key); an officer
+entry fits the officers in force and an author's signature verifies with the key of an
+officer in force (section 13); the chain (seq, prev) and the vector clock are consistent; every entry's causal past precedes it; the file is in merged order.
 Then recomputes heads and the network digest. Exit status 0 only if all holds.
 Needs Python 3.11+ (tomllib) and the `cryptography` package.
 """
@@ -24,7 +25,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
 KINDS = {"c4csr/1": {"publish", "revise", "retract", "adopt"}}
-KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate"}
+KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate", "officer"}
+PRACTICE_KINDS = KINDS["c4csr/1"]
+MAX_OFFICERS = 64  # section 11
 MAX_CLOCK_COMPONENTS = 256  # section 11
 MAX_ENTRIES_PER_POSITION = 2
 MAX_FORKED_POSITIONS = 16
@@ -75,6 +78,7 @@ def main():
     problems = []
     positions = {}   # (origin, seq) -> {id: clock}
     key_after = {}   # id -> the key in force after that entry (section 12)
+    officers_after = {}  # id -> {officer: key} in force after that entry (section 13)
     top = {}         # origin -> highest seq
     last_key = None
     count = 0
@@ -96,7 +100,10 @@ def main():
                     raise ValueError("body holds a non-integer or out-of-range number")
                 if canonical(e) != body:
                     raise ValueError("body is not canonical JSON")
-                if set(e) != FIELDS or e["format"] not in KINDS or e["kind"] not in KINDS[e["format"]]:
+                members = set(e)
+                if "author" in members and e.get("format") == "c4csr/2" and e.get("kind") in PRACTICE_KINDS:
+                    members.discard("author")
+                if members != FIELDS or e["format"] not in KINDS or e["kind"] not in KINDS[e["format"]]:
                     raise ValueError("body does not have the fields and kinds of format c4csr/1 or c4csr/2")
                 origin, seq, prev, clock = e["origin"], e["seq"], e["prev"], e["clock"]
                 where = f"line {n} ({origin}#{seq} {entry_id[:12]})"
@@ -106,8 +113,10 @@ def main():
                     if origin not in keys:
                         raise ValueError(f"no public key for {origin} in the cards")
                     key = keys[origin]
+                    officers = {}
                 else:
                     key = key_after[prev]
+                    officers = officers_after[prev]
                 try:
                     key.verify(sig, body)
                 except InvalidSignature:
@@ -125,6 +134,33 @@ def main():
                         after.verify(base64.b64decode(p["proof"], validate=True), f"c4csr-rotate\n{origin}\n{seq}\n{prev}".encode())
                     except InvalidSignature:
                         raise ValueError("the rotation's proof does not verify with its new key")
+                officers_now = officers
+                if e["kind"] == "officer":
+                    # Section 13: enrol (or re-key) an officer, or remove one in force.
+                    p = e["payload"]
+                    action = p.get("action")
+                    if action == "enrol" and set(p) == {"action", "key", "officer"}:
+                        raw = base64.b64decode(p["key"], validate=True)
+                        if len(raw) != 32 or base64.b64encode(raw).decode() != p["key"]:
+                            raise ValueError("an officer's key is the standard base64 of 32 bytes")
+                        if p["officer"] not in officers and len(officers) >= MAX_OFFICERS:
+                            raise ValueError(f"{MAX_OFFICERS} officers are in force; no more may be enrolled")
+                        officers_now = {**officers, p["officer"]: Ed25519PublicKey.from_public_bytes(raw)}
+                    elif action == "remove" and set(p) == {"action", "officer"}:
+                        if p["officer"] not in officers:
+                            raise ValueError(f"officer {p['officer']} is not in force, so cannot be removed")
+                        officers_now = {o: k for o, k in officers.items() if o != p["officer"]}
+                    else:
+                        raise ValueError("an officer payload is {action: enrol, key, officer} or {action: remove, officer}")
+                if "author" in e:
+                    a = e["author"]
+                    if set(a) != {"officer", "sig"} or a["officer"] not in officers:
+                        raise ValueError("its author is not an officer in force at this entry")
+                    content = {"city": origin, "kind": e["kind"], "officer": a["officer"], "payload": e["payload"], "time": e["time"]}
+                    try:
+                        officers[a["officer"]].verify(base64.b64decode(a["sig"], validate=True), b"c4csr-content\n" + canonical(content))
+                    except InvalidSignature:
+                        raise ValueError(f"the signature of officer {a['officer']} does not verify over the content")
                 if clock.get(origin) != seq or any(v < 1 for v in clock.values()):
                     raise ValueError("clock[origin] must equal seq and components must be >= 1")
                 if (seq == 1) != (prev is None):
@@ -153,6 +189,7 @@ def main():
                 last_key = key
                 positions.setdefault((origin, seq), {})[entry_id] = clock
                 key_after[entry_id] = after
+                officers_after[entry_id] = officers_now
                 top[origin] = max(top.get(origin, 0), seq)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")

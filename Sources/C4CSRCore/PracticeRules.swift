@@ -143,6 +143,8 @@ public struct PracticeRecord: Sendable, Hashable {
         public let base: [EntryID]
         public let fields: Practice
         public let retractReason: String?
+        /// The officer who wrote it (§13), when one did.
+        public var author: OfficerID? = nil
     }
 
     public struct Adoption: Sendable, Hashable {
@@ -152,6 +154,8 @@ public struct PracticeRecord: Sendable, Hashable {
         public let mode: AdoptionMode
         public let notes: String?
         public let time: Int64
+        /// The officer who recorded it (§13), when one did.
+        public var author: OfficerID? = nil
     }
 }
 
@@ -207,7 +211,7 @@ public enum PracticeRules {
         var problems = [PracticeProblem]()
         var versions = [PracticeRecord.Version(
             entry: publish.id, kind: .publish, origin: publish.origin, seq: publish.seq, time: publish.time, base: [],
-            fields: first, retractReason: nil)]
+            fields: first, retractReason: nil, author: publish.author?.officer)]
         var clocks: [EntryID: VectorClock] = [publish.id: publish.clock]
         var superseded = Set<EntryID>()
         var adoptions = [PracticeRecord.Adoption]()
@@ -257,7 +261,7 @@ public enum PracticeRules {
                 let kept = fields ?? versions.last(where: { base.contains($0.entry) })!.fields
                 versions.append(.init(
                     entry: e.id, kind: e.kind, origin: e.origin, seq: e.seq, time: e.time, base: base.sorted(), fields: kept,
-                    retractReason: reason))
+                    retractReason: reason, author: e.author?.officer))
                 clocks[e.id] = e.clock
                 superseded.formUnion(base)
                 last = e.orderKey
@@ -271,7 +275,7 @@ public enum PracticeRules {
                         .invalidAdoption, e, "adopts \(version.short), which is not a version of practice \(publish.id.short) in its causal past"))
                     continue
                 }
-                adoptions.append(.init(entry: e.id, city: e.origin, version: version, mode: mode, notes: notes, time: e.time))
+                adoptions.append(.init(entry: e.id, city: e.origin, version: version, mode: mode, notes: notes, time: e.time, author: e.author?.officer))
                 last = e.orderKey
             }
         }

@@ -28,6 +28,10 @@ public struct ConfigFile: Sendable, Hashable {
     public var metricsListen: String?
     /// `web.listen`: the read-only portal's address; `nil` when absent, "" turns it off.
     public var webListen: String?
+    /// `officer.socket`: the officers' Unix socket; `nil` when absent, "" turns it off.
+    public var officerSocket: String?
+    /// `officer.group`: the group whose members may open it.
+    public var officerGroup: String?
     /// `daemon.shutdown_grace` (ms).
     public var shutdownGraceMS: Int64?
     /// `server.max_connections`, `server.max_connections_per_address` (1 … 65,536).
@@ -46,11 +50,12 @@ public struct ConfigFile: Sendable, Hashable {
         "metrics.listen": "\"host:port\" or \"\"", "web.listen": "\"host:port\" or \"\"", "daemon.shutdown_grace": "duration",
         "server.max_connections": "integer", "server.max_connections_per_address": "integer",
         "server.handshake_timeout": "duration", "server.request_timeout": "duration",
+        "officer.socket": "absolute path or \"\"", "officer.group": "group name",
     ]
 
     /// Which keys a command checks. The CLI's commands read only `data_dir`,
     /// `peers_dirs` and `log_level`: a typo in a daemon's key (`[server]`, `[sync]`,
-    /// `[metrics]`, `[web]`, `[daemon]`) must not stop an officer's `c4csr list`. `serve` and
+    /// `[metrics]`, `[web]`, `[officer]`, `[daemon]`) must not stop an officer's `c4csr list`. `serve` and
     /// `config check` check every key.
     public enum Scope: Sendable {
         case client
@@ -91,7 +96,7 @@ public struct ConfigFile: Sendable, Hashable {
         // Flatten one level of tables into dotted keys and refuse unknown ones.
         var flat = [String: JSONValue]()
         for (k, v) in root {
-            if case .object(let table) = v, ["server", "sync", "metrics", "web", "daemon"].contains(k) {
+            if case .object(let table) = v, ["server", "sync", "metrics", "web", "officer", "daemon"].contains(k) {
                 for (k2, v2) in table { flat["\(k).\(k2)"] = v2 }
             } else {
                 flat[k] = v
@@ -182,6 +187,14 @@ public struct ConfigFile: Sendable, Hashable {
                 report("web.listen", "must be \"host:port\", or \"\" to turn the portal off (got \"\(w)\")")
             }
         }
+        if let o = string("officer.socket") {
+            if o.isEmpty || (o.hasPrefix("/") && o.utf8.count < 100) { c.officerSocket = o } else {
+                report("officer.socket", "must be an absolute path shorter than 100 bytes, or \"\" to turn the socket off (got \"\(o)\")")
+            }
+        }
+        if let g = string("officer.group") {
+            if !g.isEmpty, g.utf8.count <= 32 { c.officerGroup = g } else { report("officer.group", "must be a group name") }
+        }
         if !problems.isEmpty { throw ConfigError(file: file, problems: problems) }
         return c
     }
@@ -198,6 +211,8 @@ public struct ConfigFile: Sendable, Hashable {
         if !peers.isEmpty { d.only = Set(peers) }
         if let m = metricsListen { d.metrics = ListenAddress(m) }
         if let w = webListen { d.web = ListenAddress(w) }
+        if let o = officerSocket { d.officerSocket = o.isEmpty ? nil : o }
+        if let g = officerGroup { d.officerGroup = g }
         if let v = maxConnections { d.listener.maxConnections = v }
         if let v = maxConnectionsPerAddress { d.listener.maxConnectionsPerAddress = v }
         if let v = handshakeTimeoutMS { d.listener.handshakeTimeout = .milliseconds(v) }

@@ -35,6 +35,16 @@ public struct ListenerLimits: Sendable, Hashable {
         return l
     }
 
+    /// The officers' socket: a handful of people on this machine (one "address": a Unix
+    /// socket's peers have none).
+    public static var officer: ListenerLimits {
+        var l = ListenerLimits()
+        l.maxConnections = 32
+        l.maxConnectionsPerAddress = 32
+        l.requestTimeout = .seconds(30)
+        return l
+    }
+
     /// The limits of the plain-HTTP web portal: behind a reverse proxy every browser
     /// arrives from the proxy's one address, so the per-address cap is the total one.
     public static var web: ListenerLimits {

@@ -46,6 +46,11 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var web: ListenAddress?
     /// The web listener's limits.
     public var webListener = ListenerLimits.web
+    /// The officers' Unix socket (`nil`: none), and the group whose members may open it
+    /// (docs/OPERATIONS.md, "Officers").
+    public var officerSocket: String?
+    public var officerGroup = "c4csr-officers"
+    public var officerListener = ListenerLimits.officer
 
     public init() {}
 }
@@ -63,6 +68,7 @@ public struct Daemon: Sendable {
     private let app: any Service
     private let metricsApp: (any Service)?
     private let webApp: (any Service)?
+    private let officerApp: (any Service)?
     private let logger: Logger
     /// Re-reads the configuration on SIGHUP; `nil`: only the peer cards are re-read.
     private let reloadConfiguration: (@Sendable () throws -> DaemonConfiguration)?
@@ -140,6 +146,23 @@ public struct Daemon: Sendable {
         } else {
             webApp = nil
         }
+        if let path = configuration.officerSocket {
+            let limiter = ConnectionLimiter(limits: configuration.officerListener)
+            metrics.watch(listener: "officer", limiter)
+            let group = configuration.officerGroup
+            officerApp = Application(
+                router: OfficerServer.router(city: city, logger: logger),
+                server: .guardedHTTP1(limiter: limiter),
+                configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "c4csr-officer"),
+                onServerRunning: { _ in
+                    let access = OfficerServer.grantAccess(path: path, group: group)
+                    runtime.update { $0.officerSocket = path }
+                    logger.notice("officer socket listening", metadata: ["c4csr.path": "\(path)", "c4csr.access": "\(access)"])
+                },
+                logger: logger)
+        } else {
+            officerApp = nil
+        }
     }
 
     /// A plain-HTTP listener of the daemon (metrics, the web portal): its own connection
@@ -169,6 +192,7 @@ public struct Daemon: Sendable {
         var s: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sync, serviceName: "sync"), .init(service: app, serviceName: "https")]
         if let metricsApp { s.append(.init(service: metricsApp, serviceName: "metrics")) }
         if let webApp { s.append(.init(service: webApp, serviceName: "web")) }
+        if let officerApp { s.append(.init(service: officerApp, serviceName: "officer")) }
         // Last, so that it is the first told of a shutdown: STOPPING=1 at once.
         s.append(.init(service: StoppingNotice(notifier: notifier, sync: sync), serviceName: "notify"))
         return s
@@ -199,8 +223,9 @@ public struct Daemon: Sendable {
         }
         do {
             let c = try reloadConfiguration()
-            if c.host != configuration.host || c.port != configuration.port || c.metrics != configuration.metrics || c.web != configuration.web {
-                logger.warning("the listen, metrics or web address changed in the configuration; restart c4csr to apply it")
+            if c.host != configuration.host || c.port != configuration.port || c.metrics != configuration.metrics || c.web != configuration.web
+                || c.officerSocket != configuration.officerSocket {
+                logger.warning("the listen, metrics, web or officer socket address changed in the configuration; restart c4csr to apply it")
             }
             sync.reconfigure(c)
             logger.notice("SIGHUP: configuration and peer cards reloaded", metadata: [
@@ -239,6 +264,7 @@ final class RuntimeFile: Sendable {
         var port: Int?
         var metricsPort: Int?
         var webPort: Int?
+        var officerSocket: String?
     }
     let url: URL
     let city: CityID
@@ -263,6 +289,7 @@ final class RuntimeFile: Sendable {
         }
         if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
         if let w = i.webPort { o["web_port"] = .int(Int64(w)) }
+        if let p = i.officerSocket { o["officer_socket"] = .string(p) }
         try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
     }
 }

@@ -164,23 +164,35 @@ public final class City: Sendable {
             throw NodeError.io("\(error)")
         }
         var key: CitySigningKey?
-        if signing, !card.isObserver {
-            // The key in force is read from the log (§12): the card's key until a rotation.
-            let loaded = try finishRotation(directory, store: store, city: card.city, card: card)
-            let inForce: CityPublicKey?
-            do { inForce = try store.keyInForce(nextOf: card.city) ?? card.publicKey } catch { throw NodeError.io("\(error)") }
-            guard loaded.publicKey == inForce else {
-                // A restored store may lack the rotation that put the file's key in force.
-                if inForce == card.publicKey, (try? store.restoreMark()) == nil {
-                    throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
-                }
-                throw notInForce(directory, city: card.city, inForce: inForce)
-            }
-            key = loaded
-        }
+        if signing, !card.isObserver { key = try loadKeyInForce(directory, store: store, card: card) }
         return City(
             directory: directory, card: card, key: key, store: store,
             peerDirectories: [directory.peersDirectory] + extraPeerDirectories, now: now)
+    }
+
+    /// The signing key file, checked to be the key in force the log names (§12).
+    private static func loadKeyInForce(_ directory: DataDirectory, store: LogStore, card: PeerCard) throws -> CitySigningKey {
+        // The key in force is read from the log (§12): the card's key until a rotation.
+        let loaded = try finishRotation(directory, store: store, city: card.city, card: card)
+        let inForce: CityPublicKey?
+        do { inForce = try store.keyInForce(nextOf: card.city) ?? card.publicKey } catch { throw NodeError.io("\(error)") }
+        guard loaded.publicKey == inForce else {
+            // A restored store may lack the rotation that put the file's key in force.
+            if inForce == card.publicKey, (try? store.restoreMark()) == nil {
+                throw NodeError.invalidInput("\(directory.signingKeyFile.path) does not match the public_key in \(directory.cardFile.path)")
+            }
+            throw notInForce(directory, city: card.city, inForce: inForce)
+        }
+        return loaded
+    }
+
+    /// Loads the signing key into a city opened without it: the daemon, once it serves
+    /// the officers' socket (it signs what officers hand it).
+    public func enableSigning() throws {
+        if isObserver { try requireSigner() }
+        if let problem = FileAccess.readProblem(directory.signingKeyFile.path, write: false) { throw NodeError.permission(problem) }
+        let key = try Self.loadKeyInForce(directory, store: store, card: card)
+        signingKey.withLock { $0 = key }
     }
 
     static func loadKey(_ url: URL) throws -> CitySigningKey {
@@ -364,11 +376,19 @@ public final class City: Sendable {
     /// the write transaction). An officer change or an `author` is checked against the
     /// officers in force at the new entry's position, as every receiver will (§13).
     func sign(kind: EntryKind, payload: [String: JSONValue], author: Author? = nil, _ ctx: LocalContext, time: Int64) throws -> Entry {
-        let signingKey = try requireSigner()
+        var signingKey = try requireSigner()
         let top = try ctx.top(of: id)
         let state = try top.map { try ctx.stateAfter($0.id) } ?? .founding
         let inForce = state.key ?? card.publicKey
-        guard signingKey.publicKey == inForce else { throw Self.notInForce(directory, city: id, inForce: inForce) }
+        if signingKey.publicKey != inForce {
+            // A long-running process (the daemon) whose key an admin rotated meanwhile:
+            // the file holds the new key once the rotation committed.
+            guard let fresh = try? Self.loadKey(directory.signingKeyFile), fresh.publicKey == inForce else {
+                throw Self.notInForce(directory, city: id, inForce: inForce)
+            }
+            signingKey = fresh
+            self.signingKey.withLock { $0 = fresh }
+        }
         let seq = (top?.seq ?? 0) + 1
         var clock = try ctx.clock()
         clock[id] = seq
@@ -417,6 +437,10 @@ public final class City: Sendable {
         }
     }
 
+    /// How far an officer's content time may be from this node's clock: entries' times
+    /// are informational, but a city should not sign one that is plainly wrong.
+    public static let maxOfficerClockSkewMS: Int64 = 10 * 60_000
+
     /// The officers in force for this city's next entry.
     public func officersInForce() throws -> OfficerRoll {
         try store.stateInForce(nextOf: id).officers
@@ -437,6 +461,10 @@ public final class City: Sendable {
             throw NodeError.invalidInput("an officer writes practices (publish, revise, retract, adopt), not \(content.kind.rawValue) entries")
         }
         let author = Author(officer: content.officer, signature: content.signature)
+        let skew = content.time - now()
+        guard abs(skew) <= Self.maxOfficerClockSkewMS else {
+            throw NodeError.invalidInput("the content's time is \(skew / 1000) s from this server's clock (at most \(Self.maxOfficerClockSkewMS / 60_000) minutes apart): check the clock of the officer's machine")
+        }
         return try appendEntry(dryRun: dryRun) { ctx in
             let entry = try self.sign(kind: content.kind, payload: content.payload, author: author, ctx, time: content.time)
             let action: PracticeAction
@@ -446,7 +474,7 @@ public final class City: Sendable {
             case .revise(let practice, let base, _), .retract(let practice, let base, _):
                 let record = try self.ownPractice(practice, ctx, verb: content.kind.rawValue)
                 guard Set(base) == Set(record.heads) else {
-                    throw NodeError.forbidden("practice \(practice.short) changed since this edit was prepared (its current versions are \(record.heads.map(\.short).joined(separator: ", "))); nothing was written: prepare it again from the current version")
+                    throw NodeError.conflict("practice \(practice.short) changed since this edit was prepared (its current versions are \(record.heads.map(\.short).joined(separator: ", "))); nothing was written: prepare it again from the current version")
                 }
             case .adopt(let practice, _, _, _):
                 guard let record = try ctx.practice(practice) else { throw NodeError.notFound("practice \(practice.short) is not in the log") }

@@ -101,6 +101,9 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case io
         /// This user may not read or write a file that is there (owner, mode).
         case permission
+        /// What the request was built from changed meanwhile (an officer's revision of a
+        /// practice another revision superseded): nothing was written; build it again.
+        case conflict
     }
     public let kind: Kind
     public let message: String
@@ -111,6 +114,7 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     public static func forbidden(_ m: String) -> NodeError { NodeError(kind: .forbidden, message: m) }
     public static func io(_ m: String) -> NodeError { NodeError(kind: .io, message: m) }
     public static func permission(_ m: String) -> NodeError { NodeError(kind: .permission, message: m) }
+    public static func conflict(_ m: String) -> NodeError { NodeError(kind: .conflict, message: m) }
 }
 
 /// What an officer hands the city's daemon (docs/PROTOCOL.md §13): the content they

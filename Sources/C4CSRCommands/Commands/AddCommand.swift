@@ -45,6 +45,7 @@ struct AddCommand: AsyncParsableCommand {
     var template = false
     @Flag(help: "Show the entry that would be signed; write nothing.")
     var dryRun = false
+    @OptionGroup var asOfficer: OfficerOptions
     @OptionGroup var output: OutputOptions
 
     /// No fields and a person at a terminal: the editor, as `git commit`.
@@ -59,6 +60,10 @@ struct AddCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
+            if let client = try asOfficer.client() {
+                try addAsOfficer(client)
+                return
+            }
             let city = try global.openCity(signing: true)
             if template {
                 Console.data(PracticeTemplate.text(city: city.id, language: city.card.language))
@@ -95,6 +100,25 @@ struct AddCommand: AsyncParsableCommand {
                 throw error
             }
         }
+    }
+
+    /// `--officer`: one practice (flags or a file), through the daemon.
+    func addAsOfficer(_ client: OfficerClient) throws {
+        guard !template, !useEditor, !dryRun else {
+            throw NodeError.invalidInput("as an officer, give the practice with flags or --file (--edit, --template and --dry-run need the city's own node)")
+        }
+        let city = try client.city()
+        var file: PracticeOptions.FileFields?
+        if let path = fields.file {
+            let bytes = try PracticeOptions.readBytes(path, limit: 1 << 20)
+            if try BulkFile.read(path, data: bytes) != nil {
+                throw NodeError.invalidInput("as an officer, add one practice at a time (\(path) holds several)")
+            }
+            file = try PracticeOptions.parseFile(bytes, path: path)
+        }
+        let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.language)
+        let written = try client.submit(.publish(practice), city: city.id)
+        reportOfficerWrite("published", written, officer: client.officer, json: output.json)
     }
 
     /// A bulk add: every practice checked, then all published in one transaction.

@@ -28,12 +28,33 @@ struct AdoptCommand: AsyncParsableCommand {
     var notes: String?
     @Option(help: ArgumentHelp("The version adopted (default: the current one).", valueName: "version"))
     var version: String?
+    @OptionGroup var asOfficer: OfficerOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity(signing: true)
             let trimmed = notes?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let client = try asOfficer.client() {
+                let written = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
+                    try submitAsOfficer(client, practice: practiceID) { city, state in
+                        guard state.publisher != city.id else {
+                            throw NodeError.forbidden("practice \(state.id.short) was published by \(city.id) itself; adopt records another city's practice")
+                        }
+                        var adopted = state.currentVersion
+                        if let version {
+                            let matches = state.heads.filter { $0.hex.hasPrefix(version.lowercased()) }
+                            guard version.count >= 6, matches.count == 1 else {
+                                throw NodeError.invalidInput("as an officer, --version names one of the current versions (\(state.heads.map(\.short).joined(separator: ", ")))")
+                            }
+                            adopted = matches[0]
+                        }
+                        return .adopt(practice: state.id, version: adopted, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed)
+                    }
+                }
+                reportOfficerWrite("adopted", written, officer: client.officer, json: output.json)
+                return
+            }
+            let city = try global.openCity(signing: true)
             let entry = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
                 try city.adopt(practiceID, mode: mode, notes: trimmed?.isEmpty == true ? nil : trimmed, version: version)
             }

@@ -24,12 +24,26 @@ struct RetractCommand: AsyncParsableCommand {
     var reason: String?
     @Option(name: .customLong("base"), help: ArgumentHelp("A version this retraction supersedes (repeatable; default: all current versions).", valueName: "version"))
     var base: [String] = []
+    @OptionGroup var asOfficer: OfficerOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity(signing: true)
             let reasonText = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let client = try asOfficer.client() {
+                guard base.isEmpty else { throw NodeError.invalidInput("as an officer, a retraction supersedes the current versions (--base needs the city's own node)") }
+                let written = try ValidationErrors.naming(flags: ["payload.reason": "--reason"]) {
+                    try submitAsOfficer(client, practice: practiceID) { city, state in
+                        guard state.publisher == city.id else {
+                            throw NodeError.forbidden("practice \(state.id.short) was published by \(state.publisher); only \(state.publisher) may retract it")
+                        }
+                        return .retract(practice: state.id, base: state.heads, reason: reasonText?.isEmpty == true ? nil : reasonText)
+                    }
+                }
+                reportOfficerWrite("retracted", written, officer: client.officer, json: output.json)
+                return
+            }
+            let city = try global.openCity(signing: true)
             let entry = try ValidationErrors.naming(flags: ["payload.reason": "--reason"]) {
                 try city.retract(practiceID, reason: reasonText?.isEmpty == true ? nil : reasonText, base: base)
             }

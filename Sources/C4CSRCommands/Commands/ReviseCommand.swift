@@ -41,6 +41,7 @@ struct ReviseCommand: AsyncParsableCommand {
     var edit = false
     @Flag(help: "Show the entry that would be signed; write nothing.")
     var dryRun = false
+    @OptionGroup var asOfficer: OfficerOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -53,8 +54,25 @@ struct ReviseCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity(signing: true)
             let fields = self.fields
+            if let client = try asOfficer.client() {
+                guard !edit, !dryRun, base.isEmpty else {
+                    throw NodeError.invalidInput("as an officer, give the changes with flags or --file (--edit, --dry-run and --base need the city's own node)")
+                }
+                let file = try fields.loadFile()
+                // Built from the current fields the daemon holds, superseding exactly its
+                // current versions; rebuilt if another revision lands first.
+                let written = try submitAsOfficer(client, practice: practiceID) { city, state in
+                    guard state.publisher == city.id else {
+                        throw NodeError.forbidden("practice \(state.id.short) was published by \(state.publisher); only \(state.publisher) may revise it")
+                    }
+                    let practice = try fields.practice(base: state.fields, file: file, defaultLanguage: city.language)
+                    return .revise(practice: state.id, base: state.heads, fields: practice)
+                }
+                reportOfficerWrite("revised", written, officer: client.officer, json: output.json)
+                return
+            }
+            let city = try global.openCity(signing: true)
             if edit {
                 try editAndRevise(city)
                 return

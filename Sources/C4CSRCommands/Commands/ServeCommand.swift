@@ -46,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsListen: String?
     @Option(help: ArgumentHelp("Serve the read-only web portal over plain HTTP at this address (\"\" for none), behind the city's reverse proxy. Default: web.listen, else none (the packaged configuration sets 127.0.0.1:8080).", valueName: "host:port"))
     var webListen: String?
+    @Option(help: ArgumentHelp("Listen for officers on this Unix socket (\"\" for none): officers write practices through it with their own keys (`c4csr officer`). Default: officer.socket, else none (the packaged configuration sets /run/c4csr/officer.sock).", valueName: "path"))
+    var officerSocket: String?
     @Option(help: ArgumentHelp("Longest graceful shutdown. Default: daemon.shutdown_grace, else 20s.", valueName: "duration"))
     var shutdownGrace: String?
 
@@ -65,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let i = interval.flatMap(Self.duration), i < 100 { throw ValidationError("--interval must be at least 100ms") }
         if let m = metricsListen, !m.isEmpty, ListenAddress(m) == nil { throw ValidationError("--metrics-listen must be HOST:PORT or \"\"") }
         if let w = webListen, !w.isEmpty, ListenAddress(w) == nil { throw ValidationError("--web-listen must be HOST:PORT or \"\"") }
+        if let o = officerSocket, !o.isEmpty, o.utf8.count >= 100 { throw ValidationError("--officer-socket must be a path shorter than 100 bytes") }
         for p in peers where CityID(p) == nil { throw ValidationError("--peer \(p): not a city id (\(CityID.rule))") }
     }
 
@@ -81,6 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let v = shutdownGrace.flatMap(Self.duration) { c.shutdownGraceSeconds = Int(max(1, (v + 999) / 1000)) }
         if let m = metricsListen { c.metrics = ListenAddress(m) }
         if let w = webListen { c.web = ListenAddress(w) }
+        if let o = officerSocket {
+            c.officerSocket = o.isEmpty ? nil : URL(fileURLWithPath: o).path
+        }
         if !peers.isEmpty { c.only = Set(peers.compactMap(CityID.init)) }
         guard c.connectTimeoutMS <= c.requestTimeoutMS else {
             throw ValidationError("the connect timeout (\(c.connectTimeoutMS) ms) must not exceed the request timeout (\(c.requestTimeoutMS) ms)")
@@ -106,6 +112,8 @@ struct ServeCommand: AsyncParsableCommand {
             let city = try global.openCity()
             for w in city.peers.warnings { logger.warning("\(w)") }
             let configuration = try daemonConfiguration(city: city)
+            // The officers' socket: the daemon signs what officers hand it (§13).
+            if configuration.officerSocket != nil { try city.enableSigning() }
             let command = self
             let daemon = try Daemon(city: city, configuration: configuration, logger: logger) {
                 // SIGHUP: the same precedence, read afresh; the log level follows too.

@@ -21,6 +21,8 @@ enum Exit {
     static let forbidden = ExitCode(77)
     /// The configuration is invalid (`config check`, `serve`).
     static let config = ExitCode(78)
+    /// What the command was built from changed meanwhile; nothing was written: run it again (EX_TEMPFAIL).
+    static let conflict = ExitCode(75)
 }
 
 /// Standard output and error. Human text goes through `TextRules.inert`: much of what
@@ -126,6 +128,7 @@ enum Console {
             case .forbidden: throw fail("forbidden", e.message, exit: Exit.forbidden)
             case .permission: throw fail("permission", e.message, exit: Exit.forbidden)
             case .io: throw fail("io", e.message, exit: Exit.failure)
+            case .conflict: throw fail("conflict", e.message, exit: Exit.conflict)
             }
         } catch let e as StoreError {
             throw fail(e.isNotFound ? "not_found" : "store", e.description, exit: e.isNotFound ? Exit.notFound : Exit.failure)

@@ -42,13 +42,14 @@ enum Render {
                 .object([
                     "entry": .string(v.entry.hex), "kind": .string(v.kind.rawValue), "origin": .string(v.origin.rawValue),
                     "seq": .int(v.seq), "time_ms": .int(v.time), "base": .array(v.base.map { .string($0.hex) }),
+                    "author": v.author.map { .string($0.rawValue) } ?? .null,
                 ])
             }),
             "adoptions": .array(r.adoptions.map { a in
                 .object([
                     "entry": .string(a.entry.hex), "city": .string(a.city.rawValue), "version": .string(a.version.hex),
                     "mode": .string(a.mode.rawValue), "notes": a.notes.map { .string($0) } ?? .null, "time_ms": .int(a.time),
-                    "current": .bool(a.version == r.currentVersion),
+                    "current": .bool(a.version == r.currentVersion), "author": a.author.map { .string($0.rawValue) } ?? .null,
                 ])
             }),
             "problems": .array(r.problems.map { p in
@@ -95,14 +96,16 @@ enum Render {
         for v in r.versions {
             let base = v.base.isEmpty ? "" : "  (from \(v.base.map(\.short).joined(separator: ", ")))"
             let head = r.heads.contains(v.entry) ? (r.conflict ? "  ← current (conflict)" : "  ← current") : ""
-            out.append("  \(Format.time(v.time))  \(Format.pad("\(v.origin)#\(v.seq)", 16)) \(Format.pad(v.kind.rawValue, 8)) \(v.entry.short)\(base)\(head)")
+            let by = v.author.map { "  by \($0)" } ?? ""
+            out.append("  \(Format.time(v.time))  \(Format.pad("\(v.origin)#\(v.seq)", 16)) \(Format.pad(v.kind.rawValue, 8)) \(v.entry.short)\(by)\(base)\(head)")
         }
         if !r.adoptions.isEmpty {
             out.append("")
             out.append("Adopted by:")
             for a in r.adoptions {
                 let note = a.version == r.currentVersion ? "current version" : "version \(a.version.short), revised since"
-                out.append("  \(Format.time(a.time))  \(Format.pad(a.city.rawValue, 16)) \(a.mode.rawValue) (\(note))" + (a.notes.map { ": \($0)" } ?? ""))
+                let by = a.author.map { ", by \($0)" } ?? ""
+                out.append("  \(Format.time(a.time))  \(Format.pad(a.city.rawValue, 16)) \(a.mode.rawValue) (\(note)\(by))" + (a.notes.map { ": \($0)" } ?? ""))
             }
         }
         if !r.problems.isEmpty {
