@@ -289,4 +289,55 @@ import Testing
             #expect(r.status == 2 && r.stdout.contains("column_mismatch") && r.stdout.contains("vratsa#2"), "\(r.stdout)")
         }
     }
+
+    /// `officer key`, `officer enrol`, `officer list`, `officer remove` end to end: the
+    /// enrolment is in the log (another city lists it after an import), bad input writes
+    /// nothing with a clear error, and a store whose officers column was edited fails the
+    /// audit, naming the entry.
+    @Test func officersAreEnrolledListedAndRemoved() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "vratsa", "Vratsa", "Враца", "BG", "bg")
+            let keyFile = root.appendingPathComponent("home/officer.key").path
+            let made = try run(["officer", "key", "--output", keyFile, "--json"])
+            #expect(made.status == 0, "\(made)")
+            let key = try #require(try jsonObject(made.stdout)["key"] as? String)
+            let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(try run(["officer", "key", "--output", keyFile]).status == 65, "an officer key is never overwritten")
+            let enrolled = try run(["officer", "enrol", "ivanova", "--key", key, "--data-dir", dir, "--json"])
+            #expect(enrolled.status == 0, "\(enrolled)")
+            #expect(try jsonObject(enrolled.stdout)["seq"] as? Int == 1)
+            for (args, status) in [
+                (["officer", "enrol", "Ivanova", "--key", key], 65),  // not an officer id
+                (["officer", "enrol", "petrov", "--key", "AAAA"], 65),  // not a key
+                (["officer", "enrol", "ivanova", "--key", key], 65),  // already enrolled so
+                (["officer", "remove", "petrov"], 65),  // not enrolled
+            ] {
+                let r = try run(args + ["--data-dir", dir])
+                #expect(r.status == Int32(status), "\(args): \(r)")
+            }
+            let listed = try jsonObject(try run(["officer", "list", "--data-dir", dir, "--json"]).stdout)
+            #expect((listed["officers"] as? [[String: Any]])?.map { $0["officer"] as? String } == ["ivanova"], "\(listed)")
+            #expect(try run(["officer", "remove", "ivanova", "--data-dir", dir]).status == 0)
+            let after = try jsonObject(try run(["officer", "list", "--data-dir", dir, "--json"]).stdout)
+            #expect((after["officers"] as? [Any])?.isEmpty == true && (after["changes"] as? [Any])?.count == 2, "\(after)")
+            let log = try run(["log", "--data-dir", dir])
+            #expect(log.stdout.contains("enrol ivanova") && log.stdout.contains("remove ivanova"), "\(log.stdout)")
+
+            let other = try initCity(root, "kekava", "Kekava", "Ķekava", "LV", "lv")
+            #expect(try run(["peers", "add", "--data-dir", other, dir + "/city.toml"]).status == 0)
+            #expect(try run(["import", "--data-dir", other, "-"], stdin: try run(["export", "--data-dir", dir]).stdout).status == 0)
+            let seen = try jsonObject(try run(["officer", "list", "--city", "vratsa", "--data-dir", other, "--json"]).stdout)
+            #expect((seen["changes"] as? [Any])?.count == 2, "\(seen)")
+            #expect(try run(["audit", "--data-dir", other]).status == 0)
+
+            let db = try DatabaseQueue(path: dir + "/store.sqlite")
+            try db.write { db in
+                try db.execute(sql: "DROP TRIGGER entry_no_update")
+                try db.execute(sql: "UPDATE entry SET roll_after = NULL WHERE seq = 1")
+            }
+            let r = try run(["audit", "--data-dir", dir])
+            #expect(r.status == 2 && r.stdout.contains("column_mismatch") && r.stdout.contains("vratsa#1"), "\(r.stdout)")
+        }
+    }
 }

@@ -76,6 +76,64 @@ import Testing
         }
     }
 
+    /// A v6 store (its kind CHECK without `officer`, no `roll_after`) is rebuilt by the
+    /// v7 migration: every row at its position with its key in force, the indexes and
+    /// triggers back, and the city can enrol an officer after.
+    @Test func aV6StoreIsRebuiltForOfficers() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            for i in 0..<3 { _ = try city.publish(practice("p\(i)")) }
+            let (_, newKey) = try city.rotateKey()
+            _ = try city.publish(practice("after the rotation"))
+            let before = try city.store.summary()
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            let (positions, keys): ([Int64], [Data?]) = try db.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE entry_v6 (
+                        position INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE CHECK (length(id) = 32),
+                        origin TEXT NOT NULL, seq INTEGER NOT NULL, prev BLOB, rank INTEGER NOT NULL, clock TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('publish', 'revise', 'retract', 'adopt', 'rotate')), subject BLOB,
+                        body BLOB NOT NULL, sig BLOB NOT NULL, received_at INTEGER NOT NULL,
+                        key_after BLOB CHECK (key_after IS NULL OR length(key_after) = 32)) STRICT;
+                    INSERT INTO entry_v6 SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after FROM entry;
+                    DROP TRIGGER entry_no_update; DROP TRIGGER entry_no_delete; DROP TRIGGER entry_chain_linked;
+                    DROP TABLE entry; ALTER TABLE entry_v6 RENAME TO entry;
+                    CREATE INDEX entry_chain ON entry(origin, seq);
+                    CREATE INDEX entry_merged ON entry(rank, origin, seq, id);
+                    CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+                    CREATE INDEX entry_origin_rank ON entry(origin, rank, seq, id);
+                    CREATE INDEX entry_rotate ON entry(origin, seq) WHERE kind = 'rotate';
+                    CREATE INDEX entry_adopt ON entry(origin, subject) WHERE kind = 'adopt';
+                    CREATE TRIGGER entry_no_update BEFORE UPDATE ON entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+                    CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+                    CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry WHEN NEW.seq > 1 AND NOT EXISTS (
+                        SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
+                    BEGIN SELECT RAISE(ABORT, 'unlinked'); END;
+                    DROP TABLE officer_roll;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v7:%';
+                    """)
+                return (try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position"),
+                        try Data?.fetchAll(db, sql: "SELECT key_after FROM entry ORDER BY position"))
+            }
+            try db.close()
+            #expect(keys.compactMap { $0 }.count == 2, "the rotation and the entry after it keep the new key")
+            let reopened = try City.open(city.directory)
+            #expect(try reopened.store.summary() == before)
+            #expect(try reopened.store.integrityProblems().isEmpty, "the indexes and the append-only triggers are back")
+            let after = try DatabaseQueue(path: city.directory.storeFile.path)
+            #expect(try after.read { try Int64.fetchAll($0, sql: "SELECT position FROM entry ORDER BY position") } == positions)
+            #expect(try after.read { try Data?.fetchAll($0, sql: "SELECT key_after FROM entry ORDER BY position") } == keys)
+            #expect(throws: DatabaseError.self) { try after.write { try $0.execute(sql: "UPDATE entry SET seq = seq") } }
+            try after.close()
+            #expect(try reopened.store.keyInForce(nextOf: reopened.id) == newKey)
+            let officer = CitySigningKey()
+            let enrol = try reopened.changeOfficer(.enrol(OfficerID("o1")!, officer.publicKey))
+            #expect(enrol.seq == 6)
+            #expect(try reopened.officersInForce().keys == [OfficerID("o1")!: officer.publicKey])
+            #expect(try reopened.audit().findings.isEmpty)
+        }
+    }
+
     /// A v2 store (peer status without the kind of the last error) keeps its peers'
     /// rows and records kinds from then on.
     @Test func aV2StoreGainsTheKindOfTheLastError() throws {

@@ -1,0 +1,119 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import Testing
+
+/// Issue 12, item 1 (docs/PROTOCOL.md §13): officers write through the daemon's socket
+/// with their own keys, never the city's; every city checks the author; a removed or
+/// unknown officer writes nothing; an edit built on a superseded version is refused,
+/// never silently overwriting.
+@Suite struct OfficerSocketTests {
+    /// An officer key written where the CLI reads it.
+    static func officerKey(_ root: URL, _ name: String) throws -> (CitySigningKey, URL) {
+        let url = root.appendingPathComponent("home-\(name)/officer.key")
+        return (try OfficerKeyFile.create(at: url), url)
+    }
+
+    @Test func officersWriteThroughTheSocketAndEveryCityChecksTheAuthor() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            let root = a.directory.root.deletingLastPathComponent()
+            let (key, keyFile) = try Self.officerKey(root, "mpetrova")
+            let (otherKey, otherFile) = try Self.officerKey(root, "other")
+            let mpetrova = OfficerID("mpetrova")!
+            let enrol = try a.changeOfficer(.enrol(mpetrova, key.publicKey))
+            #expect(enrol.kind == .officer && enrol.format == .v2)
+            #expect(throws: NodeError.self, "the same enrolment twice writes nothing") { try a.changeOfficer(.enrol(mpetrova, key.publicKey)) }
+            #expect(throws: NodeError.self, "removing an officer not enrolled writes nothing") { try a.changeOfficer(.remove(OfficerID("nobody")!)) }
+            #expect(throws: NodeError.self, "the city's own key is not an officer's") { try a.changeOfficer(.enrol(OfficerID("admin")!, try signingKey(of: a).publicKey)) }
+
+            let socket = root.appendingPathComponent("aa-officer.sock").path
+            let serve = try ServeProcess(city: a, extra: ["--interval", "60s", "--officer-socket", socket])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            try await eventually("serve.json names the officer socket", within: 20) { serve.info()?["officer_socket"]?.stringValue == socket }
+            let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+            #expect(mode == 0o600 || mode == 0o660, "only the daemon's user, or its officers' group, may open it: \(String(describing: mode))")
+
+            // The CLI as the officer: no data directory, only the socket and their key.
+            let officerFlags = ["--officer", "mpetrova", "--officer-key", keyFile.path, "--officer-socket", socket, "--json"]
+            let added = try await runBinary(["add", "--title", "Green roofs", "--title-en", "Green roofs", "--summary", "Firms green roofs.", "--summary-en", "Firms green roofs.", "--challenge", "Heat", "--theme", "environment", "--sdg", "11"] + officerFlags)
+            #expect(added.status == 0, "\(added.stderr)")
+            let practiceID = try #require(JSONParser.parse(added.stdout)["practice"]?.stringValue)
+            let revised = try await runBinary(["revise", String(practiceID.prefix(10)), "--status", "completed"] + officerFlags)
+            #expect(revised.status == 0, "\(revised.stderr)")
+            let b1 = try b.publish(practice("bb's practice"))
+            _ = await round(a, b)
+            let adopted = try await runBinary(["adopt", String(b1.id.hex.prefix(10)), "--mode", "adapted", "--notes", "With our schools"] + officerFlags)
+            #expect(adopted.status == 0, "\(adopted.stderr)")
+
+            // Refused, and nothing written: an officer not enrolled; a key that is not theirs.
+            let before = try a.store.count()
+            let stranger = try await runBinary(["retract", String(practiceID.prefix(10)), "--officer", "other", "--officer-key", otherFile.path, "--officer-socket", socket])
+            #expect(stranger.status == 77 && stranger.stderr.contains("not enrolled"), "\(stranger.stderr)")
+            let wrongKey = try await runBinary(["retract", String(practiceID.prefix(10)), "--officer", "mpetrova", "--officer-key", otherFile.path, "--officer-socket", socket])
+            #expect(wrongKey.status == 77 && wrongKey.stderr.contains("does not verify"), "\(wrongKey.stderr)")
+            // The daemon's own checks, beneath the CLI: a body that is not content, a time far off.
+            let client = OfficerClient(socket: socket, officer: mpetrova, key: key)
+            #expect(throws: NodeError.self) {
+                try client.submit(.publish(practice("from the past")), city: a.id, time: 1_000)
+            }
+            #expect(throws: NodeError.self, "content signed for another city") {
+                try client.submit(.publish(practice("for bb")), city: b.id)
+            }
+            #expect(try a.store.count() == before)
+
+            // Removed: nothing more from her; what she wrote stays valid and names her.
+            _ = try a.changeOfficer(.remove(mpetrova))
+            #expect(throws: NodeError.self) { try client.submit(.publish(practice("after removal")), city: a.id) }
+            #expect(try a.store.count() == before + 1)
+
+            // B verifies every author from the log alone.
+            let r = await round(b, a)
+            #expect(r.succeeded, "\(String(describing: r.error))")
+            #expect(try a.localHeads().digest == b.localHeads().digest)
+            let (record, _, _) = try b.store.practice(practiceID)
+            #expect(record.versions.map(\.author) == [mpetrova, mpetrova] && record.retracted == false)
+            #expect(try b.store.practice(b1.id.hex).0.adoptions.first?.author == mpetrova)
+            #expect(try b.audit().findings.isEmpty)
+            #expect(try a.audit().findings.isEmpty)
+            #expect(try b.store.stateInForce(nextOf: a.id).officers.isEmpty)
+            let history = try b.store.officerChanges().filter { $0.origin == a.id }.compactMap(\.officerChange)
+            #expect(history == [.enrol(mpetrova, key.publicKey), .remove(mpetrova)])
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+            #expect(!otherKey.publicKey.rawRepresentation.isEmpty)
+        }
+    }
+
+    /// The lost edit, for officers: content built on a version another write has since
+    /// superseded is refused as a conflict (HTTP 409, exit 75), and nothing is written;
+    /// the CLI then builds the edit again from the new version.
+    @Test func anEditBuiltOnASupersededVersionIsRefused() async throws {
+        try await withCities(["aa"]) { c in
+            let a = c[0]
+            let root = a.directory.root.deletingLastPathComponent()
+            let (key, _) = try Self.officerKey(root, "o1")
+            let o1 = OfficerID("o1")!
+            _ = try a.changeOfficer(.enrol(o1, key.publicKey))
+            let p = try a.publish(practice("shared"))
+            // The officer read version p; another officer (the admin here) revises first.
+            var seen = practice("shared")
+            seen.status = .completed
+            let stale = OfficerContent.signed(
+                by: key, officer: o1, city: a.id, kind: .revise, payload: PracticeAction.revise(practice: p.id, base: [p.id], fields: seen).payload,
+                time: Int64(Date().timeIntervalSince1970 * 1000))
+            _ = try a.revise(p.id.hex) { var f = $0; f.outcomes = "12 roofs"; return f }
+            let count = try a.store.count()
+            do {
+                _ = try a.submit(stale)
+                Issue.record("a revision of a superseded version was written")
+            } catch let e as NodeError {
+                #expect(e.kind == .conflict, "\(e)")
+            }
+            #expect(try a.store.count() == count)
+            #expect(try a.store.practice(p.id.hex).0.current.outcomes == "12 roofs", "the other edit stands")
+        }
+    }
+}
