@@ -40,6 +40,12 @@ prop() { systemctl show -p "$2" --value "c4csr@$1.service"; }
 digest() { as_c4csr c4csr audit --data-dir "/var/lib/c4csr-$1" --json | sed -n 's/.*"digest" *: *"\([0-9a-f]*\)".*/\1/p'; }
 entries() { as_c4csr c4csr audit --data-dir "/var/lib/c4csr-$1" --json | sed -n 's/.*"entries" *: *\([0-9]*\).*/\1/p'; }
 has_practice() { as_c4csr c4csr list --data-dir "/var/lib/c4csr-$1" --json --no-pager | grep -q "$2"; }
+# officer_add USER CITY TITLE: USER writes as officer USER through CITY's socket.
+officer_add() {
+  printf '{"title":{"local":"%s","en":"%s"},"summary":{"local":"s","en":"s"},"challenge":"c"}\n' "$3" "$3" > /tmp/officer-practice.json
+  chmod 0644 /tmp/officer-practice.json
+  runuser -u "$1" -- c4csr add --officer "$1" --officer-socket "/run/c4csr/$2-officer.sock" --file /tmp/officer-practice.json
+}
 add_practice() { # CITY TITLE
   printf '{"title":{"local":"%s","en":"%s"},"summary":{"local":"s","en":"s"},"challenge":"c"}\n' "$2" "$2" > /tmp/practice.json
   as_c4csr c4csr add --data-dir "/var/lib/c4csr-$1" --file /tmp/practice.json
@@ -80,6 +86,8 @@ peers_dirs = ["/etc/c4csr/peers-$city"]
 interval = "2s"
 [metrics]
 listen = "127.0.0.1:$((port + 2021))"
+[officer]
+socket = "/run/c4csr/$city-officer.sock"
 EOF
     install -d "/etc/c4csr/peers-$city"
   done
@@ -145,6 +153,22 @@ EOF
   check "an officer adds a practice in sofia after the upgrade" add_practice sofia "Школа за отговорен бизнес"
   await "milano holds sofia's practice" 60 has_practice milano "Школа за отговорен бизнес"
 
+  # --- Officers (issue 12): maria, in the c4csr-officers group, writes Sofia's practices
+  # with her own key through the daemon's socket, with no access to the city's key or
+  # store and no sudo; bob, outside the group, cannot reach the socket.
+  check "the package made the c4csr-officers group" getent group c4csr-officers
+  check "/run/c4csr is c4csr:c4csr-officers, mode 2750" bash -c '[ "$(stat -c "%U:%G %a" /run/c4csr)" = "c4csr:c4csr-officers 2750" ]'
+  check "the officers' socket is group c4csr-officers, mode 0660" bash -c '[ "$(stat -c "%G %a" /run/c4csr/sofia-officer.sock)" = "c4csr-officers 660" ]'
+  useradd -m maria && usermod -aG c4csr-officers maria && useradd -m bob
+  maria_key=$(runuser -u maria -- c4csr officer key --json | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
+  check "maria makes her officer key, mode 0600 in her home" bash -c "[ -n '$maria_key' ] && [ \"\$(stat -c %a /home/maria/.config/c4csr/officer.key)\" = 600 ]"
+  check "the admin enrols maria in sofia" as_c4csr c4csr officer enrol maria --key "$maria_key" --data-dir /var/lib/c4csr-sofia
+  check "maria cannot read sofia's data directory" bash -c '! runuser -u maria -- ls /var/lib/c4csr-sofia'
+  check "maria adds a practice as an officer, without sudo" officer_add maria sofia "Харта на отговорните фирми"
+  await "milano holds it, naming maria" 60 bash -c 'runuser -u c4csr -- c4csr log --data-dir /var/lib/c4csr-milano | grep "by maria: Харта на отговорните фирми"'
+  check "bob, outside the group, cannot reach the socket" bash -c 'runuser -u bob -- c4csr officer key && ! runuser -u bob -- c4csr add --officer bob --officer-socket /run/c4csr/sofia-officer.sock --title t --title-en t --summary s --summary-en s --challenge c 2> /tmp/bob.err && grep -q "officers. group" /tmp/bob.err'
+  check "milano audits clean with maria's entry" as_c4csr c4csr audit --data-dir /var/lib/c4csr-milano
+
   # --- Enabled, then a reboot must bring both back.
   check "systemctl enable both" systemctl enable c4csr@milano.service c4csr@sofia.service
   await "both hold the same log before the reboot" 30 same_digests
@@ -157,6 +181,7 @@ await "both active after the reboot" 60 bash -c '[ "$(systemctl show -p ActiveSt
 check "every entry survived the reboot" bash -c "[ \"$(digest milano)\" = \"$(cat "$here/digest-before-reboot")\" ] && [ \"$(digest sofia)\" = \"$(cat "$here/digest-before-reboot")\" ]"
 check "an officer adds a practice in milano after the reboot" add_practice milano "Tavolo CSR dopo il riavvio"
 await "sofia holds it" 60 has_practice sofia "Tavolo CSR dopo il riavvio"
+check "maria writes through sofia's socket after the reboot (tmpfiles made /run/c4csr again)" officer_add maria sofia "Зелени покриви след рестарта"
 
 # --- Purge removes the program and keeps the cities' logs and keys.
 apt-get purge -y -q c4csr > /tmp/purge.out 2>&1

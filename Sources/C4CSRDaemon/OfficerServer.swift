@@ -122,17 +122,32 @@ enum OfficerServer {
         .object(["error": .string(code), "message": .string(message)])
     }
 
-    /// Lets the officers' group open the socket: mode 0660 and that group, when it exists;
-    /// else mode 0600 (the daemon's user alone). Returns what was done, for the log.
+    /// Lets the officers' group open the socket: mode 0660 when the socket belongs to that
+    /// group — because its directory is of that group with the setgid bit
+    /// (systemd/c4csr.tmpfiles makes /run/c4csr so: it works inside the unit's user
+    /// namespace, where the daemon could not chown), or by a chown — else mode 0600 (the
+    /// daemon's user alone). Returns what was done, for the log.
     static func grantAccess(path: String, group: String) -> String {
-        if let entry = getgrnam(group) {
-            let gid = entry.pointee.gr_gid
-            if chown(path, uid_t.max, gid) == 0, chmod(path, 0o660) == 0 { return "mode 0660, group \(group)" }
-            let why = String(cString: strerror(errno))
+        guard let entry = getgrnam(group) else {
             _ = chmod(path, 0o600)
-            return "mode 0600: could not give it to group \(group) (\(why)); is the daemon's user a member?"
+            return "mode 0600: no group \(group) on this machine, so only the daemon's user may open it"
         }
+        let gid = entry.pointee.gr_gid
+        var info = stat(), parent = stat()
+        if stat(path, &info) == 0, info.st_gid == gid, chmod(path, 0o660) == 0 {
+            return "mode 0660, group \(group)"
+        }
+        // In the unit's user namespace (PrivateUsers=yes) the officers' group is not
+        // mapped: the socket took its directory's group through the setgid bit, which
+        // the daemon sees only as "the directory's group".
+        let directory = (path as NSString).deletingLastPathComponent
+        if stat(path, &info) == 0, stat(directory, &parent) == 0, parent.st_mode & S_ISGID != 0, info.st_gid == parent.st_gid,
+           chmod(path, 0o660) == 0 {
+            return "mode 0660, the group of \(directory) (setgid; \(group) as systemd/c4csr.tmpfiles makes it)"
+        }
+        if chown(path, uid_t.max, gid) == 0, chmod(path, 0o660) == 0 { return "mode 0660, group \(group)" }
+        let why = String(cString: strerror(errno))
         _ = chmod(path, 0o600)
-        return "mode 0600: no group \(group) on this machine, so only the daemon's user may open it"
+        return "mode 0600: could not give it to group \(group) (\(why)); put it in a directory of that group with the setgid bit, as /run/c4csr is (systemd/c4csr.tmpfiles)"
     }
 }

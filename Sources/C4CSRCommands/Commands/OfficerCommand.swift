@@ -115,7 +115,8 @@ struct OfficerEnrolCommand: AsyncParsableCommand {
             and keep who holds it in the city's own records.
 
             Example:
-              sudo -u c4csr c4csr officer enrol mpetrova --key 'Kay64UG8yvCyLhqU000LxzYeUm0L/hLIl5S8kyKWbdc='
+              sudo -u c4csr c4csr officer enrol mpetrova \\
+                --key 'Kay64UG8yvCyLhqU000LxzYeUm0L/hLIl5S8kyKWbdc='
             """)
 
     @OptionGroup var global: GlobalOptions
