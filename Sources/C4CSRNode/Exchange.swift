@@ -117,7 +117,7 @@ extension City {
     public func exportCSV(delimiter: Character = ",", byteOrderMark: Bool = true, _ write: (String) throws -> Void) throws {
         let header = ["id", "city", "status", "language", "title_local", "title_en", "summary_local", "summary_en", "challenge",
                       "outcomes", "themes", "sdgs", "companies", "partners", "area", "start", "end", "links", "contact", "published",
-                      "revised", "versions", "adopted_by", "conflict"]
+                      "revised", "versions", "adopted_by", "conflict", "officers"]
         let separator = String(delimiter)
         func row(_ cells: [String]) -> String { cells.map { CSVCell.escape($0, delimiter: delimiter) }.joined(separator: separator) + "\r\n" }
         try write((byteOrderMark ? "\u{FEFF}" : "") + row(header))
@@ -134,6 +134,7 @@ extension City {
                 p.sdgs.map(String.init).joined(separator: "; "), p.companies.joined(separator: "; "), p.partners.joined(separator: "; "),
                 p.area ?? "", p.period?.start ?? "", p.period?.end ?? "", p.links.joined(separator: " "), p.contact ?? "",
                 Self.day(r.versions[0].time), revised, String(r.versions.count), adopters.joined(separator: "; "), r.conflict ? "yes" : "no",
+                Array(Set(r.versions.compactMap(\.author?.rawValue))).sorted().joined(separator: "; "),
             ]))
         }
     }
@@ -155,6 +156,8 @@ public struct AuditReport: Sendable {
     public let forks: [Head]
     public let digest: NetworkDigest
     public let practices: Int
+    /// Entries written by officers (§13), verified, by "city/officer".
+    public var authors: [String: Int] = [:]
 
     /// Tampering: `audit` exits 2.
     public var errors: [AuditFinding] { findings.filter { $0.severity == .error } }
@@ -184,6 +187,7 @@ extension City {
         let several = try store.subjectsWithSeveralEntries()
         var chain = ChainVerifier(verifier: self.verifier)
         var practices = 0
+        var authors = [String: Int]()
         try store.forEachStored(chunk: 4096) { rows in
             // On every core: envelope and signature (with the key in force), and the
             // practice rules of lone entries.
@@ -195,6 +199,7 @@ extension City {
             }
             for (row, (result, practice)) in zip(rows, results) {
                 auditor.check(row, signature: result)
+                if case .success(let e) = result, let a = e.author { authors["\(e.origin)/\(a.officer)", default: 0] += 1 }
                 // The stored key in force after it must be the one the keys' fold derives (§12):
                 // a store edited to name another key would verify its next entries with it.
                 if case .success(let e) = result {
@@ -239,7 +244,7 @@ extension City {
         }
         return AuditReport(
             checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,
-            digest: auditor.digest, practices: practices)
+            digest: auditor.digest, practices: practices, authors: authors)
     }
 }
 
@@ -258,6 +263,7 @@ public enum ExportAudit {
         var chain = ChainVerifier(verifier: verifier)
         var bySubject = [EntryID: [Entry]]()
         var withoutSubject = [Entry]()
+        var authors = [String: Int]()
         for start in stride(from: 0, to: lines.count, by: 4096) {
             let chunk = Array(lines[start..<min(lines.count, start + 4096)])
             // On every core: the line's form, then the envelope and signature (with the key
@@ -290,6 +296,7 @@ public enum ExportAudit {
                 }
                 previous = entry.orderKey
                 if case .success = verified {
+                    if let a = entry.author { authors["\(entry.origin)/\(a.officer)", default: 0] += 1 }
                     if let subject = PracticeAction.subject(of: entry) { bySubject[subject, default: []].append(entry) } else { withoutSubject.append(entry) }
                 }
             }
@@ -310,6 +317,6 @@ public enum ExportAudit {
         }
         return AuditReport(
             checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,
-            digest: auditor.digest, practices: practices)
+            digest: auditor.digest, practices: practices, authors: authors)
     }
 }

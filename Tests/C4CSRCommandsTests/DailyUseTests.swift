@@ -628,7 +628,7 @@ import Testing
             let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
             // The formula is text; the cell holding the delimiter is quoted.
             #expect(lines[1].contains(";'=1+2;\"Yards; green\";Фирми осиновяват дворове.;Firms adopt yards.;c;12 yards;"), "\(lines[1])")
-            #expect(lines[1].hasSuffix(";\(today);\(today);2;nantes;no"), "published, revised, versions, adopted_by, conflict: \(lines[1])")
+            #expect(lines[1].hasSuffix(";\(today);\(today);2;nantes;no;"), "published, revised, versions, adopted_by, conflict, officers (none: the city key wrote both): \(lines[1])")
             r = try run(["export", "--data-dir", nantes, "--format", "csv", "--no-bom"])
             #expect(r.stdout.hasPrefix("id,city,"))
             r = try run(["export", "--data-dir", nantes, "--delimiter", ";"])

@@ -76,8 +76,14 @@ import Testing
             let (record, _, _) = try b.store.practice(practiceID)
             #expect(record.versions.map(\.author) == [mpetrova, mpetrova] && record.retracted == false)
             #expect(try b.store.practice(b1.id.hex).0.adoptions.first?.author == mpetrova)
-            #expect(try b.audit().findings.isEmpty)
+            let audit = try b.audit()
+            #expect(audit.findings.isEmpty, "\(audit.findings)")
+            #expect(audit.authors == ["aa/mpetrova": 3], "the audit names who wrote what: \(audit.authors)")
             #expect(try a.audit().findings.isEmpty)
+            var csv = ""
+            try b.exportCSV { csv += $0 }
+            let row = try #require(csv.split(separator: "\r\n").first { $0.hasPrefix(practiceID) })
+            #expect(row.hasSuffix(",mpetrova"), "the CSV names the officers of a practice's versions: \(row)")
             #expect(try b.store.stateInForce(nextOf: a.id).officers.isEmpty)
             let history = try b.store.officerChanges().filter { $0.origin == a.id }.compactMap(\.officerChange)
             #expect(history == [.enrol(mpetrova, key.publicKey), .remove(mpetrova)])

@@ -120,6 +120,7 @@ struct AuditCommand: AsyncParsableCommand {
                 "equivocations": .object(Dictionary(uniqueKeysWithValues: report.equivocations.map { ($0.key.rawValue, JSONValue.array($0.value.map { .int($0) })) })),
                 "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
                 "digest": .string(report.digest.hex),
+                "authors": .object(report.authors.mapValues { .int(Int64($0)) }),
                 "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
             ]))
         } else {
@@ -129,6 +130,10 @@ struct AuditCommand: AsyncParsableCommand {
                 Console.out("equivocation: \(origin) signed two entries at seq \(seqs.map(String.init).joined(separator: ", ")) (evidence kept)")
             }
             Console.out("audit of \(subject): \(Format.plural(report.checked, "entry", "entries")), \(Format.plural(report.practices, "practice")), \(String(format: "%.2f", seconds)) s")
+            if !report.authors.isEmpty {
+                let byOfficer = report.authors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                Console.out("written by officers (signatures verified): \(byOfficer)")
+            }
             Console.out("heads:")
             for line in Render.headsText(report.heads, forks: report.forks, digest: report.digest, entries: nil) { Console.out(line) }
             if comparePeers {

@@ -13,9 +13,11 @@ struct DemoCommand: AsyncParsableCommand {
             Creates the ten partner cities (keys, TLS certificates, peer cards) in a
             temporary directory and starts one `c4csr serve` daemon per city on loopback,
             peered as a partial mesh (each city talks to three others, so most entries
-            are relayed). Each city publishes practices from its own CSR challenge in its
-            own language; cities adopt each other's practices; Sofia's two officers revise
-            the same practice at once (a conflict). The demo waits until every city holds
+            are relayed). Each city's admin enrols an officer, who publishes practices
+            from the city's CSR challenge in its own language with a key of their own,
+            through the daemon's officers' socket; officers adopt each other's practices;
+            Sofia revises one practice twice from the same version (a conflict). The log
+            names each entry's officer. The demo waits until every city holds
             the same log, measures how fast a new entry reaches all ten, prints the
             digests, the head of the merged log and the audits, then stops every daemon.
             Each daemon also serves its city's read-only web portal on loopback; with
@@ -153,27 +155,36 @@ final class DemoRunner: @unchecked Sendable {
         }
         for d in daemons { kill(d.processIdentifier, SIGHUP) }
 
-        say("Each city's officer publishes practices (the daemons push them at once)")
-        var published = [String: [Entry]]()
+        say("Each city's admin enrols an officer, who writes with a key of their own (never the city's)")
+        var officers = [OfficerClient]()
+        for (i, city) in cities.enumerated() {
+            let officer = OfficerID(DemoData.officers[i])!, key = CitySigningKey()
+            let e = try city.changeOfficer(.enrol(officer, key.publicKey))
+            officers.append(OfficerClient(socket: Self.officerSocket(city), officer: officer, key: key))
+            Console.out("  \(Format.pad(city.id.rawValue, 17)) enrols \(Format.pad(officer.rawValue, 10)) key \(key.publicKey.base64.prefix(12))…  (entry \(city.id)#\(e.seq))")
+        }
+
+        say("Each city's officer publishes practices through the daemon's officers' socket")
+        var published = [String: [EntryID]]()
         for (i, c) in DemoData.cities.enumerated() {
             for p in c.practices {
-                let e = try cities[i].publish(p)
-                published[c.id, default: []].append(e)
-                Console.out("  \(Format.pad(c.id, 17)) \(e.id.short)  \(Format.truncate(p.title.local, 48)) / \(Format.truncate(p.title.en, 40))")
+                let w = try officers[i].submit(.publish(p), city: cities[i].id)
+                published[c.id, default: []].append(w.entry)
+                Console.out("  \(Format.pad(c.id, 17)) \(w.entry.short)  \(Format.truncate(p.title.local, 44)) / \(Format.truncate(p.title.en, 34))  by \(officers[i].officer)")
             }
         }
-        let firstWave = published.values.reduce(0) { $0 + $1.count }
+        let firstWave = published.values.reduce(0) { $0 + $1.count } + cities.count
         try await waitForConvergence(entries: firstWave, what: "all practices reach every city")
 
         say("Cities adopt each other's practices")
         for (adopter, publisher, index, mode, notes) in DemoData.adoptions {
-            let city = cities.first { $0.id.rawValue == adopter }!
+            let i = cities.firstIndex { $0.id.rawValue == adopter }!
             let practice = published[publisher]![index]
-            _ = try city.adopt(practice.id.hex, mode: mode, notes: notes)
-            Console.out("  \(Format.pad(adopter, 17)) \(mode.rawValue) \(publisher)'s \(practice.id.short): \(notes)")
+            _ = try officers[i].submit(.adopt(practice: practice, version: practice, mode: mode, notes: notes), city: cities[i].id)
+            Console.out("  \(Format.pad(adopter, 17)) \(mode.rawValue) \(publisher)'s \(practice.short): \(notes)  (by \(officers[i].officer))")
         }
 
-        say("Two of Sofia's officers revise the same practice at once: a conflict")
+        say("Two revisions of one Sofia practice from the same version (two `revise --edit` at once): a conflict")
         let sofia = cities.first { $0.id.rawValue == "sofia" }!
         let schoolyards = published["sofia"]![0]
         var v1 = DemoData.cities[1].practices[0]
@@ -181,30 +192,30 @@ final class DemoRunner: @unchecked Sendable {
         v1.outcomes = "12 училищни двора озеленени"
         var v2 = DemoData.cities[1].practices[0]
         v2.outcomes = "15 двора, 9 фирми"
-        _ = try sofia.revise(schoolyards.id.hex, with: v1, base: [schoolyards.id.hex])
-        _ = try sofia.revise(schoolyards.id.hex, with: v2, base: [schoolyards.id.hex])
-        Console.out("  sofia revised \(schoolyards.id.short) twice from the same version")
+        _ = try sofia.revise(schoolyards.hex, with: v1, base: [schoolyards.hex])
+        _ = try sofia.revise(schoolyards.hex, with: v2, base: [schoolyards.hex])
+        Console.out("  sofia revised \(schoolyards.short) twice from the same version")
         let total = firstWave + DemoData.adoptions.count + 2
         try await waitForConvergence(entries: total, what: "adoptions and revisions reach every city")
 
         let nantes = cities.first { $0.id.rawValue == "nantes" }!
-        let record = try nantes.store.practice(schoolyards.id.hex).0
+        let record = try nantes.store.practice(schoolyards.hex).0
         Console.out("  as Nantes sees it: \(record.versions.count) versions, \(record.adoptions.count) adoption(s), conflict: \(record.conflict ? "yes" : "no")")
 
-        say("Propagation: how long from an officer's add until all ten cities hold the entry?")
+        say("Propagation: how long from an officer's add (through the socket) until all ten cities hold the entry?")
         var worst = [Double]()
         for n in 0..<samples {
             let i = (n * 3 + 4) % cities.count  // rotate through the cities
             let (city, local) = (cities[i], DemoData.cities[i])
             let t0 = Date()
-            let extra = try city.publish(DemoData.practice(
+            let extra = try officers[i].submit(.publish(DemoData.practice(
                 local.language, "\(local.practices[0].title.local) \(n + 2)", "\(local.practices[0].title.en) \(n + 2)",
                 local.practices[0].summary.local, local.practices[0].summary.en, challenge: local.practices[0].challenge,
-                themes: local.practices[0].themes, sdgs: local.practices[0].sdgs))
+                themes: local.practices[0].themes, sdgs: local.practices[0].sdgs)), city: city.id)
             var reached = [String: Double]()
             while reached.count < cities.count {
                 for c in cities where reached[c.id.rawValue] == nil {
-                    if try c.store.contains(extra.id) { reached[c.id.rawValue] = Date().timeIntervalSince(t0) }
+                    if try c.store.contains(extra.entry) { reached[c.id.rawValue] = Date().timeIntervalSince(t0) }
                 }
                 guard Date().timeIntervalSince(t0) < timeout else { throw NodeError.io("a new entry did not reach every city within \(Int(timeout)) s") }
                 try await Task.sleep(for: .milliseconds(5))
@@ -334,10 +345,14 @@ final class DemoRunner: @unchecked Sendable {
         return observer
     }
 
+    /// Where a demo city's daemon listens for its officer.
+    static func officerSocket(_ city: City) -> String { city.directory.root.appendingPathComponent("officer.sock").path }
+
     private func spawn(_ city: City, peers: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--interval", "10", "--web-listen", "127.0.0.1:0"]
+        p.arguments = ["serve", "--data-dir", city.directory.root.path, "--listen", "127.0.0.1:0", "--interval", "10", "--web-listen", "127.0.0.1:0",
+                       "--officer-socket", Self.officerSocket(city)]
             + peers.flatMap { ["--peer", $0] }
         var env = ProcessInfo.processInfo.environment
         env["C4CSR_LOG_LEVEL"] = env["C4CSR_LOG_LEVEL"] ?? "info"

@@ -25,6 +25,9 @@ enum DemoData {
 
     /// In network order; the demo's mesh joins each city to its two neighbours in this
     /// ring and to the city five places on.
+    /// Each city's officer (in the order of `cities`): who writes its practices.
+    static let officers = ["gbianchi", "ipetrova", "dnikolov", "lberzina", "ahorvat", "jsilva", "cgarcia", "knagy", "mnovak", "cmartin"]
+
     static let cities: [City] = [
         City(id: "milano", name: "Milan", localName: "Milano", country: "IT", language: "it", practices: [
             practice("it", "Piattaforma RSE del Comune di Milano", "Milan's municipal CSR platform",

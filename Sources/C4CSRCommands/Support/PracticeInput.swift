@@ -360,7 +360,7 @@ enum BulkFile {
         "title_local", "title_en", "summary_local", "summary_en", "challenge", "outcomes", "themes", "sdgs", "companies",
         "partners", "area", "start", "end", "links", "contact", "status", "language",
     ]
-    static let ignored: Set<String> = ["id", "city", "published", "revised", "versions", "adopted_by", "conflict"]
+    static let ignored: Set<String> = ["id", "city", "published", "revised", "versions", "adopted_by", "conflict", "officers"]
 
     static func csv(_ text: String, name: String) throws -> [PracticeOptions.FileFields] {
         let firstLine = text.prefix { $0 != "\n" }
