@@ -169,5 +169,10 @@ public enum OfficerKeyFile {
     }
 
     /// Reads a key written by `create` (mode 0600, base64 of the 32-byte seed).
-    public static func load(_ url: URL) throws -> CitySigningKey { try City.loadKey(url) }
+    public static func load(_ url: URL) throws -> CitySigningKey {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw NodeError.notFound("no officer key at \(url.path): make one with `c4csr officer key` (and have the admin enrol it), or name yours with --officer-key")
+        }
+        return try City.loadKey(url)
+    }
 }

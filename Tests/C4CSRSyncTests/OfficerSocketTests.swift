@@ -122,4 +122,90 @@ import Testing
             #expect(try a.store.practice(p.id.hex).0.current.outcomes == "12 roofs", "the other edit stands")
         }
     }
+
+    /// Issue 12's test with real accounts (it runs as root, as CI does; it creates and
+    /// removes its users and group): an unprivileged officer in the officers' group adds
+    /// a practice through the daemon and can neither read a key nor write the store; an
+    /// account outside the group is refused at the socket.
+    @Test(.enabled(if: getuid() == 0, "creates Unix users and a group: needs root (CI runs as root)"))
+    func aRealOfficerAccountWritesThroughTheSocketAndNothingElse() async throws {
+        let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        let group = "c4o-\(tag)", officer = "c4o-off-\(tag)", outsider = "c4o-out-\(tag)"
+        func sh(_ args: [String]) throws -> (status: Int32, output: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try sh(["groupadd", group]).status == 0)
+        #expect(try sh(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "-G", group, officer]).status == 0)
+        #expect(try sh(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", outsider]).status == 0)
+        defer {
+            _ = try? sh(["userdel", officer])
+            _ = try? sh(["userdel", outsider])
+            _ = try? sh(["groupdel", group])
+        }
+        try await withCities(["aa"]) { c in
+            let a = c[0]
+            let root = a.directory.root.deletingLastPathComponent()
+            // Each account's own directory for its key; the socket's directory: the
+            // officers' group, setgid, as systemd/c4csr.tmpfiles makes /run/c4csr.
+            var homes = [String: URL]()
+            for user in [officer, outsider] {
+                let home = root.appendingPathComponent("home-\(user)")
+                try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+                #expect(try sh(["chown", user, home.path]).status == 0)
+                homes[user] = home
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+            let run = root.appendingPathComponent("run")
+            try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+            #expect(try sh(["chown", "root:\(group)", run.path]).status == 0)
+            #expect(try sh(["chmod", "2750", run.path]).status == 0)
+            let config = root.appendingPathComponent("c4csr.toml")
+            try Data("[officer]\ngroup = \"\(group)\"\n".utf8).write(to: config)
+
+            let made = try sh(["runuser", "-u", officer, "--", c4csrBinary, "officer", "key", "--output", homes[officer]!.path + "/officer.key", "--json"])
+            #expect(made.status == 0, "the officer can run c4csr: \(made.output)")
+            let keyText = try JSONParser.parse(Array(made.output.utf8))["key"]?.stringValue ?? ""
+            let key = try #require(CityPublicKey(base64: keyText), "\(made.output)")
+            _ = try a.changeOfficer(.enrol(OfficerID("maria")!, key))
+            #expect(try sh(["runuser", "-u", outsider, "--", c4csrBinary, "officer", "key", "--output", homes[outsider]!.path + "/officer.key"]).status == 0)
+
+            let socket = run.appendingPathComponent("officer.sock").path
+            let serve = try ServeProcess(city: a, extra: ["--interval", "60s", "--config", config.path, "--officer-socket", socket])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            try await eventually("serve.json names the officer socket", within: 20) { serve.info()?["officer_socket"]?.stringValue == socket }
+            let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+            #expect(mode == 0o660, "the socket is open to the officers' group: \(String(describing: mode)); \(serve.log())")
+
+            let add = ["add", "--officer", "maria", "--officer-socket", socket, "--title", "Ours", "--title-en", "Ours", "--summary", "s",
+                       "--summary-en", "s", "--challenge", "c", "--json"]
+            let before = try a.store.count()
+            let written = try sh(["runuser", "-u", officer, "--", c4csrBinary] + add + ["--officer-key", homes[officer]!.path + "/officer.key"])
+            #expect(written.status == 0, "\(written.output)")
+            #expect(try a.store.count() == before + 1)
+            let practiceID = try #require(JSONParser.parse(Array(written.output.utf8))["practice"]?.stringValue)
+            #expect(try a.store.practice(practiceID).0.versions.first?.author == OfficerID("maria")!)
+            // Nothing else: no key, no TLS key, no store.
+            for file in [a.directory.signingKeyFile.path, a.directory.tlsKeyFile.path, a.directory.storeFile.path] {
+                #expect(try sh(["runuser", "-u", officer, "--", "cat", file]).status != 0, "the officer read \(file)")
+            }
+            #expect(try sh(["runuser", "-u", officer, "--", "sh", "-c", "echo x >> '\(a.directory.storeFile.path)'"]).status != 0, "the officer wrote the store")
+            #expect(try sh(["runuser", "-u", officer, "--", c4csrBinary, "key", "rotate", "--data-dir", a.directory.root.path]).status != 0)
+            // Outside the group: refused at the socket, nothing written.
+            let refused = try sh(["runuser", "-u", outsider, "--", c4csrBinary] + add + ["--officer-key", homes[outsider]!.path + "/officer.key"])
+            #expect(refused.status == 77 && refused.output.contains("officers' group"), "\(refused.output)")
+            #expect(try a.store.count() == before + 1)
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+        }
+    }
 }
