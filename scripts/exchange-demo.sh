@@ -73,10 +73,25 @@ say "Sofia's admin rotates its signing key (through the log: no card is edited)"
 c4 sofia key rotate
 c4 sofia peers list | sed -n '/^sofia/,+1p'
 
-say "Sofia resolves the conflict with a revision that supersedes both versions (signed with the new key)"
-c4 sofia revise "${SO1:0:12}" --status completed --outcomes "15 дворове озеленени с 9 фирми"
+say "Sofia's admin enrols an officer, who makes her own key (the city's never leaves the c4csr user)"
+KEY=$("$BIN" officer key --output "$WORK/ivanova/officer.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+c4 sofia officer enrol ivanova --key "$KEY"
+"$BIN" serve --data-dir "$WORK/sofia" --listen 127.0.0.1:0 --interval 1h --officer-socket "$WORK/sofia-officer.sock" \
+  > "$WORK/sofia-serve.log" 2>&1 &
+SERVE=$!
+trap 'kill "$SERVE" 2>/dev/null || true; wait "$SERVE" 2>/dev/null || true; [ "${1:-}" = "--keep" ] || rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do [ -S "$WORK/sofia-officer.sock" ] && break; sleep 0.1; done
+
+say "The officer resolves the conflict as herself, through Sofia's daemon (a revision superseding both versions)"
+"$BIN" revise "${SO1:0:12}" --officer ivanova --officer-key "$WORK/ivanova/officer.key" --officer-socket "$WORK/sofia-officer.sock" \
+  --status completed --outcomes "15 дворове озеленени с 9 фирми"
+kill "$SERVE"; wait "$SERVE" || true
 c4 sofia export --output "$WORK/sofia.jsonl" 2>/dev/null
 for b in milano nantes; do c4 "$b" import "$WORK/sofia.jsonl" --json >/dev/null; done
+
+say "Nantes knows who wrote it: Sofia's officers, from the log alone"
+c4 nantes officer list --city sofia
+c4 nantes log | grep 'by ivanova' || { echo "demo: nantes's log does not name the officer" >&2; exit 1; }
 
 say "The practice as Nantes sees it"
 c4 nantes show "${SO1:0:12}"
