@@ -407,7 +407,8 @@ public struct Portal: Sendable {
                 ["cityHref": links.city(a.city) as Any, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]
             },
             "versions": record.versions.map { v -> [String: Any] in
-                ["entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time)]
+                ["entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time),
+                 "officer": v.author?.rawValue as Any]
             },
             "hasProblems": !record.problems.isEmpty,
             "problems": record.problems.map(\.description),

@@ -142,7 +142,7 @@ enum PortalTemplates {
             </section>
             <section aria-labelledby="history">
             <h2 id="history">Versions</h2>
-            <ol class="versions">{{#versions}}<li><code>{{entry}}</code> {{kind}} by {{origin}} #{{seq}} on {{date}}</li>{{/versions}}</ol>
+            <ol class="versions">{{#versions}}<li><code>{{entry}}</code> {{kind}} by {{origin}} #{{seq}}{{#officer}} (officer {{officer}}){{/officer}} on {{date}}</li>{{/versions}}</ol>
             </section>
             {{#hasProblems}}<section aria-labelledby="problems"><h2 id="problems">Problems</h2><ul>{{/hasProblems}}{{#problems}}<li>{{.}}</li>{{/problems}}{{#hasProblems}}</ul></section>{{/hasProblems}}
             <p class="verified">This page was built from {{entryCount}} entries whose signatures this node verified.</p>

@@ -315,6 +315,22 @@ struct AtomFeed {
         }
     }
 
+    /// A version an officer wrote names them (docs/PROTOCOL.md §13).
+    @Test func aVersionNamesTheOfficerWhoWroteIt() throws {
+        try withCities { sofia, _ in
+            let key = CitySigningKey()
+            _ = try sofia.changeOfficer(.enrol(OfficerID("ipetrova")!, key.publicKey))
+            let p = try sofia.publish(practice("Shared bikes"))
+            let revision = PracticeAction.revise(practice: p.id, base: [p.id], fields: practice("Shared bikes", summary: "Revised by an officer."))
+            _ = try sofia.submit(OfficerContent.signed(
+                by: key, officer: OfficerID("ipetrova")!, city: sofia.id, kind: .revise, payload: revision.payload,
+                time: Int64(Date().timeIntervalSince1970 * 1000)))
+            let page = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(page.contains("(officer ipetrova)"), "\(page)")
+            #expect(page.components(separatedBy: "(officer ").count == 2, "only the officer's version names one")
+        }
+    }
+
     /// An unchanged network costs a 304: the list and practice pages' ETag is the digest.
     @Test func anUnchangedNetworkAnswers304() throws {
         try withCities { sofia, _ in
