@@ -88,6 +88,16 @@ public struct OfficerClient: Sendable {
         return Written(entry: entry, origin: origin, seq: seq, practice: o["practice"]?.stringValue.flatMap(EntryID.init(hex:)))
     }
 
+    /// `true` when something accepts connections on the Unix socket at `path` (a daemon
+    /// that runs); `false` for no file, a stale file, or no right to connect.
+    public static func isListening(_ path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        let probe = OfficerClient(socket: path, officer: OfficerID("probe")!, key: CitySigningKey())
+        guard let fd = try? probe.connect() else { return false }
+        close(fd)
+        return true
+    }
+
     // MARK: HTTP over the socket
 
     private func request(_ method: String, _ path: String, body: [UInt8] = []) throws -> [String: JSONValue] {

@@ -2,6 +2,9 @@ import C4CSRCore
 import C4CSRNode
 import C4CSRStore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Issue 12, item 1 (docs/PROTOCOL.md §13): officers write through the daemon's socket
@@ -204,6 +207,84 @@ import Testing
             let refused = try sh(["runuser", "-u", outsider, "--", c4csrBinary] + add + ["--officer-key", homes[outsider]!.path + "/officer.key"])
             #expect(refused.status == 77 && refused.output.contains("officers' group"), "\(refused.output)")
             #expect(try a.store.count() == before + 1)
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
+        }
+    }
+
+    /// What anyone who can open the socket may send: garbage, a huge body, a request for a
+    /// kind an officer may not write: each answered with an error, nothing written. A
+    /// second node's daemon configured with the same path refuses to start rather than
+    /// take the socket over.
+    @Test func theSocketRefusesGarbageAndIsNeverTakenOver() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            let root = a.directory.root.deletingLastPathComponent()
+            let socket = root.appendingPathComponent("shared.sock").path
+            let serve = try ServeProcess(city: a, extra: ["--interval", "60s", "--officer-socket", socket])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            try await eventually("the officer socket is up", within: 20) { serve.info()?["officer_socket"]?.stringValue == socket }
+            let before = try a.store.count()
+            func exchange(_ request: [UInt8]) -> String {
+                let fd = socket.withCString { path -> Int32 in
+                    let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                    var address = sockaddr_un()
+                    address.sun_family = sa_family_t(AF_UNIX)
+                    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                        for (i, byte) in socket.utf8.enumerated() { raw[i] = byte }
+                    }
+                    let ok = withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                    }
+                    _ = path
+                    return ok == 0 ? fd : -1
+                }
+                guard fd >= 0 else { return "" }
+                defer { close(fd) }
+                var timeout = timeval(tv_sec: 10, tv_usec: 0), sendTimeout = timeval(tv_sec: 2, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+                var offset = 0
+                while offset < request.count {
+                    let n = request[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, min($0.count, 65_536)) }
+                    if n <= 0 { break }
+                    offset += n
+                }
+                var out = [UInt8](), buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                    if n <= 0 { break }
+                    out += buffer[0..<n]
+                }
+                return String(decoding: out, as: UTF8.self)
+            }
+            func post(_ body: [UInt8]) -> String {
+                exchange(Array("POST /v1/officer/entries HTTP/1.1\r\nHost: c4csr\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+            }
+            let garbage = post(Array("{not json".utf8))
+            #expect(garbage.hasPrefix("HTTP/1.1 400") && garbage.contains("invalid_input"), "\(garbage)")
+            let sig = Data(repeating: 1, count: 64).base64EncodedString()
+            let rotate = post(Array("{\"kind\":\"rotate\",\"officer\":\"x1\",\"payload\":{},\"sig\":\"\(sig)\",\"time\":1}".utf8))
+            #expect(rotate.hasPrefix("HTTP/1.1 400") && rotate.contains("publish, revise, retract or adopt"), "\(rotate)")
+            let extra = post(Array("{\"kind\":\"publish\",\"officer\":\"x1\",\"payload\":{},\"sig\":\"\(sig)\",\"time\":1,\"seq\":9}".utf8))
+            #expect(extra.hasPrefix("HTTP/1.1 400"), "\(extra)")
+            // The server stops reading past 1 MiB and answers 413; this client stops writing
+            // after its send timeout, then reads the answer.
+            let huge = post([UInt8](repeating: UInt8(ascii: "a"), count: 4 << 20))
+            #expect(huge.hasPrefix("HTTP/1.1 413"), "a body over 1 MiB is refused: \(huge.prefix(200))")
+            let unknown = exchange(Array("GET /v1/officer/practices/zzzzzz HTTP/1.1\r\nHost: c4csr\r\nConnection: close\r\n\r\n".utf8))
+            #expect(unknown.hasPrefix("HTTP/1.1 404"), "\(unknown)")
+            #expect(try a.store.count() == before, "nothing was written")
+            #expect(serve.isRunning)
+
+            // Another node's daemon given the same path: refuses, and the socket stays a's.
+            let second = try ServeProcess(city: b, extra: ["--interval", "60s", "--officer-socket", socket])
+            defer { second.kill() }
+            #expect(second.wait(seconds: 30) == 1, "\(second.log())")
+            #expect(second.log().contains("another daemon already listens for officers"), "\(second.log())")
+            let still = exchange(Array("GET /v1/officer/city HTTP/1.1\r\nHost: c4csr\r\nConnection: close\r\n\r\n".utf8))
+            #expect(still.contains("\"city\":\"aa\""), "\(still)")
             serve.signal(SIGTERM)
             #expect(serve.wait(seconds: 30) == 0)
         }

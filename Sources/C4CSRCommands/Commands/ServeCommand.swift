@@ -111,13 +111,27 @@ struct ServeCommand: AsyncParsableCommand {
             SystemdNotifier().send("EXTEND_TIMEOUT_USEC=600000000\nSTATUS=opening the store (a schema upgrade may take minutes)")
             let city = try global.openCity()
             for w in city.peers.warnings { logger.warning("\(w)") }
-            let configuration = try daemonConfiguration(city: city)
-            // The officers' socket: the daemon signs what officers hand it (§13).
-            if configuration.officerSocket != nil { try city.enableSigning() }
+            var configuration = try daemonConfiguration(city: city)
+            if let socket = configuration.officerSocket {
+                if city.isObserver {
+                    // An observer has no officers: the packaged configuration's socket is ignored.
+                    logger.notice("this node is an observer: it signs nothing, so it opens no officers' socket", metadata: ["c4csr.path": "\(socket)"])
+                    configuration.officerSocket = nil
+                } else {
+                    // Another node's daemon on the same path (two instances sharing the
+                    // template's default): never take its socket over.
+                    if OfficerClient.isListening(socket) {
+                        throw NodeError.io("another daemon already listens for officers on \(socket); give each node of this host its own officer.socket")
+                    }
+                    // The daemon signs what officers hand it (§13).
+                    try city.enableSigning()
+                }
+            }
             let command = self
             let daemon = try Daemon(city: city, configuration: configuration, logger: logger) {
                 // SIGHUP: the same precedence, read afresh; the log level follows too.
-                let c = try command.daemonConfiguration(city: city)
+                var c = try command.daemonConfiguration(city: city)
+                if city.isObserver { c.officerSocket = nil }
                 LineLogHandler.setLevel(command.global.level(default: .info))
                 return c
             }
