@@ -2,12 +2,14 @@
 # c4csr benchmarks, measured side by side in one run on release builds, each figure
 # with the ceiling it is divided by. docs/PERFORMANCE.md records the last run.
 #
-#   scripts/bench.sh [--quick] [--only whole|portal] [--work DIR]
+#   scripts/bench.sh [--quick] [--only whole|portal|officers] [--work DIR]
 #
 #   --quick      skip the 1,000,000-entry measurements (a few minutes instead of ~20)
 #   --only whole only the whole-process figures (section 7: start, `sync` with one or no
 #                new entry, a new city's first sync against `git clone` over HTTPS)
 #   --only portal only the web portal's page times at 100,000 practices (section 8)
+#   --only officers  import and audit of 100,000 entries every one written by an officer
+#                (two signatures each) against the same log without officers (section 9)
 #   --work DIR   keep generated logs and stores in DIR and reuse them (default: a
 #                temporary directory, removed at the end)
 #
@@ -24,9 +26,9 @@ WORK=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    --only) ONLY=$2; shift; [ "$ONLY" = whole ] || [ "$ONLY" = portal ] || { echo "bench: --only takes: whole, portal" >&2; exit 64; } ;;
+    --only) ONLY=$2; shift; [ "$ONLY" = whole ] || [ "$ONLY" = portal ] || [ "$ONLY" = officers ] || { echo "bench: --only takes: whole, portal, officers" >&2; exit 64; } ;;
     --work) WORK=$2; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only whole|portal] [--work DIR]" >&2; exit 64 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only whole|portal|officers] [--work DIR]" >&2; exit 64 ;;
   esac
   shift
 done
@@ -195,7 +197,7 @@ worst=$(echo "$line" | sed -E 's/.*worst ([0-9.]+) s.*/\1/')
 record "{\"measure\":\"propagation\",\"samples\":20,\"median_s\":$median,\"worst_s\":$worst}"
 fi
 
-if [ "$ONLY" != portal ]; then
+if [ "$ONLY" != portal ] && [ "$ONLY" != officers ]; then
 # --- 7. Whole processes, and git beside us ------------------------------------------
 # What an officer and a new city feel: the process's start, a `c4csr sync` with one new
 # entry or none, and a new city's first `c4csr sync` of 10,000 entries (~1 KB) against
@@ -271,6 +273,25 @@ hyperfine -N --warmup 1 --runs 10 --prepare "rm -rf $WORK/git-clone" --export-js
 hyperfine_mean git_clone_10000 "$WORK/git-clone.json"
 [ "$(ls "$WORK/git-clone/entries" | wc -l)" = 10000 ] || { echo "bench: git clone did not carry the 10,000 records" >&2; exit 1; }
 stop "$NGINX_PID"
+fi
+
+# --- 9. Officers: what a second signature per entry costs --------------------------------
+# The same 100,000 publish entries (the same cities' keys), once signed by the cities
+# alone and once each written by an officer (docs/PROTOCOL.md §13: format c4csr/2 with
+# `author`, two Ed25519 signatures to verify), imported and audited in one run.
+if [ -z "$ONLY" ] || [ "$ONLY" = officers ]; then
+  echo "bench: officers (two signatures per entry)" >&2
+  lplain=$(logfile 100000)
+  loff="$WORK/log-officers-100000.jsonl"
+  [ -s "$loff" ] || python3 scripts/gen_log.py "$loff" --entries 100000 --cities 10 --officers >&2
+  mkcity plainkeys 17731
+  timed import_plain 100000 "$BIN" import "$lplain" --data-dir "$WORK/plainkeys"
+  timed audit_plain 100000 "$BIN" audit --data-dir "$WORK/plainkeys"
+  mkcity officerkeys 17733
+  timed import_officers 100000 "$BIN" import "$loff" --data-dir "$WORK/officerkeys"
+  timed audit_officers 100000 "$BIN" audit --data-dir "$WORK/officerkeys"
+  [ "$("$BIN" audit --data-dir "$WORK/officerkeys" --json | json '["authors"]["bench-01/officer-01"]')" = 9999 ] \
+    || { echo "bench: the officers' log did not import whole" >&2; exit 1; }
 fi
 
 # --- 8. The web portal at 100,000 practices ----------------------------------------------
