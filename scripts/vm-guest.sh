@@ -167,7 +167,7 @@ EOF
   check "maria adds a practice as an officer, without sudo" officer_add maria sofia "Харта на отговорните фирми"
   await "milano holds it, naming maria" 60 bash -c 'runuser -u c4csr -- c4csr log --data-dir /var/lib/c4csr-milano | grep "by maria: Харта на отговорните фирми"'
   check "bob, outside the group, cannot reach the socket" bash -c 'runuser -u bob -- c4csr officer key && ! runuser -u bob -- c4csr add --officer bob --officer-socket /run/c4csr/sofia-officer.sock --title t --title-en t --summary s --summary-en s --challenge c 2> /tmp/bob.err && grep -q "officers. group" /tmp/bob.err'
-  check "milano audits clean with maria's entry" as_c4csr c4csr audit --data-dir /var/lib/c4csr-milano
+  check "milano audits clean with maria's entry" as_c4csr c4csr audit --config /etc/c4csr/milano.toml
 
   # --- Enabled, then a reboot must bring both back.
   check "systemctl enable both" systemctl enable c4csr@milano.service c4csr@sofia.service

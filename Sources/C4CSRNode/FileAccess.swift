@@ -43,7 +43,7 @@ public enum FileAccess {
         var s = "cannot \(verb) \(path) as user \(Account.current): it belongs to \(Account.describe(uid: owner)), mode \(String(repeating: "0", count: max(0, 4 - mode.count)) + mode)"
         if owner != getuid(), let pw = getpwuid(owner), let name = pw.pointee.pw_name {
             let user = String(cString: name)
-            s += "; run c4csr as that user (sudo -u \(user) c4csr …), or give the files to the user that runs c4csr (chown -R)"
+            s += "; run c4csr as that user (sudo -u \(user) c4csr …), or give the files to the user that runs c4csr (chown -R); an officer writes practices through the daemon with `--officer ID` instead (docs/OPERATIONS.md, Officers)"
         }
         return s
     }
