@@ -12,6 +12,8 @@ import Testing
         let c = try ConfigFile.load(path: template.path)
         #expect(c.intervalMS == 60_000 && c.metricsListen == "127.0.0.1:9464")
         #expect(c.dataDir == "/var/lib/c4csr")
+        let d = c.apply(to: DaemonConfiguration())
+        #expect(d.officerSocket == "/run/c4csr/officer.sock" && d.officerGroup == "c4csr-officers", "the package turns the officers' socket on")
     }
 
     @Test func readsEveryKey() throws {
@@ -33,6 +35,9 @@ import Testing
             peers = ["milano", "sofia"]
             [metrics]
             listen = ""
+            [officer]
+            socket = "/run/c4csr/sofia.sock"
+            group = "csr-officers"
             [daemon]
             shutdown_grace = "15s"
             """)
@@ -44,6 +49,10 @@ import Testing
         #expect(d.listener.maxConnections == 100 && d.listener.maxConnectionsPerAddress == 4)
         #expect(d.listener.handshakeTimeout == .seconds(3) && d.listener.requestTimeout == .seconds(20))
         #expect(c.peersDirs == ["/etc/c4csr/peers", "/opt/peers"] && c.logLevel == "debug" && c.dataDir == "/srv/c4csr")
+        #expect(d.officerSocket == "/run/c4csr/sofia.sock" && d.officerGroup == "csr-officers")
+        var on = DaemonConfiguration()
+        on.officerSocket = "/run/c4csr/officer.sock"
+        #expect(try parse("[officer]\nsocket = \"\"\n").apply(to: on).officerSocket == nil, "\"\" turns the socket off")
     }
 
     /// `interval = 60` in the file means what `--interval 60` means: seconds.
@@ -64,6 +73,9 @@ import Testing
         ("[server]\nrequest_timeout = \"2h\"\n", "line 2: server.request_timeout"),
         ("[sync]\nconnect_timeout = \"40s\"\nrequest_timeout = \"30s\"\n", "must not exceed"),
         ("data_dir = \n", "line 1"),
+        ("[officer]\nsocket = \"officer.sock\"\n", "line 2: officer.socket: must be an absolute path"),
+        ("[officer]\ngroup = \"\"\n", "line 2: officer.group"),
+        ("[officer]\nsockets = \"/run/x\"\n", "line 2: officer.sockets: unknown key"),
     ])
     func errorsNameTheLineAndKey(_ text: String, _ expected: String) {
         do throws(ConfigError) {

@@ -73,6 +73,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
                     : peers.syncPeers.map(\.city.rawValue).joined(separator: ", ")),
                 ("metrics.listen", c.metrics?.description ?? "(off)"),
                 ("web.listen", c.web?.description ?? "(off)"),
+                ("officer.socket", city.isObserver ? "(off: an observer has no officers)" : c.officerSocket ?? "(off)"),
+                ("officer.group", c.officerGroup),
                 ("daemon.shutdown_grace", formatDuration(Int64(c.shutdownGraceSeconds) * 1000)),
             ]
             if output.json {
