@@ -157,8 +157,11 @@ def main():
                     if set(a) != {"officer", "sig"} or a["officer"] not in officers:
                         raise ValueError("its author is not an officer in force at this entry")
                     content = {"city": origin, "kind": e["kind"], "officer": a["officer"], "payload": e["payload"], "time": e["time"]}
+                    raw = base64.b64decode(a["sig"], validate=True)
+                    if len(raw) != 64 or base64.b64encode(raw).decode() != a["sig"]:
+                        raise ValueError("an author's sig is the standard base64 of 64 bytes")
                     try:
-                        officers[a["officer"]].verify(base64.b64decode(a["sig"], validate=True), b"c4csr-content\n" + canonical(content))
+                        officers[a["officer"]].verify(raw, b"c4csr-content\n" + canonical(content))
                     except InvalidSignature:
                         raise ValueError(f"the signature of officer {a['officer']} does not verify over the content")
                 if clock.get(origin) != seq or any(v < 1 for v in clock.values()):
