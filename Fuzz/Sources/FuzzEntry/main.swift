@@ -18,11 +18,18 @@ public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = log.merge([entry])
         _ = log.merge([entry])
         _ = try? PracticeAction(entry: entry)
-        // A rotation (§12): its payload, its proof and the keys-in-force fold.
+        // A rotation (§12), an officer change or an author (§13): payloads, proofs and the
+        // keys-in-force fold, with no officer and with the change's own officer in force.
         _ = entry.rotation?.isProven(for: entry)
         let verifier = EntryVerifier(keys: [entry.origin: fuzzKey])
-        _ = KeysInForce.assign([entry, entry], held: entry.prev.map { [$0: nil] } ?? [:], verifier: verifier)
-        _ = try? verifier.verify(entry, rotated: entry.rotation?.key)
+        _ = KeysInForce.assign([entry, entry], held: entry.prev.map { [$0: .founding] } ?? [:], verifier: verifier)
+        _ = try? verifier.verify(entry, inForce: ChainState(key: entry.rotation?.key))
+        var roll = OfficerRoll()
+        if let author = entry.author { roll = roll.applying(.enrol(author.officer, fuzzKey)) }
+        if let change = entry.officerChange, roll.refusal(of: change) == nil { roll = roll.applying(change) }
+        _ = try? verifier.verify(entry, inForce: ChainState(officers: roll))
+        _ = ChainState(officers: roll).after(entry)
+        _ = OfficerRoll(canonical: roll.canonical)
     }
     if let value = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 12, maxBytes: 1 << 20)) {
         let reference = CanonicalJSON.encode(value) == bytes
