@@ -290,10 +290,7 @@ public final class City: Sendable {
         try requireWritable()
         let id = try resolve(practiceID)
         return try write(about: id, dryRun: dryRun) { ctx in
-            guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
-            guard record.publisher != self.id else {
-                throw NodeError.forbidden("practice \(id.short) was published by \(self.id) itself; adopt records another city's practice")
-            }
+            let record = try self.foreignPractice(id, ctx)
             let v = try version.map { try self.version($0, of: record) } ?? record.currentVersion
             let mine = record.adoptions.filter { $0.city == self.id }
             if let last = mine.last, last.version == v, last.mode == mode, last.notes == notes {
@@ -477,10 +474,7 @@ public final class City: Sendable {
                     throw NodeError.conflict("practice \(practice.short) changed since this edit was prepared (its current versions are \(record.heads.map(\.short).joined(separator: ", "))); nothing was written: prepare it again from the current version")
                 }
             case .adopt(let practice, _, _, _):
-                guard let record = try ctx.practice(practice) else { throw NodeError.notFound("practice \(practice.short) is not in the log") }
-                guard record.publisher != self.id else {
-                    throw NodeError.forbidden("practice \(practice.short) was published by \(self.id) itself; adopt records another city's practice")
-                }
+                _ = try self.foreignPractice(practice, ctx)
             }
             return entry
         }
@@ -614,6 +608,15 @@ public final class City: Sendable {
         guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
         guard record.publisher == self.id else {
             throw NodeError.forbidden("practice \(id.short) was published by \(record.publisher); only \(record.publisher) may \(verb) it")
+        }
+        return record
+    }
+
+    /// Another city's practice, which this city may adopt.
+    private func foreignPractice(_ id: EntryID, _ ctx: LocalContext) throws -> PracticeRecord {
+        guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
+        guard record.publisher != self.id else {
+            throw NodeError.forbidden("practice \(id.short) was published by \(self.id) itself; adopt records another city's practice")
         }
         return record
     }

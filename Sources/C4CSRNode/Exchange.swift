@@ -209,8 +209,7 @@ extension City {
                             .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
                             "stored key_after disagrees with the key in force the log derives (docs/PROTOCOL.md §12)"))
                     }
-                    if row.rollAfter.flatMap(OfficerRoll.init(canonical:)) ?? .empty != derived.officers
-                        || (row.rollAfter != nil && derived.officers.isEmpty) {
+                    if row.rollAfter != (derived.officers.isEmpty ? nil : derived.officers.canonical) {
                         auditor.add(AuditFinding(
                             .error, "column_mismatch", entry: "position \(row.position) (\(e.origin)#\(e.seq))",
                             "stored officers in force disagree with those the log derives (docs/PROTOCOL.md §13)"))

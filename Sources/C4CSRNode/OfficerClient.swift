@@ -91,9 +91,7 @@ public struct OfficerClient: Sendable {
     /// `true` when something accepts connections on the Unix socket at `path` (a daemon
     /// that runs); `false` for no file, a stale file, or no right to connect.
     public static func isListening(_ path: String) -> Bool {
-        guard FileManager.default.fileExists(atPath: path) else { return false }
-        let probe = OfficerClient(socket: path, officer: OfficerID("probe")!, key: CitySigningKey())
-        guard let fd = try? probe.connect() else { return false }
+        guard FileManager.default.fileExists(atPath: path), let fd = try? connect(to: path, timeoutSeconds: 2) else { return false }
         close(fd)
         return true
     }
@@ -101,7 +99,7 @@ public struct OfficerClient: Sendable {
     // MARK: HTTP over the socket
 
     private func request(_ method: String, _ path: String, body: [UInt8] = []) throws -> [String: JSONValue] {
-        let fd = try connect()
+        let fd = try Self.connect(to: socket, timeoutSeconds: timeoutSeconds)
         defer { close(fd) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: c4csr\r\nConnection: close\r\nAccept: application/json\r\n"
         if method == "POST" { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
@@ -132,7 +130,7 @@ public struct OfficerClient: Sendable {
         }
     }
 
-    private func connect() throws -> Int32 {
+    private static func connect(to socket: String, timeoutSeconds: Int) throws -> Int32 {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NodeError.io("cannot create a socket: \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -202,7 +200,8 @@ public struct OfficerClient: Sendable {
         var out = [UInt8](), i = 0
         while i < bytes.count {
             guard let lineEnd = (i..<(bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16) else {
+                  let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first,
+                  let size = Int(sizeText, radix: 16), size >= 0, size <= bytes.count else {
                 throw NodeError.io("malformed chunked answer")
             }
             if size == 0 { return out }

@@ -98,12 +98,15 @@ public final class LogStore: Sendable {
             var out = [Entry]()
             for i in 0..<count {
                 let entry = try build(LocalContext(db: db), i)
-                // The officers a local entry was judged by are those the store holds in force
-                // at its position: `City.sign` verified its author against them in this
-                // same transaction.
-                let roll = try entry.prev.flatMap { try Self.statesAfter([$0], db: db)[$0] }?.officers ?? .empty
+                // The officers an officer entry or an author was judged by are those the
+                // store holds in force at its position: `City.sign` verified it against them
+                // in this same transaction. Other entries need none.
+                var rolls = [EntryID: OfficerRoll]()
+                if entry.author != nil || entry.kind == .officer {
+                    rolls[entry.id] = try entry.prev.flatMap { try Self.statesAfter([$0], db: db)[$0] }?.officers ?? .empty
+                }
                 let check = SignatureCheck(
-                    founding: keys.founding.map { [entry.origin: $0] } ?? [:], signers: [entry.id: keys.signer], rolls: [entry.id: roll])
+                    founding: keys.founding.map { [entry.origin: $0] } ?? [:], signers: [entry.id: keys.signer], rolls: rolls)
                 let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db), signatures: check)
                 if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
                 guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
@@ -267,10 +270,27 @@ public final class LogStore: Sendable {
             state.key = k
         }
         if let roll {
-            guard let r = OfficerRoll(canonical: Array(roll)) else { throw StoreError.corrupt("entry \(entry) has an unreadable officer roll") }
+            guard let r = parsedRoll(roll) else { throw StoreError.corrupt("entry \(entry) has an unreadable officer roll") }
             state.officers = r
         }
         return state
+    }
+
+    /// Rolls parsed once, by their bytes: every entry after an enrolment refers to one,
+    /// and the planner and the verify phase read a predecessor's for each entry they
+    /// judge. Keyed by the bytes (not the row id, which a rolled-back transaction may
+    /// hand out again), bounded: emptied when full.
+    private static let parsedRolls = Mutex<[Data: OfficerRoll]>([:])
+    static let parsedRollsCapacity = 256
+
+    static func parsedRoll(_ bytes: Data) -> OfficerRoll? {
+        if let r = parsedRolls.withLock({ $0[bytes] }) { return r }
+        guard let r = OfficerRoll(canonical: Array(bytes)) else { return nil }
+        parsedRolls.withLock {
+            if $0.count >= parsedRollsCapacity { $0.removeAll() }
+            $0[bytes] = r
+        }
+        return r
     }
 
     /// Every officer entry held (docs/PROTOCOL.md §13), by origin and seq: who enrolled

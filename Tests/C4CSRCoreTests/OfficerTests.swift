@@ -222,26 +222,7 @@ extension SimCity {
         var honest = MemoryLog()
         for c in net { honest.merge(c.log.entries) }
         let everything = honest.entries + hostile + forks
-        var results = [MemoryLog]()
-        for _ in 0..<3 {
-            var log = MemoryLog()
-            var pending = everything.shuffled(using: &rng)
-            var progress = true
-            while progress, !pending.isEmpty {
-                progress = false
-                var next = [Entry]()
-                while !pending.isEmpty {
-                    let n = Int.random(in: 1...pending.count, using: &rng)
-                    let batch = Array(pending.prefix(n))
-                    pending.removeFirst(n)
-                    let (plan, _) = deliver(batch, to: &log, verifier: verifier)
-                    if !plan.accepted.isEmpty { progress = true }
-                    next += plan.refused.filter { $0.reason.isNotReady }.map(\.entry)
-                }
-                pending = next.shuffled(using: &rng)
-            }
-            results.append(log)
-        }
+        let results = (0..<3).map { _ in deliverInRandomBatches(everything, verifier: verifier, using: &rng) }
         let honestIDs = Set(honest.entries.map(\.id))
         for log in results {
             let held = Set(log.entries.map(\.id))

@@ -31,6 +31,28 @@ func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier)
     return (log.merge(valid, signatures: SignatureCheck(founding: verifier.keys, signers: signers, rolls: rolls)), invalid)
 }
 
+/// `everything` received by a fresh log in random order and random batches, as rounds
+/// do: what is not ready is sent again the next round, until a round accepts nothing.
+func deliverInRandomBatches(_ everything: [Entry], verifier: EntryVerifier, using rng: inout SeededRNG) -> MemoryLog {
+    var log = MemoryLog()
+    var pending = everything.shuffled(using: &rng)
+    var progress = true
+    while progress, !pending.isEmpty {
+        progress = false
+        var next = [Entry]()
+        while !pending.isEmpty {
+            let n = Int.random(in: 1...pending.count, using: &rng)
+            let batch = Array(pending.prefix(n))
+            pending.removeFirst(n)
+            let (plan, _) = deliver(batch, to: &log, verifier: verifier)
+            if !plan.accepted.isEmpty { progress = true }
+            next += plan.refused.filter { $0.reason.isNotReady }.map(\.entry)
+        }
+        pending = next.shuffled(using: &rng)
+    }
+    return log
+}
+
 @Suite struct RotationTests {
     struct Vector: Decodable {
         struct Line: Decodable { let body: String, id: String, sig: String }
@@ -165,27 +187,7 @@ func deliver(_ batch: [Entry], to log: inout MemoryLog, verifier: EntryVerifier)
             forks.append(fork)
         }
         let everything = honest.entries + forged + forks
-        var results = [MemoryLog]()
-        for _ in 0..<3 {
-            var log = MemoryLog()
-            var pending = everything.shuffled(using: &rng)
-            // Rounds of random batches; what is not ready is sent again next round.
-            var progress = true
-            while progress, !pending.isEmpty {
-                progress = false
-                var next = [Entry]()
-                while !pending.isEmpty {
-                    let n = Int.random(in: 1...pending.count, using: &rng)
-                    let batch = Array(pending.prefix(n))
-                    pending.removeFirst(n)
-                    let (plan, _) = deliver(batch, to: &log, verifier: verifier)
-                    if !plan.accepted.isEmpty { progress = true }
-                    next += plan.refused.filter { $0.reason.isNotReady }.map(\.entry)
-                }
-                pending = next.shuffled(using: &rng)
-            }
-            results.append(log)
-        }
+        let results = (0..<3).map { _ in deliverInRandomBatches(everything, verifier: verifier, using: &rng) }
         let honestIDs = Set(honest.entries.map(\.id))
         for log in results {
             let held = Set(log.entries.map(\.id))

@@ -37,9 +37,6 @@ struct AdoptCommand: AsyncParsableCommand {
             if let client = try asOfficer.client() {
                 let written = try ValidationErrors.naming(flags: ["payload.notes": "--notes"]) {
                     try submitAsOfficer(client, practice: practiceID) { city, state in
-                        guard state.publisher != city.id else {
-                            throw NodeError.forbidden("practice \(state.id.short) was published by \(city.id) itself; adopt records another city's practice")
-                        }
                         var adopted = state.currentVersion
                         if let version {
                             let matches = state.heads.filter { $0.hex.hasPrefix(version.lowercased()) }

@@ -34,9 +34,6 @@ struct RetractCommand: AsyncParsableCommand {
                 guard base.isEmpty else { throw NodeError.invalidInput("as an officer, a retraction supersedes the current versions (--base needs the city's own node)") }
                 let written = try ValidationErrors.naming(flags: ["payload.reason": "--reason"]) {
                     try submitAsOfficer(client, practice: practiceID) { city, state in
-                        guard state.publisher == city.id else {
-                            throw NodeError.forbidden("practice \(state.id.short) was published by \(state.publisher); only \(state.publisher) may retract it")
-                        }
                         return .retract(practice: state.id, base: state.heads, reason: reasonText?.isEmpty == true ? nil : reasonText)
                     }
                 }

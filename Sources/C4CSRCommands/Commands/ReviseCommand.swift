@@ -63,9 +63,6 @@ struct ReviseCommand: AsyncParsableCommand {
                 // Built from the current fields the daemon holds, superseding exactly its
                 // current versions; rebuilt if another revision lands first.
                 let written = try submitAsOfficer(client, practice: practiceID) { city, state in
-                    guard state.publisher == city.id else {
-                        throw NodeError.forbidden("practice \(state.id.short) was published by \(state.publisher); only \(state.publisher) may revise it")
-                    }
                     let practice = try fields.practice(base: state.fields, file: file, defaultLanguage: city.language)
                     return .revise(practice: state.id, base: state.heads, fields: practice)
                 }
