@@ -277,20 +277,21 @@ final class RuntimeFile: Sendable {
         self.host = host
     }
 
+    /// Changes the state and writes the file, both under the lock: the listeners bind on
+    /// different threads, and a snapshot written after a newer one would drop a port.
     func update(_ change: (inout Info) -> Void) {
-        let i = info.withLock { i -> Info in
+        info.withLock { i in
             change(&i)
-            return i
+            var o: [String: JSONValue] = ["city": .string(city.rawValue), "pid": .int(Int64(getpid()))]
+            if let p = i.port {
+                o["port"] = .int(Int64(p))
+                o["listen"] = .string("\(host):\(p)")
+            }
+            if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
+            if let w = i.webPort { o["web_port"] = .int(Int64(w)) }
+            if let p = i.officerSocket { o["officer_socket"] = .string(p) }
+            try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
         }
-        var o: [String: JSONValue] = ["city": .string(city.rawValue), "pid": .int(Int64(getpid()))]
-        if let p = i.port {
-            o["port"] = .int(Int64(p))
-            o["listen"] = .string("\(host):\(p)")
-        }
-        if let m = i.metricsPort { o["metrics_port"] = .int(Int64(m)) }
-        if let w = i.webPort { o["web_port"] = .int(Int64(w)) }
-        if let p = i.officerSocket { o["officer_socket"] = .string(p) }
-        try? Data((CanonicalJSON.string(.object(o)) + "\n").utf8).write(to: url, options: .atomic)
     }
 }
 

@@ -384,7 +384,7 @@ final class DemoRunner: @unchecked Sendable {
                 guard processes.withLock({ i < daemons.count && daemons[i].isRunning }) else {
                     throw NodeError.io("the daemon of \(city.id) exited; see \(city.directory.root.path)/serve.log")
                 }
-                guard Date() < deadline else { throw NodeError.io("the daemon of \(city.id) did not start listening within 20 s") }
+                guard Date() < deadline else { throw NodeError.io("the daemon of \(city.id) did not start listening within 20 s; see \(city.directory.root.path)/serve.log") }
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
