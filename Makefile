@@ -22,13 +22,15 @@ release: deps
 ## need the cooperative thread pool (one thread per core) that busy suites also hold; so:
 ##   1. everything but the suites that time live in-process daemons;
 ##   2. those suites, and the demo's signal test (ten daemons, timed), each serial within itself;
-##   3. the load tests (a fork flood, a connection flood), each alone.
+##   3. the load tests (a fork flood, a connection flood), each alone;
+##   4. the independent Python verifier against the protocol's test vectors.
 NETWORK_SUITES = DaemonTests|FaultTests|OpenPortTests|ObserverTests|ConnectionTimeoutTests|ListenErrorTests|DemoSignalTests|ForkFloodTests
 test: deps
 	$(SWIFT) test --skip "$(NETWORK_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(NETWORK_SUITES)"
 	C4CSR_LOAD_TESTS=1 $(SWIFT) test --skip-build --filter aForkFloodKeepsEveryCitySyncableWithTheSameEvidence
 	C4CSR_LOAD_TESTS=1 $(SWIFT) test --skip-build --filter aFloodOfIdleAndSlowConnectionsLocksNobodyOut
+	python3 scripts/test_verify_export.py
 
 ## The main job: ten cities as daemons on loopback converge; an independent verifier checks the result.
 demo: release

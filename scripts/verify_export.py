@@ -8,8 +8,11 @@ with the fields of format c4csr/1 or c4csr/2; the Ed25519 signature verifies wit
 origin's key in force (section 12: the key on its peer card, until a rotation in the
 entry's own chain replaced it; a rotation's proof verifies with its new key); an officer
 entry fits the officers in force and an author's signature verifies with the key of an
-officer in force (section 13); the chain (seq, prev) and the vector clock are consistent; every entry's causal past precedes it; the file is in merged order.
-Then recomputes heads and the network digest. Exit status 0 only if all holds.
+officer in force (section 13); the chain (seq, prev) and the vector clock are consistent; every entry's causal past precedes it; the file is in merged order;
+a line's content (section 14) matches its entry's sealed field, follows the text rules,
+and was not erased by a valid erasure in the file. Then recomputes heads and the
+network digest, and lists each erasure with the cities that confirmed it.
+Exit status 0 only if all holds.
 Needs Python 3.11+ (tomllib) and the `cryptography` package.
 """
 import argparse
@@ -25,12 +28,70 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
 KINDS = {"c4csr/1": {"publish", "revise", "retract", "adopt"}}
-KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate", "officer"}
+KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate", "officer", "erase", "ack"}
 PRACTICE_KINDS = KINDS["c4csr/1"]
 MAX_OFFICERS = 64  # section 11
 MAX_CLOCK_COMPONENTS = 256  # section 11
 MAX_ENTRIES_PER_POSITION = 2
 MAX_FORKED_POSITIONS = 16
+# Section 14: the fields that may be sealed, their maximum length, and whether a line
+# break is allowed in them.
+PERSONAL = {"summary": (8000, True), "challenge": (8000, True), "outcomes": (8000, True), "area": (200, False), "contact": (200, False)}
+WHITE_SPACE = set(range(0x09, 0x0E)) | {0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000} | set(range(0x2000, 0x200B))
+
+
+def text_ok(t, limit, multiline):
+    """The text rules of section 6: length in code points, no controls, trimmed."""
+    if not isinstance(t, str) or not 1 <= len(t) <= limit or ord(t[0]) in WHITE_SPACE or ord(t[-1]) in WHITE_SPACE:
+        return False
+    for ch in map(ord, t):
+        if ch in (0x0A, 0x09, 0x2028, 0x2029):
+            if not multiline:
+                return False
+        elif ch < 0x20 or 0x7F <= ch <= 0x9F or 0x202A <= ch <= 0x202E or 0x2066 <= ch <= 0x2069:
+            return False
+    return True
+
+
+def check_content(e, entry_id, items):
+    """Section 14: each content of a line is a sealed field of its entry, committed to."""
+    fields = e["payload"].get("fields") if e["format"] == "c4csr/2" and e["kind"] in ("publish", "revise") else None
+    if not isinstance(items, list) or not items or [c.get("field") for c in items] != sorted({c.get("field") for c in items}):
+        raise ValueError("content is a non-empty array sorted by field, one item per field")
+    for c in items:
+        f = c["field"]
+        if set(c) != {"field", "salt", "value"} or f not in PERSONAL:
+            raise ValueError("a content is {field, salt, value} for a personal field")
+        seal = fields.get(f) if isinstance(fields, dict) else None
+        if not isinstance(seal, dict) or set(seal) != {"commit"}:
+            raise ValueError(f"content for {f}, which this entry does not seal")
+        salt = base64.b64decode(c["salt"], validate=True)
+        if len(salt) != 32 or base64.b64encode(salt).decode() != c["salt"]:
+            raise ValueError("a content's salt is the standard base64 of 32 bytes")
+        if hashlib.sha256(b"c4csr-commit\n" + f.encode() + b"\n" + salt + canonical(c["value"])).hexdigest() != seal["commit"]:
+            raise ValueError(f"the content of {f} does not match its commitment")
+        v, (limit, multiline) = c["value"], PERSONAL[f]
+        ok = (isinstance(v, dict) and set(v) == {"en", "local"} and all(text_ok(v[k], limit, multiline) for k in v)) if f == "summary" \
+            else text_ok(v, limit, multiline)
+        if not ok:
+            raise ValueError(f"the content of {f} breaks the text rules of section 6")
+    return [(entry_id, c["field"]) for c in items]
+
+
+def happened_before(a, b):
+    """Clock a happened before clock b (section 4)."""
+    return a != b and all(b.get(c, 0) >= n for c, n in a.items())
+
+
+def erasure_valid(p, origin, clock, versions):
+    """Section 14: a well-formed erase of the erasing city's own practice, which happened before it."""
+    if set(p) != {"fields", "practice", "reason"} or not isinstance(p["fields"], list) or not p["fields"]:
+        return False
+    if p["fields"] != sorted(set(p["fields"])) or any(f not in PERSONAL for f in p["fields"]):
+        return False
+    publish = versions.get(p["practice"])
+    return text_ok(p["reason"], 500, False) and publish is not None and publish[0] == p["practice"] \
+        and publish[1] == origin and happened_before(publish[2], clock)
 
 
 def no_duplicates(pairs):
@@ -80,6 +141,10 @@ def main():
     key_after = {}   # id -> the key in force after that entry (section 12)
     officers_after = {}  # id -> {officer: key} in force after that entry (section 13)
     top = {}         # origin -> highest seq
+    versions = {}    # publish/revise id -> (practice, origin, clock, sealed fields)
+    contents = {}    # (entry id, field) -> line
+    erasures = {}    # erase id -> (origin, clock, practice, fields, time, confirmations)
+    invalid = []     # ignored erase and ack entries (section 14): reported, not failures
     last_key = None
     count = 0
     with open(args.export, "rb") as f:
@@ -186,6 +251,24 @@ def main():
                         raise ValueError(f"its clock depends on {city}#{k}, which is not earlier in the file")
                     if not any(all(c.get(x, 0) <= clock.get(x, 0) for x in c) for c in there.values()):
                         raise ValueError(f"its clock names {city}#{k} but does not cover that entry's clock")
+                if "content" in line:
+                    for pair in check_content(e, entry_id, line["content"]):
+                        contents[pair] = n
+                p = e["payload"]
+                if e["kind"] in ("publish", "revise") and isinstance(p, dict):
+                    practice = entry_id if e["kind"] == "publish" else p.get("practice")
+                    versions[entry_id] = (practice, origin, clock, p.get("fields"))
+                elif e["kind"] == "erase":
+                    if erasure_valid(p, origin, clock, versions):
+                        erasures[entry_id] = (origin, clock, p["practice"], p["fields"], e["time"], {origin})
+                    else:
+                        invalid.append(f"{where}: an invalid erasure (ignored)")
+                elif e["kind"] == "ack":
+                    target = erasures.get(p.get("erase")) if set(p) == {"erase"} else None
+                    if target is None or target[0] == origin or not happened_before(target[1], clock):
+                        invalid.append(f"{where}: an invalid ack (ignored)")
+                    else:
+                        target[5].add(origin)
                 key = (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))
                 if last_key is not None and key <= last_key:
                     raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")
@@ -197,6 +280,16 @@ def main():
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")
 
+    # Section 14: what each valid erasure erased must be on no line.
+    for eid, (o, clock, practice, fields, when, confirmed) in erasures.items():
+        for vid, (vp, vo, vclock, _) in versions.items():
+            if vp == practice and vo == o and happened_before(vclock, clock):
+                for f in fields:
+                    if (vid, f) in contents:
+                        problems.append(f"line {contents[(vid, f)]}: holds the content of {f} of {vid[:12]}, erased by {eid[:12]}")
+        print(f"erasure {eid[:12]} by {o} of {', '.join(fields)} in {practice[:12]}: confirmed by {', '.join(sorted(confirmed))}")
+    for note in invalid:
+        print(note)
     heads = sorted((o, s, i) for o, s in top.items() for i in positions[(o, s)])
     forks = sorted((o, s, i) for (o, s), ids in positions.items() if len(ids) > 1 for i in ids)
     text = "".join(f"head {o} {s} {i}\n" for o, s, i in heads) + "".join(f"fork {o} {s} {i}\n" for o, s, i in forks)

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The independent verifier against the protocol's test vectors (docs/PROTOCOL.md §9,
+§12, §13, §14): every valid log verifies with its digest, every refused case fails, and
+an ignored case is reported but not a failure. Run by `make test`:
+
+    python3 scripts/test_verify_export.py
+"""
+import base64
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "Tests/C4CSRCoreTests/Fixtures"
+VERIFIER = ROOT / "scripts/verify_export.py"
+
+
+def load(name):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def line(entry, content=None):
+    o = {"body": base64.b64encode(entry["body"].encode()).decode(), "id": entry["id"], "sig": entry["sig"]}
+    if content is not None:
+        o["content"] = content
+    return json.dumps(o, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def item(content):
+    return {k: content[k] for k in ("field", "salt", "value")}
+
+
+class VerifierTests(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.cards = pathlib.Path(self.dir.name, "cards")
+        self.cards.mkdir()
+        self.card("sofia", load("entry-vector.json")["public_key"])
+        self.card("milano", load("erasure-vector.json")["milano_public_key"])
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def card(self, city, key):
+        (self.cards / f"{city}.toml").write_text(f'city = "{city}"\npublic_key = "{key}"\n')
+
+    def verify(self, lines, digest=None):
+        path = pathlib.Path(self.dir.name, "export.jsonl")
+        path.write_text("".join(l + "\n" for l in lines))
+        args = [sys.executable, str(VERIFIER), str(path), "--cards", str(self.cards)]
+        if digest:
+            args += ["--expect-digest", digest]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_rotation_and_officer_vectors_verify_with_their_digests(self):
+        for name in ("rotation-vector.json", "officer-vector.json"):
+            v = load(name)
+            code, out = self.verify([line(e) for e in v["entries"]], v["digest"])
+            self.assertEqual(code, 0, f"{name}: {out}")
+        v = load("officer-vector.json")
+        code, out = self.verify([line(e) for e in v["entries"][:2]] + [line(v["forged_author"])])
+        self.assertEqual(code, 1, out)
+        self.assertIn("does not verify over the content", out)
+
+    def test_the_erasure_vector_verifies_and_lists_its_confirmations(self):
+        v = load("erasure-vector.json")
+        code, out = self.verify([line(e) for e in v["entries"]], v["digest"])
+        self.assertEqual(code, 0, out)
+        self.assertIn("erasure 6946e47b7fea by sofia of contact in aaeeef1076f5: confirmed by milano, sofia", out)
+
+    def test_content_before_its_erasure_verifies_and_matches_the_documented_line(self):
+        v = load("erasure-vector.json")
+        e = v["entries"]
+        code, out = self.verify([line(e[0]), line(e[1], [item(v["content"])])])
+        self.assertEqual(code, 0, out)
+        self.assertEqual(line(e[1], [item(v["content"])]),
+                         json.dumps(v["export_line"], ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+
+    def test_content_that_an_erasure_in_the_file_erased_fails(self):
+        v = load("erasure-vector.json")
+        e = v["entries"]
+        code, out = self.verify([line(e[0]), line(e[1], [item(v["content"])]), line(e[2]), line(e[3])])
+        self.assertEqual(code, 1, out)
+        self.assertIn("holds the content of contact of 17410b280889, erased by 6946e47b7fea", out)
+
+    def test_refused_contents(self):
+        v = load("erasure-vector.json")
+        e = v["entries"]
+        cases = [
+            ([line(e[0]), line(e[1], [item(v["wrong_salt_content"])])], "does not match its commitment"),
+            ([line(e[0]), line(v["untrimmed_revise"], [item(v["untrimmed_content"])])], "breaks the text rules"),
+            ([line(e[0], [item(v["content"])])], "which this entry does not seal"),
+            ([line(e[0]), line(e[1], [])], "non-empty array"),
+            ([line(e[0]), line(e[1], [{**item(v["content"]), "salt": base64.b64encode(bytes(31)).decode()}])], "32 bytes"),
+        ]
+        for lines, why in cases:
+            code, out = self.verify(lines)
+            self.assertEqual(code, 1, out)
+            self.assertIn(why, out)
+
+    def test_an_invalid_erasure_or_ack_is_reported_and_erases_nothing(self):
+        v = load("erasure-vector.json")
+        e = v["entries"]
+        code, out = self.verify([line(e[0]), line(e[1], [item(v["content"])]), line(v["milano_erase"])])
+        self.assertEqual(code, 0, out)
+        self.assertIn("an invalid erasure (ignored)", out)
+        code, out = self.verify([line(x) for x in e[:3]] + [line(v["self_ack"])])
+        self.assertEqual(code, 0, out)
+        self.assertIn("an invalid ack (ignored)", out)
+        self.assertIn("confirmed by sofia\n", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
