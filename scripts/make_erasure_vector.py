@@ -74,7 +74,7 @@ def main():
 
     ack_value = {
         "clock": {"milano": 1, "sofia": 3}, "format": "c4csr/2", "kind": "ack", "origin": "milano",
-        "payload": {"erase": erase["id"]}, "prev": None, "seq": 1, "time": 1764151260000,
+        "payload": {"erase": erase["id"], "practice": practice}, "prev": None, "seq": 1, "time": 1764151260000,
     }
     ack = entry(ack_value, milano)
 

@@ -264,8 +264,8 @@ def main():
                     else:
                         invalid.append(f"{where}: an invalid erasure (ignored)")
                 elif e["kind"] == "ack":
-                    target = erasures.get(p.get("erase")) if set(p) == {"erase"} else None
-                    if target is None or target[0] == origin or not happened_before(target[1], clock):
+                    target = erasures.get(p.get("erase")) if set(p) == {"erase", "practice"} else None
+                    if target is None or target[2] != p["practice"] or target[0] == origin or not happened_before(target[1], clock):
                         invalid.append(f"{where}: an invalid ack (ignored)")
                     else:
                         target[5].add(origin)
