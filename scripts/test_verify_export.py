@@ -6,12 +6,15 @@ an ignored case is reported but not a failure. Run by `make test`:
     python3 scripts/test_verify_export.py
 """
 import base64
+import hashlib
 import json
 import pathlib
 import subprocess
 import sys
 import tempfile
 import unittest
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests/C4CSRCoreTests/Fixtures"
@@ -86,6 +89,19 @@ class VerifierTests(unittest.TestCase):
         code, out = self.verify([line(e[0]), line(e[1], [item(v["content"])]), line(e[2]), line(e[3])])
         self.assertEqual(code, 1, out)
         self.assertIn("holds the content of contact of 17410b280889, erased by 6946e47b7fea", out)
+
+    def test_a_revision_that_copied_an_erased_seal_cannot_bring_the_value_back(self):
+        v = load("erasure-vector.json")
+        e = v["entries"]
+        revise = json.loads(e[1]["body"])
+        copied = {**revise, "clock": {"sofia": 4}, "seq": 4, "prev": e[2]["id"], "time": revise["time"] + 1,
+                  "payload": {**revise["payload"], "base": [e[1]["id"]]}}
+        body = json.dumps(copied, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+        entry = {"body": body.decode(), "id": hashlib.sha256(body).hexdigest(), "sig": base64.b64encode(key.sign(body)).decode()}
+        code, out = self.verify([line(x) for x in e[:3]] + [line(entry, [item(v["content"])])])
+        self.assertEqual(code, 1, out)
+        self.assertIn("erased by 6946e47b7fea", out)
 
     def test_refused_contents(self):
         v = load("erasure-vector.json")

@@ -280,13 +280,17 @@ def main():
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")
 
-    # Section 14: what each valid erasure erased must be on no line.
+    # Section 14: what each valid erasure erased (a pair and its seal) must be on no line.
+    def seal(vid, f):
+        fields = versions[vid][3] if vid in versions else None
+        v = fields.get(f) if isinstance(fields, dict) else None
+        return v.get("commit") if isinstance(v, dict) else None
     for eid, (o, clock, practice, fields, when, confirmed) in erasures.items():
-        for vid, (vp, vo, vclock, _) in versions.items():
-            if vp == practice and vo == o and happened_before(vclock, clock):
-                for f in fields:
-                    if (vid, f) in contents:
-                        problems.append(f"line {contents[(vid, f)]}: holds the content of {f} of {vid[:12]}, erased by {eid[:12]}")
+        erased = {seal(vid, f) for vid, (vp, vo, vclock, _) in versions.items() if vp == practice and vo == o
+                  and happened_before(vclock, clock) for f in fields} - {None}
+        for (vid, f), n in contents.items():
+            if seal(vid, f) in erased:
+                problems.append(f"line {n}: holds the content of {f} of {vid[:12]}, erased by {eid[:12]}")
         print(f"erasure {eid[:12]} by {o} of {', '.join(fields)} in {practice[:12]}: confirmed by {', '.join(sorted(confirmed))}")
     for note in invalid:
         print(note)
