@@ -12,12 +12,16 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     case rotate
     /// The city enrols or removes an officer (format `c4csr/2`, §13).
     case officer
+    /// The publishing city erases personal fields of its practice (`c4csr/2`, §14).
+    case erase
+    /// A city confirms that it no longer holds what an erasure erased (`c4csr/2`, §14).
+    case ack
 
     /// `true` for the kinds the practice rules read (§6).
     public var isPractice: Bool {
         switch self {
         case .publish, .revise, .retract, .adopt: true
-        case .rotate, .officer: false
+        case .rotate, .officer, .erase, .ack: false
         }
     }
 
@@ -26,7 +30,7 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     public var format: EntryFormat {
         switch self {
         case .publish, .revise, .retract, .adopt: .v1
-        case .rotate, .officer: .v2
+        case .rotate, .officer, .erase, .ack: .v2
         }
     }
 }
@@ -209,8 +213,9 @@ public struct EntryDraft: Sendable {
         self.author = author
     }
 
-    /// The oldest format that carries this draft: an author needs `c4csr/2`.
-    public var format: EntryFormat { author != nil ? .v2 : kind.format }
+    /// The oldest format that carries this draft: an author or a sealed field (§14)
+    /// needs `c4csr/2`.
+    public var format: EntryFormat { author != nil || Seal.occurs(in: payload) ? .v2 : kind.format }
 
     /// Serialises the draft once, in canonical form, and signs those bytes.
     /// - Throws: `EntryError` if the draft is not a valid entry (the same checks a receiver makes).

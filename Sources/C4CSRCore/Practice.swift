@@ -23,6 +23,11 @@ public struct Practice: Sendable, Hashable {
     /// http(s) URLs.
     public var links: [String]
     public var contact: String?
+    /// The personal fields signed as seals (§14, `c4csr/2`): their properties above are
+    /// empty unless `revealed` names them (`revealing`, with their checked content).
+    public var sealed: [PersonalField: Seal] = [:]
+    /// The sealed fields whose values are in place.
+    public var revealed: Set<PersonalField> = []
 
     public init(
         language: String, title: LocalizedText, summary: LocalizedText, challenge: String,
@@ -100,40 +105,56 @@ extension Practice {
     ]
 
     /// Reads and validates a practice from JSON (the payload's `fields`, or an input file).
+    /// - Parameter sealing: a personal field may be a seal `{"commit": …}` (§14: the
+    ///   fields of a `c4csr/2` entry); its value is then not read.
     /// - Throws: `ValidationErrors` listing every field that is missing or wrong.
-    public init(json: JSONValue, path: String = "") throws(ValidationErrors) {
+    public init(json: JSONValue, path: String = "", sealing: Bool = false) throws(ValidationErrors) {
         var r = FieldReader(json: json, path: path)
+        // A seal stands for the value: the value is not read (an ill-formed seal is an error).
+        var sealed = [PersonalField: Seal]()
+        var withheld = Set<PersonalField>()
+        if sealing {
+            for f in PersonalField.allCases {
+                guard let v = r.object[f.rawValue], case .object(let o) = v, o["commit"] != nil else { continue }
+                withheld.insert(f)
+                if let seal = Seal(json: v) { sealed[f] = seal } else {
+                    r.fail(f.rawValue, "must be a seal: exactly {\"commit\": 64 lowercase hex digits}")
+                }
+            }
+        }
+        func open(_ f: PersonalField) -> Bool { !withheld.contains(f) }
         let language = r.string("language", required: true, max: 35) ?? ""
         if !language.isEmpty, !Practice.isLanguageTag(language) {
             r.fail("language", "must be a BCP 47 language tag such as \"bg\" or \"pt-PT\"")
         }
         let title = r.localized("title", max: Practice.maxTitle)
-        let summary = r.localized("summary", max: Practice.maxText, multiline: true)
-        let challenge = r.string("challenge", required: true, max: Practice.maxText, multiline: true) ?? ""
+        let summary = open(.summary) ? r.localized("summary", max: Practice.maxText, multiline: true) : LocalizedText(local: "", en: "")
+        let challenge = open(.challenge) ? r.string("challenge", required: true, max: Practice.maxText, multiline: true) ?? "" : ""
         var themes = [String]()
         for t in r.strings("themes").map({ $0.lowercased() }) where !themes.contains(t) { themes.append(t) }
         let companies = r.strings("companies")
         let partners = r.strings("partners")
         let sdgs = r.ints("sdgs", range: 1...17)
-        let area = r.string("area", required: false, max: Practice.maxItem)
+        let area = open(.area) ? r.string("area", required: false, max: Practice.maxItem) : nil
         let period = r.period("period")
         let statusText = r.string("status", required: true, max: 20) ?? PracticeStatus.running.rawValue
         let status = PracticeStatus(rawValue: statusText)
         if status == nil {
             r.fail("status", "must be one of \(PracticeStatus.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(statusText)\"")
         }
-        let outcomes = r.string("outcomes", required: false, max: Practice.maxText, multiline: true)
+        let outcomes = open(.outcomes) ? r.string("outcomes", required: false, max: Practice.maxText, multiline: true) : nil
         let links = r.strings("links")
         for (i, link) in links.enumerated() where !Practice.isWebLink(link) {
             r.fail("links[\(i)]", "must be an http:// or https:// URL")
         }
-        let contact = r.string("contact", required: false, max: Practice.maxItem)
+        let contact = open(.contact) ? r.string("contact", required: false, max: Practice.maxItem) : nil
         r.rejectUnknown(allowed: Practice.fieldNames)
         if !r.errors.isEmpty { throw ValidationErrors(r.errors) }
         self.init(
             language: language, title: title, summary: summary, challenge: challenge, themes: themes,
             companies: companies, partners: partners, sdgs: sdgs, area: area, period: period, status: status!,
             outcomes: outcomes, links: links, contact: contact)
+        self.sealed = sealed
     }
 
     /// The practice as JSON, with optional fields omitted when empty.
@@ -158,6 +179,8 @@ extension Practice {
         if let outcomes { o["outcomes"] = .string(outcomes) }
         if !links.isEmpty { o["links"] = .array(links.map { .string($0) }) }
         if let contact { o["contact"] = .string(contact) }
+        // A sealed field is written as signed: its seal, unless its value was revealed.
+        for (f, seal) in sealed where !revealed.contains(f) { o[f.rawValue] = seal.json }
         return .object(o)
     }
 

@@ -34,7 +34,8 @@ public enum PracticeAction: Sendable, Hashable {
         }
         func fields() -> Practice? {
             guard let f = entry.payload["fields"] else { r.fail("fields", "is required"); return nil }
-            do { return try Practice(json: f, path: "payload.fields") } catch { r.errors += error.errors; return nil }
+            // §14: in format c4csr/2 a personal field may be sealed.
+            do { return try Practice(json: f, path: "payload.fields", sealing: entry.format == .v2) } catch { r.errors += error.errors; return nil }
         }
         switch entry.kind {
         case .publish:
@@ -62,7 +63,7 @@ public enum PracticeAction: Sendable, Hashable {
             r.rejectUnknown(allowed: ["practice", "version", "mode", "notes"])
             guard r.errors.isEmpty, let practice, let version, let mode else { throw ValidationErrors(r.errors) }
             self = .adopt(practice: practice, version: version, mode: mode, notes: notes)
-        case .rotate, .officer:
+        case .rotate, .officer, .erase, .ack:
             throw ValidationErrors([FieldError("kind", "\(entry.kind.rawValue) is not a practice action")])
         }
         // §6: a signed payload is in normal form (texts trimmed, themes lower-case, lists
@@ -131,6 +132,20 @@ public struct PracticeRecord: Sendable, Hashable {
     public let problems: [PracticeProblem]
     /// The merged-order key of the latest valid entry about this practice.
     public let lastChange: MergedOrderKey
+    /// Its valid erasures (§14), in merged order.
+    public let erasures: [Erasure]
+    /// The entry whose fields `current` are (for a retracted practice, the version it
+    /// retracted): whose content reveals its sealed fields.
+    public let fieldsEntry: EntryID
+
+    /// The erasure that erased `field` of version `entry`, if one did.
+    public func erasure(of entry: EntryID, _ field: PersonalField) -> Erasure? {
+        erasures.first { $0.erased.contains(ErasedField(entry: entry, field: field)) }
+    }
+
+    /// Whether the content of `field` of version `entry` was erased (and so is never
+    /// stored, sent, exported or shown again).
+    public func isErased(_ entry: EntryID, _ field: PersonalField) -> Bool { erasure(of: entry, field) != nil }
 
     public var conflict: Bool { heads.count > 1 }
 
@@ -145,6 +160,22 @@ public struct PracticeRecord: Sendable, Hashable {
         public let retractReason: String?
         /// The officer who wrote it (§13), when one did.
         public var author: OfficerID? = nil
+        /// The entry whose fields these are: its own, or for a retraction the version it retracted.
+        public var fieldsEntry: EntryID? = nil
+    }
+
+    /// A valid erasure (§14) and the cities that confirmed it.
+    public struct Erasure: Sendable, Hashable {
+        public let entry: EntryID
+        public let city: CityID
+        public let time: Int64
+        public let request: ErasureRequest
+        /// What it erased: each field it names, in each version written before it.
+        public let erased: Set<ErasedField>
+        /// The erasing city and every city with a valid ack, sorted, each once.
+        public var confirmedBy: [CityID]
+        /// The valid acks, in merged order.
+        public var acks: [EntryID]
     }
 
     public struct Adoption: Sendable, Hashable {
@@ -168,6 +199,8 @@ public struct PracticeProblem: Sendable, Hashable, CustomStringConvertible {
         case invalidBase = "invalid_base"
         case invalidAdoption = "invalid_adoption"
         case unknownPractice = "unknown_practice"
+        case invalidErasure = "invalid_erasure"
+        case invalidAck = "invalid_ack"
     }
     public let kind: Kind
     public let entry: EntryID
@@ -216,6 +249,11 @@ public enum PracticeRules {
         var superseded = Set<EntryID>()
         var adoptions = [PracticeRecord.Adoption]()
         var last = publish.orderKey
+        // §14: every publish or revise by the publisher, valid or not (an erasure erases
+        // whatever content they seal), and the valid erasures with their clocks.
+        var written: [(id: EntryID, clock: VectorClock)] = [(publish.id, publish.clock)]
+        var erasures = [PracticeRecord.Erasure]()
+        var erasureClocks = [EntryID: VectorClock]()
 
         func checkBase(_ e: Entry, _ base: [EntryID]) -> String? {
             for b in base {
@@ -226,6 +264,48 @@ public enum PracticeRules {
         }
 
         for e in others {
+            if e.kind == .revise, e.origin == publish.origin { written.append((e.id, e.clock)) }
+            if e.kind == .erase {
+                let request: ErasureRequest
+                do { request = try ErasureRequest(entry: e) } catch {
+                    problems.append(PracticeProblem(.invalidErasure, e, "invalid erasure: \(error.errors.map(\.description).joined(separator: "; "))"))
+                    continue
+                }
+                guard e.origin == publish.origin else {
+                    problems.append(PracticeProblem(.invalidErasure, e, "\(e.origin) tried to erase fields of practice \(publish.id.short), which only \(publish.origin) may erase"))
+                    continue
+                }
+                guard publish.clock.happenedBefore(e.clock) else {
+                    problems.append(PracticeProblem(.invalidErasure, e, "erases practice \(publish.id.short), which is not in its causal past"))
+                    continue
+                }
+                var erased = Set<ErasedField>()
+                for w in written where w.clock.happenedBefore(e.clock) {
+                    for f in request.fields { erased.insert(ErasedField(entry: w.id, field: f)) }
+                }
+                erasures.append(.init(entry: e.id, city: e.origin, time: e.time, request: request, erased: erased, confirmedBy: [e.origin], acks: []))
+                erasureClocks[e.id] = e.clock
+                last = e.orderKey
+                continue
+            }
+            if e.kind == .ack {
+                let ack: Acknowledgement
+                do { ack = try Acknowledgement(entry: e) } catch {
+                    problems.append(PracticeProblem(.invalidAck, e, "invalid ack: \(error.errors.map(\.description).joined(separator: "; "))"))
+                    continue
+                }
+                guard let i = erasures.firstIndex(where: { $0.entry == ack.erase }), let c = erasureClocks[ack.erase], c.happenedBefore(e.clock) else {
+                    problems.append(PracticeProblem(.invalidAck, e, "acknowledges \(ack.erase.short), which is not a valid erasure of practice \(publish.id.short) in its causal past"))
+                    continue
+                }
+                guard e.origin != erasures[i].city else {
+                    problems.append(PracticeProblem(.invalidAck, e, "\(e.origin) acknowledges its own erasure, which is its confirmation already"))
+                    continue
+                }
+                erasures[i].acks.append(e.id)
+                if !erasures[i].confirmedBy.contains(e.origin) { erasures[i].confirmedBy = (erasures[i].confirmedBy + [e.origin]).sorted() }
+                continue
+            }
             let action: PracticeAction
             do { action = try PracticeAction(entry: e) } catch {
                 problems.append(PracticeProblem(.invalidPayload, e, "invalid payload: \(error.errors.map(\.description).joined(separator: "; "))"))
@@ -258,10 +338,12 @@ public enum PracticeRules {
                     continue
                 }
                 // A retraction keeps the fields of the latest version it retracts.
-                let kept = fields ?? versions.last(where: { base.contains($0.entry) })!.fields
+                let retracted = versions.last(where: { base.contains($0.entry) })!
+                let kept = fields ?? retracted.fields
                 versions.append(.init(
                     entry: e.id, kind: e.kind, origin: e.origin, seq: e.seq, time: e.time, base: base.sorted(), fields: kept,
-                    retractReason: reason, author: e.author?.officer))
+                    retractReason: reason, author: e.author?.officer,
+                    fieldsEntry: fields == nil ? retracted.fieldsEntry ?? retracted.entry : nil))
                 clocks[e.id] = e.clock
                 superseded.formUnion(base)
                 last = e.orderKey
@@ -284,7 +366,8 @@ public enum PracticeRules {
         let record = PracticeRecord(
             id: publish.id, publisher: publish.origin, current: current.fields, currentVersion: current.entry,
             retracted: current.kind == .retract, retractReason: current.retractReason, versions: versions,
-            heads: heads.map(\.entry), adoptions: adoptions, problems: problems, lastChange: last)
+            heads: heads.map(\.entry), adoptions: adoptions, problems: problems, lastChange: last, erasures: erasures,
+            fieldsEntry: current.fieldsEntry ?? current.entry)
         return (record, problems)
     }
 }
