@@ -14,7 +14,7 @@ import Synchronization
 /// `synchronous = FULL`, so an entry that a caller acknowledged survives a crash
 /// or a power loss.
 public final class LogStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let now: @Sendable () -> Int64
     public let path: String
 
@@ -37,6 +37,9 @@ public final class LogStore: Sendable {
         let observer = LogStore.statementObservers.withLock { $0[path] }
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // What is deleted is overwritten (erased personal content, §14: not left in
+            // free pages or in the slack of a page).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             if let observer { db.trace(options: .statement) { observer("\($0)") } }
         }
         // Readers keep SQLite's 2 MiB page cache each; at most four of them.
@@ -87,14 +90,22 @@ public final class LogStore: Sendable {
     ///
     /// - Parameter keys: the founding key of the entries' origin and the key that signs
     ///   them: the planner refuses an entry unless that is the key in force (§12).
-    public func append(keys: LocalKeys, _ build: (LocalContext) throws -> Entry) throws -> Entry {
-        try append(count: 1, keys: keys) { ctx, _ in try build(ctx) }[0]
+    public func append(
+        keys: LocalKeys, _ build: (LocalContext) throws -> Entry, then: ((LocalContext, Entry) throws -> Void)? = nil
+    ) throws -> Entry {
+        try append(count: 1, keys: keys, { ctx, _ in try build(ctx) }, then: then)[0]
     }
 
     /// Appends `count` local entries in one write transaction (a bulk `add`): all of them
     /// or, if any is refused, none. `build` is called with the state the earlier ones left.
-    public func append(count: Int, keys: LocalKeys, _ build: (LocalContext, Int) throws -> Entry) throws -> [Entry] {
-        try write { db in
+    /// - Parameter then: runs after each entry is inserted, in the same transaction (a
+    ///   local write stores its sealed fields' content with it, §14).
+    public func append(
+        count: Int, keys: LocalKeys, _ build: (LocalContext, Int) throws -> Entry, then: ((LocalContext, Entry) throws -> Void)? = nil
+    ) throws -> [Entry] {
+        var erased = 0
+        defer { if erased > 0 { checkpointAfterErasure() } }
+        return try write { db in
             var out = [Entry]()
             for i in 0..<count {
                 let entry = try build(LocalContext(db: db), i)
@@ -110,7 +121,8 @@ public final class LogStore: Sendable {
                 let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db), signatures: check)
                 if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
                 guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
-                try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
+                erased += try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
+                try then?(LocalContext(db: db), entry)
                 out.append(entry)
             }
             return out
@@ -125,9 +137,11 @@ public final class LogStore: Sendable {
     /// if it is the key in force at its position).
     public func merge(_ batch: [Entry], signatures: SignatureCheck) throws -> MergeOutcome {
         if batch.isEmpty { return MergeOutcome(inserted: [], forks: [], duplicates: 0, refused: []) }
+        var erased = 0
+        defer { if erased > 0 { checkpointAfterErasure() } }
         return try write { db in
             let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db), signatures: signatures)
-            try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
+            erased = try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
             return MergeOutcome(
                 inserted: plan.accepted, forks: plan.accepted.filter { plan.forks.contains($0.id) },
                 duplicates: plan.duplicates, refused: plan.refused.map { ($0.entry, $0.reason) })
@@ -160,8 +174,9 @@ public final class LogStore: Sendable {
     /// (`cachedStatement`); heads are written once per origin per batch, and the
     /// practices view once per practice, from the entries already decoded when the
     /// batch holds all of a practice's entries.
-    private func insert(_ entries: [Entry], forks: Set<EntryID>, stateAfter: [EntryID: ChainState], db: Database) throws {
-        guard !entries.isEmpty else { return }
+    /// - Returns: how many (entry, field) pairs an erasure among them newly erased (§14).
+    private func insert(_ entries: [Entry], forks: Set<EntryID>, stateAfter: [EntryID: ChainState], db: Database) throws -> Int {
+        guard !entries.isEmpty else { return 0 }
         let received = now()
         let insertEntry = try db.cachedStatement(sql: """
             INSERT INTO entry (id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after, roll_after)
@@ -211,7 +226,16 @@ public final class LogStore: Sendable {
             if top.seq > current { try clearHeads.execute(arguments: [origin.rawValue]) }
             for id in top.ids { try addHead.execute(arguments: [origin.rawValue, top.seq, Data(id.bytes)]) }
         }
-        for s in subjects { try PracticeView.refresh(subject: s, batch: bySubject[s] ?? [], db: db) }
+        var erased = 0
+        for s in subjects { erased += try PracticeView.refresh(subject: s, batch: bySubject[s] ?? [], db: db) }
+        return erased
+    }
+
+    /// After an erasure committed: the write-ahead log, which still holds the pages that
+    /// carried the erased content, is folded into the store and truncated (§14). A reader
+    /// holding an old snapshot may keep part of it until its next checkpoint.
+    func checkpointAfterErasure() {
+        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     // MARK: Reading
@@ -551,6 +575,22 @@ public struct LocalContext {
     /// The state in force after a held entry (the founding state for none).
     public func stateAfter(_ id: EntryID) throws -> ChainState {
         try LogStore.statesAfter([id], db: db)[id] ?? .founding
+    }
+
+    /// The contents held for these entries (§14).
+    public func contents(of entries: [EntryID]) throws -> [PersonalContent] {
+        try LogStore.contents(of: entries, db: db)
+    }
+
+    /// The publish entry of practice `id` and every entry that names it.
+    public func entries(of id: EntryID) throws -> (Entry?, [Entry]) {
+        try PracticeView.entries(of: id, db: db)
+    }
+
+    /// Stores contents in this transaction (each checked, as from a peer) and rebuilds
+    /// the practices they belong to.
+    public func storeContent(_ contents: [PersonalContent]) throws -> [ContentOutcome] {
+        try LogStore.storeContent(contents, db: db)
     }
 }
 

@@ -37,11 +37,15 @@ public struct PracticeFilter: Sendable {
 
 /// The derived practices view: rebuilt per practice from the log, never the source of truth.
 enum PracticeView {
-    /// Recomputes one practice from its entries and writes its row and FTS row.
+    /// Recomputes one practice from its entries and writes its row and FTS row; applies
+    /// its erasures (§14: the content they erased is deleted, and the search index is
+    /// rebuilt without it).
     /// - Parameter batch: entries of this practice just inserted; when they are all of
     ///   its entries (a practice published in this batch), they are used as they are
     ///   instead of being read back and decoded again.
-    static func refresh(subject: EntryID, batch: [Entry] = [], db: Database) throws {
+    /// - Returns: how many (entry, field) pairs an erasure newly erased.
+    @discardableResult
+    static func refresh(subject: EntryID, batch: [Entry] = [], db: Database) throws -> Int {
         let record: PracticeRecord?
         let stored = try Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM entry WHERE subject = ?"), arguments: [Data(subject.bytes)]) ?? 0
@@ -50,8 +54,12 @@ enum PracticeView {
         } else {
             record = try self.record(subject, db: db)
         }
-        guard let record else { return }
-        let p = record.current
+        guard let record else { return 0 }
+        let erased = try applyErasures(record, db: db)
+        // The shown version's sealed fields, with the content held (never erased content:
+        // its rows are gone), so that search finds them until they are erased.
+        let p = record.current.sealed.isEmpty
+            ? record.current : record.current.revealing(try LogStore.contents(of: [record.fieldsEntry], db: db))
         let status = record.retracted ? "retracted" : p.status.rawValue
         let themes = CanonicalJSON.string(.array(p.themes.map { .string($0) }))
         let sdgs = CanonicalJSON.string(.array(p.sdgs.map { .int(Int64($0)) }))
@@ -84,6 +92,12 @@ enum PracticeView {
                 pid, p.title.local, p.title.en, p.summary.local, p.summary.en, p.challenge, p.themes.joined(separator: " "),
                 p.companies.joined(separator: " "), p.partners.joined(separator: " "), p.area, p.outcomes,
             ])
+        if erased > 0 {
+            // FTS5 deletes by adding tombstones; merging every segment drops the erased
+            // text from the index's pages (which secure_delete then zeroes).
+            try db.execute(sql: "INSERT INTO practice_fts (practice_fts) VALUES ('optimize')")
+        }
+        return erased
     }
 
     /// The practice `id`, folded from its entries by `PracticeRules`.

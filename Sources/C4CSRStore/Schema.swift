@@ -255,9 +255,46 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'c4csr: entry inserted before its chain predecessor'); END;
                 """)
         }
+        m.registerMigration("v8: personal content") { db in
+            // Sealed personal fields (docs/PROTOCOL.md §14): the log holds their
+            // commitments; their values live here, beside it, where an erasure deletes them.
+            try db.execute(sql: """
+                -- The value of one sealed field of one entry, checked against its seal when
+                -- stored (`LogStore.storeContent`). Deletable, unlike the log.
+                CREATE TABLE content (
+                    entry       BLOB    NOT NULL CHECK (length(entry) = 32),
+                    field       TEXT    NOT NULL CHECK (field IN ('area', 'challenge', 'contact', 'outcomes', 'summary')),
+                    salt        BLOB    NOT NULL CHECK (length(salt) = 32),
+                    value       TEXT    NOT NULL CHECK (length(value) BETWEEN 2 AND 65536),  -- canonical JSON
+                    received_at INTEGER NOT NULL,
+                    PRIMARY KEY (entry, field)
+                ) STRICT, WITHOUT ROWID;
+                -- What valid erasures erased, derived from the log in the transaction that
+                -- inserts the erasure; insert-only, like the log. A content of a pair
+                -- named here, or whose seal (`seal`, the commitment) is named here, is
+                -- never stored again, by c4csr or any other client.
+                CREATE TABLE erased (
+                    entry BLOB NOT NULL CHECK (length(entry) = 32),
+                    field TEXT NOT NULL,
+                    seal  BLOB CHECK (seal IS NULL OR length(seal) = 32),
+                    erase BLOB NOT NULL CHECK (length(erase) = 32),
+                    PRIMARY KEY (entry, field)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX erased_seal ON erased(seal) WHERE seal IS NOT NULL;
+                CREATE TRIGGER erased_no_update BEFORE UPDATE ON erased
+                BEGIN SELECT RAISE(ABORT, 'c4csr: erasures are derived from the log and cannot be updated'); END;
+                CREATE TRIGGER erased_no_delete BEFORE DELETE ON erased
+                BEGIN SELECT RAISE(ABORT, 'c4csr: erasures are derived from the log and cannot be deleted'); END;
+                CREATE TRIGGER content_not_erased BEFORE INSERT ON content
+                WHEN EXISTS (SELECT 1 FROM erased WHERE entry = NEW.entry AND field = NEW.field)
+                BEGIN SELECT RAISE(ABORT, 'c4csr: this content was erased; it is never stored again'); END;
+                -- A city's erasures and the acks (status, audit --peers) without reading the log.
+                CREATE INDEX entry_erasure ON entry(kind, subject) WHERE kind IN ('erase', 'ack');
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v7: officers"
+    static let latest = "v8: personal content"
 }

@@ -57,8 +57,9 @@ import Testing
                     CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry WHEN NEW.seq > 1 AND NOT EXISTS (
                         SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
                     BEGIN SELECT RAISE(ABORT, 'unlinked'); END;
-                    DROP INDEX practice_published; DROP TABLE officer_roll;
-                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%' OR identifier LIKE 'v6:%' OR identifier LIKE 'v7:%';
+                    DROP INDEX practice_published; DROP TABLE officer_roll; DROP TABLE content; DROP TABLE erased;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%' OR identifier LIKE 'v6:%' OR identifier LIKE 'v7:%'
+                        OR identifier LIKE 'v8:%';
                     """)
                 return try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position")
             }
@@ -109,8 +110,8 @@ import Testing
                     CREATE TRIGGER entry_chain_linked BEFORE INSERT ON entry WHEN NEW.seq > 1 AND NOT EXISTS (
                         SELECT 1 FROM entry WHERE id = NEW.prev AND origin = NEW.origin AND seq = NEW.seq - 1)
                     BEGIN SELECT RAISE(ABORT, 'unlinked'); END;
-                    DROP TABLE officer_roll;
-                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v7:%';
+                    DROP TABLE officer_roll; DROP TABLE content; DROP TABLE erased;
+                    DELETE FROM grdb_migrations WHERE identifier LIKE 'v7:%' OR identifier LIKE 'v8:%';
                     """)
                 return (try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position"),
                         try Data?.fetchAll(db, sql: "SELECT key_after FROM entry ORDER BY position"))
