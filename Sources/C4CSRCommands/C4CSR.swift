@@ -30,7 +30,7 @@ public struct C4CSR: AsyncParsableCommand {
             2 CRITICAL.
             """,
         subcommands: [
-            InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self,
+            InitCommand.self, AddCommand.self, ReviseCommand.self, RetractCommand.self, AdoptCommand.self, EraseCommand.self,
             ListCommand.self, ShowCommand.self, SearchCommand.self, LogCommand.self,
             AuditCommand.self, HeadsCommand.self, ExportCommand.self, ImportCommand.self, PeersCommand.self,
             ServeCommand.self, SyncCommand.self, StatusCommand.self, BackupCommand.self, RestoreCommand.self, KeyCommand.self, ConfigCommand.self, DemoCommand.self,

@@ -18,10 +18,15 @@ public final class City: Sendable {
     /// `nil` for an observer, and for a city opened for reading only.
     /// Replaced by `rotateKey` once the rotation is committed.
     private let signingKey: Mutex<CitySigningKey?>
-    private let now: @Sendable () -> Int64
+    let now: @Sendable () -> Int64
     /// Where peer cards are read from: `<data-dir>/peers`, then any extra directories.
     public let peerDirectories: [URL]
     private let peerState: Mutex<PeerState>
+    /// Serialises this process's acknowledgements of erasures (§14), so that two merges
+    /// at once (a round and a push) do not both write one.
+    let acknowledging = Mutex(())
+    /// Why the last acknowledgement failed, if it did (`status` shows it).
+    public let acknowledgementFailure = Mutex<String?>(nil)
 
     private struct PeerState: Sendable {
         var peers: PeerDirectory
@@ -216,9 +221,11 @@ public final class City: Sendable {
 
     /// Publishes a new practice. The practice id is the returned entry's id.
     /// - Parameter dryRun: sign the entry as it would be written, and write nothing.
-    public func publish(_ practice: Practice, dryRun: Bool = false) throws -> Entry {
+    /// - Parameter personal: fields to seal besides the contact (§14: their values are
+    ///   kept beside the entry, where an erasure can delete them).
+    public func publish(_ practice: Practice, personal: Set<PersonalField> = [], dryRun: Bool = false) throws -> Entry {
         try requireWritable()
-        return try append(dryRun: dryRun) { _ in .publish(practice) }
+        return try append(dryRun: dryRun, personal: personal) { _ in .publish(practice) }
     }
 
     /// Publishes many practices in one transaction (a bulk `add`): all or none.
@@ -226,7 +233,12 @@ public final class City: Sendable {
         try requireWritable()
         let time = now()
         do {
-            return try store.append(count: practices.count, keys: localKeys()) { ctx, i in try self.sign(.publish(practices[i]), ctx, time: time) }
+            var contents = [PersonalContent]()
+            return try store.append(count: practices.count, keys: localKeys(), { ctx, i in
+                let (entry, c) = try self.signSealed(.publish(practices[i]), personal: [], ctx, time: time)
+                contents = c
+                return entry
+            }, then: { ctx, _ in try self.storeOwn(contents, ctx) })
         } catch let e as StoreError {
             throw NodeError.io(e.description)
         }
@@ -235,8 +247,8 @@ public final class City: Sendable {
     /// Replaces the fields of one of this city's practices.
     /// - Parameter base: the versions this revision supersedes (hex prefixes); empty means
     ///   every current version, which also resolves a conflict.
-    public func revise(_ practiceID: String, with practice: Practice, base: [String] = []) throws -> LocalWrite {
-        try revise(practiceID, base: base) { _ in practice }
+    public func revise(_ practiceID: String, with practice: Practice, base: [String] = [], personal: Set<PersonalField> = []) throws -> LocalWrite {
+        try revise(practiceID, base: base, personal: personal) { _ in practice }
     }
 
     /// Revises one of this city's practices from its current fields, read in the same
@@ -250,17 +262,21 @@ public final class City: Sendable {
     /// - Parameters:
     ///   - base: versions this revision supersedes (hex prefixes); by default every
     ///     current version, read in the same transaction as the fields.
-    ///   - change: builds the new fields from the current ones; runs inside the write
-    ///     transaction, so it must be quick and must not write.
+    ///   - change: builds the new fields from the current ones (their sealed fields
+    ///     revealed with the content held); runs inside the write transaction, so it must
+    ///     be quick and must not write.
+    ///   - personal: fields to seal besides the contact and those sealed before (§14).
     public func revise(
-        _ practiceID: String, base: [String] = [], dryRun: Bool = false, change: (Practice) throws -> Practice
+        _ practiceID: String, base: [String] = [], personal: Set<PersonalField> = [], dryRun: Bool = false,
+        change: (Practice) throws -> Practice
     ) throws -> LocalWrite {
         try requireWritable()
         let id = try resolve(practiceID)
-        return try write(about: id, dryRun: dryRun) { ctx in
+        return try write(about: id, dryRun: dryRun, personal: personal) { ctx in
             let record = try self.ownPractice(id, ctx, verb: "revise")
-            let fields = try change(record.current)
-            if base.isEmpty, fields == record.current, !record.retracted, !record.conflict {
+            let current = record.current.sealed.isEmpty ? record.current : record.current.revealing(try ctx.contents(of: [record.fieldsEntry]))
+            let fields = try change(current)
+            if base.isEmpty, fields.json == current.json, !record.retracted, !record.conflict {
                 return .unchanged("practice \(id.short) already has these fields (version \(record.currentVersion.short)); nothing was written")
             }
             let note = record.retracted ? "this revision reinstates practice \(id.short), which was retracted" : nil
@@ -308,10 +324,12 @@ public final class City: Sendable {
     }
 
     /// Like `append`, for writes that may find nothing to do.
-    private func write(about practice: EntryID, dryRun: Bool = false, _ decide: (LocalContext) throws -> WriteDecision) throws -> LocalWrite {
+    private func write(
+        about practice: EntryID, dryRun: Bool = false, personal: Set<PersonalField> = [], _ decide: (LocalContext) throws -> WriteDecision
+    ) throws -> LocalWrite {
         var outcome: (note: String?, unchanged: Bool) = (nil, false)
         do {
-            let entry = try append(dryRun: dryRun) { ctx in
+            let entry = try append(dryRun: dryRun, personal: personal) { ctx in
                 switch try decide(ctx) {
                 case .write(let action, let note):
                     outcome.note = note
@@ -333,24 +351,34 @@ public final class City: Sendable {
 
     /// Signs the action's entry and appends it, in one write transaction. With `dryRun`,
     /// the entry is signed exactly as it would be stored, and the transaction rolled back.
-    private func append(dryRun: Bool = false, _ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
+    /// A publish or revise seals its personal fields (§14) and stores their content in
+    /// the same transaction.
+    private func append(dryRun: Bool = false, personal: Set<PersonalField> = [], _ action: (LocalContext) throws -> PracticeAction) throws -> Entry {
         let time = now()
-        return try appendEntry(dryRun: dryRun) { ctx in try self.sign(try action(ctx), ctx, time: time) }
+        var contents = [PersonalContent]()
+        return try appendEntry(dryRun: dryRun, { ctx in
+            let (entry, c) = try self.signSealed(try action(ctx), personal: personal, ctx, time: time)
+            contents = c
+            return entry
+        }, then: { ctx, _ in try self.storeOwn(contents, ctx) })
     }
 
     /// Appends the entry `build` signs inside the write transaction; with `dryRun`, the
     /// transaction is rolled back and the entry returned as it would have been stored.
-    private func appendEntry(dryRun: Bool = false, _ build: (LocalContext) throws -> Entry) throws -> Entry {
+    /// `then` runs after the entry is inserted, in the same transaction.
+    func appendEntry(
+        dryRun: Bool = false, _ build: (LocalContext) throws -> Entry, then: ((LocalContext, Entry) throws -> Void)? = nil
+    ) throws -> Entry {
         var preview: Entry?
         do {
-            return try store.append(keys: localKeys()) { ctx in
+            return try store.append(keys: localKeys(), { ctx in
                 let entry = try build(ctx)
                 if dryRun {
                     preview = entry
                     throw DryRun()
                 }
                 return entry
-            }
+            }, then: then)
         } catch is DryRun {
             return preview!
         } catch let e as NodeError {
@@ -367,6 +395,36 @@ public final class City: Sendable {
         let entry = try sign(kind: action.kind, payload: action.payload, ctx, time: time)
         _ = try PracticeAction(entry: entry)
         return entry
+    }
+
+    /// `sign`, with a publish's or revise's personal fields sealed first (§14): the
+    /// contact always, the fields sealed before, and `personal`; each with a fresh salt.
+    /// Returns the entry and the contents to store with it.
+    private func signSealed(_ action: PracticeAction, personal: Set<PersonalField>, _ ctx: LocalContext, time: Int64) throws -> (Entry, [PersonalContent]) {
+        let fields: Practice
+        switch action {
+        case .publish(let p), .revise(_, _, let p): fields = p
+        case .retract, .adopt: return (try sign(action, ctx, time: time), [])
+        }
+        // A revision keeps sealed what the current version seals.
+        var keep = personal
+        if case .revise(let practice, _, _) = action, let current = try ctx.practice(practice)?.current { keep.formUnion(current.sealed.keys) }
+        let (sealed, values) = try Self.seal(fields, personal: keep)
+        let signed: PracticeAction
+        switch action {
+        case .revise(let practice, let base, _): signed = .revise(practice: practice, base: base, fields: sealed)
+        default: signed = .publish(sealed)
+        }
+        let entry = try sign(signed, ctx, time: time)
+        return (entry, values.keys.sorted().map { PersonalContent(entry: entry.id, field: $0, salt: values[$0]!.salt, value: values[$0]!.value) })
+    }
+
+    /// Stores this city's own contents with their entry; each must be accepted.
+    func storeOwn(_ contents: [PersonalContent], _ ctx: LocalContext) throws {
+        guard !contents.isEmpty else { return }
+        for (c, outcome) in zip(contents, try ctx.storeContent(contents)) where outcome != .stored {
+            throw NodeError.io("the \(c.field.rawValue) of entry \(c.entry.short) could not be stored (\(outcome)); nothing was written")
+        }
     }
 
     /// Signs this city's next entry with the key in force (checked against the log, in
@@ -568,7 +626,7 @@ public final class City: Sendable {
     public func checkCanSign() throws { try requireWritable() }
 
     /// The signing key and no restore mark, checked before any write transaction starts.
-    private func requireWritable() throws {
+    func requireWritable() throws {
         try requireSigner()
         let mark: RestoreMark?
         do { mark = try store.restoreMark() } catch let e as StoreError { throw NodeError.io(e.description) }
@@ -589,7 +647,7 @@ public final class City: Sendable {
 
     /// The signing key, or why this node may not write: checked before any write starts.
     @discardableResult
-    private func requireSigner() throws -> CitySigningKey {
+    func requireSigner() throws -> CitySigningKey {
         if let key = signingKey.withLock({ $0 }) { return key }
         if isObserver {
             throw NodeError.forbidden(
@@ -598,13 +656,13 @@ public final class City: Sendable {
         throw NodeError.forbidden("this command opened \(directory.root.path) without its signing key; nothing was written")
     }
 
-    private func resolve(_ prefix: String) throws -> EntryID {
+    func resolve(_ prefix: String) throws -> EntryID {
         do { return try store.practice(prefix).0.id } catch let e as StoreError where e.isNotFound {
             throw NodeError.notFound(e.description)
         }
     }
 
-    private func ownPractice(_ id: EntryID, _ ctx: LocalContext, verb: String) throws -> PracticeRecord {
+    func ownPractice(_ id: EntryID, _ ctx: LocalContext, verb: String) throws -> PracticeRecord {
         guard let record = try ctx.practice(id) else { throw NodeError.notFound("practice \(id.short) is not in the log") }
         guard record.publisher == self.id else {
             throw NodeError.forbidden("practice \(id.short) was published by \(record.publisher); only \(record.publisher) may \(verb) it")
@@ -685,7 +743,14 @@ public final class City: Sendable {
         // StoreError passes through: the server maps a full disk or a read-only store
         // to its own status, the CLI to its sentence.
         let check = SignatureCheck(founding: batch.founding, signers: batch.signers, rolls: batch.rolls)
-        return ReceiveReport(outcome: try store.merge(batch.valid, signatures: check), invalid: batch.invalid)
+        let outcome = try store.merge(batch.valid, signatures: check)
+        // An erasure by another city arrived and was applied: confirm it (§14). A node
+        // that may not sign (an observer, a read command, a restored store) does not.
+        var acks = [Entry]()
+        if outcome.inserted.contains(where: { $0.kind == .erase && $0.origin != id }) {
+            do { acks = try acknowledgeErasures() } catch { acknowledgementFailure.withLock { $0 = "\(error)" } }
+        }
+        return ReceiveReport(outcome: outcome, invalid: batch.invalid, acknowledged: acks)
     }
 }
 
@@ -767,6 +832,8 @@ public struct ReceiveReport: Sendable {
     public let outcome: MergeOutcome
     /// Entries whose envelope or signature was bad, by their index in the input.
     public let invalid: [(index: Int, error: EntryError)]
+    /// The acks this city wrote for erasures in the batch (§14).
+    public var acknowledged: [Entry] = []
 
     public var inserted: Int { outcome.inserted.count }
     /// `true` when every entry was inserted or already held.

@@ -5,22 +5,32 @@ import Foundation
 /// The JSON Lines exchange format (docs/PROTOCOL.md §5): one entry per line,
 /// `{"body":"<base64>","id":"<hex>","sig":"<base64>"}` in canonical JSON.
 public enum ExportLine {
-    public static func encode(body: [UInt8], signature: [UInt8], id: [UInt8]) -> String {
-        CanonicalJSON.string(.object([
+    /// - Parameter content: the entry's sealed fields' content held (§14), sorted by field.
+    public static func encode(body: [UInt8], signature: [UInt8], id: [UInt8], content: [PersonalContent] = []) -> String {
+        var o: [String: JSONValue] = [
             "body": .string(Data(body).base64EncodedString()),
             "id": .string(Hex.encode(id)),
             "sig": .string(Data(signature).base64EncodedString()),
-        ]))
+        ]
+        if !content.isEmpty { o["content"] = .array(content.sorted { $0.field < $1.field }.map(\.lineJSON)) }
+        return CanonicalJSON.string(.object(o))
     }
 
     /// Reads one line. - Throws: a sentence saying what is wrong with it.
     public static func decode(_ line: [UInt8]) throws(NodeError) -> (body: [UInt8], signature: [UInt8]) {
+        let l = try decodeWithContent(line)
+        return (l.body, l.signature)
+    }
+
+    /// Reads one line with its content (§14), each item checked for its form (not yet
+    /// against the seal: that needs the entry verified).
+    public static func decodeWithContent(_ line: [UInt8]) throws(NodeError) -> (body: [UInt8], signature: [UInt8], content: [PersonalContent]) {
         let value: JSONValue
         do { value = try JSONParser.parse(line, limits: JSONLimits(maxDepth: 4, maxBytes: 4 * Entry.maxBodyBytes)) } catch {
             throw .invalidInput("not a JSON object (\(error))")
         }
         guard case .object(let o) = value else { throw .invalidInput("not a JSON object") }
-        for key in o.keys where !["body", "id", "sig"].contains(key) { throw .invalidInput("unknown field \"\(key)\"") }
+        for key in o.keys where !["body", "content", "id", "sig"].contains(key) { throw .invalidInput("unknown field \"\(key)\"") }
         guard let b = o["body"]?.stringValue, let body = Data(base64Encoded: b) else {
             throw .invalidInput("\"body\" must be the base64 of the entry's signed bytes")
         }
@@ -33,7 +43,20 @@ public enum ExportLine {
                 throw .invalidInput("\"id\" \(id.short) is not the SHA-256 of the body (\(EntryID.of(body: Array(body)).short))")
             }
         }
-        return (Array(body), Array(sig))
+        var content = [PersonalContent]()
+        if let items = o["content"] {
+            guard let a = items.arrayValue, !a.isEmpty, a.count <= PersonalField.allCases.count else {
+                throw .invalidInput("\"content\" must be a non-empty array of at most \(PersonalField.allCases.count) items")
+            }
+            let id = EntryID.of(body: Array(body))
+            for item in a {
+                do { content.append(try PersonalContent(json: item, entry: id)) } catch { throw .invalidInput("\"content\": \(error.description)") }
+            }
+            guard content.map(\.field) == Array(Set(content.map(\.field))).sorted() else {
+                throw .invalidInput("\"content\" must be sorted by field, one item per field")
+            }
+        }
+        return (Array(body), Array(sig), content)
     }
 }
 
@@ -46,6 +69,8 @@ public struct ImportReport: Sendable {
     /// Entries not merged: "line N (origin#seq id): why".
     public let problems: [String]
     public let summary: LogSummary
+    /// Contents in the file for fields erased (§14): dropped, never stored.
+    public var erasedContentDropped = 0
     public var isClean: Bool { problems.isEmpty }
 }
 
@@ -58,8 +83,11 @@ extension City {
     public func exportJSONL(progress: ((Int) -> Void)? = nil, _ write: (String) throws -> Void) throws -> Int {
         var n = 0
         var buffer = ""
+        // Sealed fields' content (§14), held beside few entries: read once, by entry.
+        let contents = Dictionary(grouping: try store.allContents(), by: \.entry)
         try store.forEachMergedRow { row in
-            buffer += ExportLine.encode(body: row.body, signature: row.signature, id: row.id) + "\n"
+            let content = contents.isEmpty ? [] : EntryID(bytes: row.id).flatMap { contents[$0] } ?? []
+            buffer += ExportLine.encode(body: row.body, signature: row.signature, id: row.id, content: content) + "\n"
             n += 1
             if n % 4096 == 0 { progress?(n) }
             if buffer.utf8.count > 1 << 20 {
@@ -77,6 +105,7 @@ extension City {
     /// - Parameter phase: told what the import does now ("verifying 100,000 entries"), for progress.
     public func importJSONL(_ data: [UInt8], name: String, phase: ((String) -> Void)? = nil) throws -> ImportReport {
         var items = [(body: [UInt8], signature: [UInt8])]()
+        var contents = [(line: Int, content: PersonalContent)]()
         var lineNumbers = [Int]()
         var lineNo = 0
         for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
@@ -84,7 +113,11 @@ extension City {
             var bytes = Array(line)
             if bytes.last == 0x0D { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            do { items.append(try ExportLine.decode(bytes)) } catch {
+            do {
+                let l = try ExportLine.decodeWithContent(bytes)
+                items.append((l.body, l.signature))
+                contents += l.content.map { (lineNo, $0) }
+            } catch {
                 throw NodeError.invalidInput("\(name), line \(lineNo): \(error.message); nothing was imported")
             }
             lineNumbers.append(lineNo)
@@ -95,6 +128,7 @@ extension City {
         phase?("merging \(batch.valid.count) entries in one transaction")
         let report = try merge(batch)
         var problems = [String]()
+        var erasedDropped = 0
         for (index, error) in report.invalid {
             problems.append("line \(lineNumbers[index]): \(error.message)")
         }
@@ -103,10 +137,24 @@ extension City {
         for (entry, reason) in report.outcome.refused {
             problems.append("line \(lineOf[entry.id] ?? 0) (\(entry)): not merged: \(reason)")
         }
+        // The content beside the entries (§14), each checked against its seal; erased
+        // content is dropped (reported, not an error of the file: a node that has not yet
+        // erased may have exported it).
+        if !contents.isEmpty {
+            phase?("storing the content of \(contents.count) sealed fields")
+            for ((line, c), outcome) in zip(contents, try store.storeContent(contents.map(\.content))) {
+                switch outcome {
+                case .stored, .alreadyHeld: break
+                case .entryNotHeld: problems.append("line \(line): the content of \(c.field.rawValue) was not stored: its entry is not in the log")
+                case .refused(.erased): erasedDropped += 1
+                case .refused(let why): problems.append("line \(line): the content of \(c.field.rawValue) was not stored: \(why.code): \(why)")
+                }
+            }
+        }
         problems.sort { $0.localizedStandardCompare($1) == .orderedAscending }
         return ImportReport(
             lines: items.count, inserted: report.inserted, duplicates: report.outcome.duplicates,
-            forks: report.outcome.forks.map { "\($0)" }, problems: problems, summary: try store.summary())
+            forks: report.outcome.forks.map { "\($0)" }, problems: problems, summary: try store.summary(), erasedContentDropped: erasedDropped)
     }
 
     /// Exports current practices as CSV (RFC 4180), one row per practice, in practice id
@@ -121,11 +169,13 @@ extension City {
         let separator = String(delimiter)
         func row(_ cells: [String]) -> String { cells.map { CSVCell.escape($0, delimiter: delimiter) }.joined(separator: separator) + "\r\n" }
         try write((byteOrderMark ? "\u{FEFF}" : "") + row(header))
+        let contents = Dictionary(grouping: try store.allContents(), by: \.entry)
         try store.forEachPracticeEntries { subject, signed in
             let entries = signed.compactMap { try? Entry.decode(body: $0.body, signature: $0.signature) }
             let publish = entries.first { $0.id == subject && $0.kind == .publish }
             guard let r = PracticeRules.project(publish: publish, related: entries.filter { $0.id != subject }).0 else { return }
-            let p = r.current
+            // Sealed personal fields (§14): the content held, else empty.
+            let p = r.current.sealed.isEmpty ? r.current : r.current.revealing(contents[r.fieldsEntry] ?? [])
             let revised = r.versions.dropFirst().last.map { Self.day($0.time) } ?? ""
             let adopters = Array(Set(r.adoptions.map(\.city.rawValue))).sorted()
             try write(row([

@@ -245,6 +245,8 @@ public struct Portal: Sendable {
         case .adopt: "adopted"
         case .rotate: "rotated its signing key"
         case .officer: "changed its officers"
+        case .erase: "erased personal data"
+        case .ack: "confirmed an erasure"
         }
     }
 
@@ -377,15 +379,27 @@ public struct Portal: Sendable {
             throw PortalError(status: 404, title: "No such practice", message: "This node holds no practice with the id \(id).")
         }
         let names = Dictionary(([city.card] + city.peers.cards).map { ($0.city, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let p = record.current
+        // Sealed personal fields (§14) with the content held here; in place of one not
+        // held, whether it was erased (when, by whom) or has not reached this node.
+        let sealedIn = Set(record.versions.filter { !$0.fields.sealed.isEmpty }.map { $0.fieldsEntry ?? $0.entry })
+        let contents = Dictionary(grouping: sealedIn.isEmpty ? [] : try city.store.contents(of: Array(sealedIn)), by: \.entry)
+        func reveal(_ f: Practice, _ entry: EntryID) -> Practice { f.sealed.isEmpty ? f : f.revealing(contents[entry] ?? []) }
+        func note(_ f: Practice, _ entry: EntryID, _ field: PersonalField) -> String? {
+            guard f.sealed[field] != nil, !f.revealed.contains(field) else { return nil }
+            if let e = record.erasure(of: entry, field) { return "Erased on \(PortalDate.date(e.time)) by \(names[e.city] ?? e.city.rawValue)." }
+            return "Personal data not held by this node."
+        }
+        let p = reveal(record.current, record.fieldsEntry)
         let byID = Dictionary(record.versions.map { ($0.entry, $0) }, uniquingKeysWith: { a, _ in a })
         let standing: [[String: Any]] = record.heads.compactMap { byID[$0] }.enumerated().map { i, v in
-            let f = v.fields
+            let entry = v.fieldsEntry ?? v.entry
+            let f = reveal(v.fields, entry)
             return [
                 "label": record.heads.count > 1 ? "Version \(i + 1) of \(record.heads.count), by \(v.origin) on \(PortalDate.date(v.time))" : "The practice",
-                "language": f.language, "summaryLocal": f.summary.local,
+                "language": f.language, "summaryLocal": note(f, entry, .summary) ?? f.summary.local,
                 "summaryEnglish": (f.summary.en.isEmpty || f.summary.en == f.summary.local ? nil : f.summary.en) as Any,
-                "challenge": (f.challenge.isEmpty ? nil : f.challenge) as Any, "outcomes": f.outcomes as Any,
+                "challenge": (note(f, entry, .challenge) ?? (f.challenge.isEmpty ? nil : f.challenge)) as Any,
+                "outcomes": (f.outcomes ?? note(f, entry, .outcomes)) as Any,
                 "hasLinks": !f.links.isEmpty,
                 "links": f.links.map { ["text": $0, "href": PortalURL.safeLink($0) ?? "", "followable": PortalURL.safeLink($0) != nil] },
             ]
@@ -398,10 +412,10 @@ public struct Portal: Sendable {
             "publisherHref": links.city(record.publisher) as Any, "publisherName": names[record.publisher] ?? record.publisher.rawValue,
             "published": PortalDate.date(record.versions.first?.time ?? 0), "status": p.status.rawValue,
             "themes": p.themes.joined(separator: ", "), "sdgs": p.sdgs.map(String.init).joined(separator: ", "),
-            "area": p.area as Any, "period": p.period.map { $0.start + ($0.end.map { " – " + $0 } ?? "") } as Any,
+            "area": (p.area ?? note(p, record.fieldsEntry, .area)) as Any, "period": p.period.map { $0.start + ($0.end.map { " – " + $0 } ?? "") } as Any,
             "companies": (p.companies.isEmpty ? nil : p.companies.joined(separator: ", ")) as Any,
             "partners": (p.partners.isEmpty ? nil : p.partners.joined(separator: ", ")) as Any,
-            "contact": p.contact as Any,
+            "contact": (p.contact ?? note(p, record.fieldsEntry, .contact)) as Any,
             "heads": standing,
             "adoptions": record.adoptions.map { a -> [String: Any] in
                 ["cityHref": links.city(a.city) as Any, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]

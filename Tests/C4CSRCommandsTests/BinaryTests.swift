@@ -340,4 +340,44 @@ import Testing
             #expect(r.status == 2 && r.stdout.contains("column_mismatch") && r.stdout.contains("vratsa#1"), "\(r.stdout)")
         }
     }
+
+    /// `add` seals the contact (and `--personal` fields); `show` prints them from the
+    /// content; `erase` deletes them, `show` says when and by whom, `status --json` lists
+    /// the erasure; a second erasure, an unknown field and a practice with nothing sealed
+    /// are refused with exit 65 and change nothing.
+    @Test func aContactIsSealedShownAndErased() throws {
+        try withTemporaryDirectory { root in
+            let dir = try initCity(root, "vratsa", "Vratsa", "Враца", "BG", "bg")
+            let added = try run([
+                "add", "--data-dir", dir, "--json", "--title", "Ментори", "--title-en", "Mentors", "--summary", "Служители менторстват.",
+                "--summary-en", "Staff mentor pupils.", "--challenge", "Отпадане", "--contact", "Петя Колева, +359 92 000 000",
+                "--personal", "outcomes", "--outcomes", "Водено от Петя Колева",
+            ])
+            #expect(added.status == 0, "\(added)")
+            let id = try #require(try jsonObject(added.stdout)["practice"] as? String)
+            let plain = try run(["add", "--data-dir", dir, "--json", "--title", "Plain", "--title-en", "Plain", "--summary", "S", "--summary-en", "S", "--challenge", "C"])
+            let plainID = try #require(try jsonObject(plain.stdout)["practice"] as? String)
+            let shown = try run(["show", id, "--data-dir", dir])
+            #expect(shown.stdout.contains("Contact: Петя Колева, +359 92 000 000") && shown.stdout.contains("Outcomes: Водено от Петя Колева"), "\(shown)")
+            let log = try run(["log", "--data-dir", dir, "--json"])
+            #expect(!log.stdout.contains("Колева"), "the log holds commitments, not the contact")
+            #expect(try run(["erase", id, "--field", "title", "--reason", "x", "--data-dir", dir]).status == 64)
+            let nothing = try run(["erase", String(plainID.prefix(12)), "--reason", "x", "--data-dir", dir])
+            #expect(nothing.status == 65 && nothing.stderr.contains("only sealed fields can be erased"), "\(nothing)")
+            let erased = try run(["erase", String(id.prefix(12)), "--reason", "Request DPO-7", "--data-dir", dir, "--json"])
+            #expect(erased.status == 0, "\(erased)")
+            #expect((try jsonObject(erased.stdout)["fields"] as? [String]) == ["contact", "outcomes"])
+            let after = try run(["show", id, "--data-dir", dir])
+            #expect(after.stdout.contains("Contact: (erased on ") && after.stdout.contains("by vratsa)") && !after.stdout.contains("Колева"), "\(after)")
+            #expect(after.stdout.contains("Erasures of personal data:") && after.stdout.contains("Request DPO-7"), "\(after)")
+            let again = try run(["erase", id, "--reason", "again", "--data-dir", dir])
+            #expect(again.status == 65 && again.stderr.contains("already erased"), "\(again)")
+            let status = try run(["status", "--data-dir", dir, "--json", "--without-daemon"])
+            let erasures = try jsonObject(status.stdout)["erasures"] as? [[String: Any]]
+            #expect(erasures?.count == 1 && (erasures?.first?["confirmed_by"] as? [String]) == ["vratsa"], "\(status)")
+            let store = try Data(contentsOf: URL(fileURLWithPath: dir + "/store.sqlite")) + ((try? Data(contentsOf: URL(fileURLWithPath: dir + "/store.sqlite-wal"))) ?? Data())
+            #expect(store.range(of: Data("Колева".utf8)) == nil, "no byte of the erased contact in the store or its WAL")
+            #expect(try run(["audit", "--data-dir", dir]).status == 0)
+        }
+    }
 }

@@ -92,7 +92,7 @@ struct AddCommand: AsyncParsableCommand {
             }
             do {
                 let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.card.language)
-                let entry = try city.publish(practice, dryRun: dryRun)
+                let entry = try city.publish(practice, personal: try fields.personalFields(), dryRun: dryRun)
                 if let kept { try? FileManager.default.removeItem(atPath: kept) }
                 if dryRun { reportDryRun("publish", entry, json: output.json) } else { reportWrite("published", entry, practice: entry.id, json: output.json) }
             } catch where kept != nil {

@@ -79,7 +79,7 @@ struct ReviseCommand: AsyncParsableCommand {
             // The current fields are read inside the write transaction that signs the
             // revision: a revision by another officer committed meanwhile is built upon,
             // never silently overwritten.
-            let write = try city.revise(practiceID, base: base, dryRun: dryRun) { current in
+            let write = try city.revise(practiceID, base: base, personal: try fields.personalFields(), dryRun: dryRun) { current in
                 try fields.practice(base: current.json, file: file, defaultLanguage: language)
             }
             if dryRun, let entry = write.entry { reportDryRun("revise with", entry, json: output.json) } else { reportWrite("revised", write, json: output.json) }
@@ -96,8 +96,10 @@ struct ReviseCommand: AsyncParsableCommand {
             throw NodeError.forbidden("practice \(record.id.short) was published by \(record.publisher); only \(record.publisher) may revise it")
         }
         let shown = record.heads
+        // Sealed fields (§14) with the content this node holds.
+        let current = record.current.sealed.isEmpty ? record.current : record.current.revealing(try city.store.contents(of: [record.fieldsEntry]))
         let (path, changed) = try PracticeTemplate.edit(
-            PracticeTemplate.text(of: record.current, id: record.id, city: city.id, versions: shown))
+            PracticeTemplate.text(of: current, id: record.id, city: city.id, versions: shown))
         guard changed else {
             try? FileManager.default.removeItem(atPath: path)
             Console.err("c4csr: the practice was left as it was; nothing was written")
@@ -106,12 +108,12 @@ struct ReviseCommand: AsyncParsableCommand {
         do {
             let file = try PracticeOptions.readFile(path, as: "your revision")
             let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.card.language)
-            if practice == record.current, !record.conflict, !record.retracted {
+            if practice.json == current.json, !record.conflict, !record.retracted {
                 try? FileManager.default.removeItem(atPath: path)
                 Console.err("c4csr: the fields are those of version \(record.currentVersion.short); nothing was written")
                 throw Exit.failure
             }
-            let write = try city.revise(record.id.hex, base: shown.map(\.hex), dryRun: dryRun) { _ in practice }
+            let write = try city.revise(record.id.hex, base: shown.map(\.hex), personal: try fields.personalFields(), dryRun: dryRun) { _ in practice }
             try? FileManager.default.removeItem(atPath: path)
             if dryRun, let entry = write.entry { reportDryRun("revise with", entry, json: output.json) } else { reportWrite("revised", write, json: output.json) }
         } catch where FileManager.default.fileExists(atPath: path) {

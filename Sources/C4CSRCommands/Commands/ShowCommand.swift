@@ -59,7 +59,14 @@ struct ShowCommand: AsyncParsableCommand {
                 }
                 shown = matches[0].entry == record.currentVersion && !record.conflict ? nil : matches[0]
             }
-            if output.json { Console.json(Render.recordJSON(record, shown: shown)) } else { Console.out(Render.recordText(record, shown: shown)) }
+            // The content of the shown fields' sealed personal fields held here (§14).
+            let fields = shown?.fields ?? record.current
+            let contents = fields.sealed.isEmpty ? [] : try city.store.contents(of: [shown.map { $0.fieldsEntry ?? $0.entry } ?? record.fieldsEntry])
+            if output.json {
+                Console.json(Render.recordJSON(record, shown: shown, contents: contents))
+            } else {
+                Console.out(Render.recordText(record, shown: shown, contents: contents))
+            }
         }
     }
 }

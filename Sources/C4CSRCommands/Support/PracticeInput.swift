@@ -29,7 +29,21 @@ struct PracticeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("planned, running, completed or discontinued (default: running).", valueName: "status")) var status: String?
     @Option(help: "Outcomes so far.") var outcomes: String?
     @Option(name: .customLong("link"), help: ArgumentHelp("An http(s) link (repeatable).", valueName: "url")) var links: [String] = []
-    @Option(help: "Contact person or address.") var contact: String?
+    @Option(help: "Contact person or address (always sealed: erasable).") var contact: String?
+    @Option(name: .customLong("personal"), help: ArgumentHelp(
+        "Seal this field too, as it names people: summary, challenge, outcomes or area (repeatable).",
+        discussion: "A sealed field's text is kept beside the signed log and can be erased everywhere (c4csr erase).",
+        valueName: "field")) var personal: [String] = []
+
+    /// The fields `--personal` names.
+    func personalFields() throws -> Set<PersonalField> {
+        Set(try personal.map { name in
+            guard let f = PersonalField(rawValue: name) else {
+                throw NodeError.invalidInput("--personal \(name): not a personal field (summary, challenge, outcomes, area, contact)")
+            }
+            return f
+        })
+    }
 
     var hasFieldFlags: Bool {
         title != nil || titleEn != nil || summary != nil || summaryEn != nil || challenge != nil || language != nil

@@ -19,13 +19,40 @@ enum Render {
     }
 
     /// A practice as JSON; with `shown`, `fields` are that version's and `shown_version` names it.
-    static func recordJSON(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil) -> JSONValue {
+    /// Sealed fields (§14) hold the content given, else their seal, and `personal` says
+    /// of each whether it is shown, erased (when, by whom) or withheld.
+    static func recordJSON(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil, contents: [PersonalContent] = []) -> JSONValue {
         guard case .object(var o) = recordJSON(r) else { return .null }
-        if let shown {
-            o["fields"] = shown.fields.json
-            o["shown_version"] = .string(shown.entry.hex)
+        let fields = (shown?.fields ?? r.current).revealing(contents)
+        o["fields"] = fields.json
+        if let shown { o["shown_version"] = .string(shown.entry.hex) }
+        let entry = shown.map { $0.fieldsEntry ?? $0.entry } ?? r.fieldsEntry
+        if !fields.sealed.isEmpty {
+            o["personal"] = .object(Dictionary(uniqueKeysWithValues: fields.sealed.keys.map { f -> (String, JSONValue) in
+                var state: [String: JSONValue] = ["state": .string(fields.revealed.contains(f) ? "shown" : "withheld")]
+                if let e = r.erasure(of: entry, f) {
+                    state = ["state": .string("erased"), "erased_by": .string(e.city.rawValue), "erased_at_ms": .int(e.time), "erasure": .string(e.entry.hex)]
+                }
+                return (f.rawValue, JSONValue.object(state))
+            }))
+        }
+        if !r.erasures.isEmpty {
+            o["erasures"] = .array(r.erasures.map { e in
+                .object([
+                    "entry": .string(e.entry.hex), "city": .string(e.city.rawValue), "time_ms": .int(e.time),
+                    "fields": .array(e.request.fields.map { .string($0.rawValue) }), "reason": .string(e.request.reason),
+                    "confirmed_by": .array(e.confirmedBy.map { .string($0.rawValue) }),
+                ])
+            })
         }
         return .object(o)
+    }
+
+    /// What `show` says in place of a sealed field's value it cannot show.
+    static func personalNote(_ r: PracticeRecord, _ fields: Practice, entry: EntryID, _ f: PersonalField) -> String? {
+        guard fields.sealed[f] != nil, !fields.revealed.contains(f) else { return nil }
+        if let e = r.erasure(of: entry, f) { return "(erased on \(Format.day(e.time)) by \(e.city))" }
+        return "(personal; its content has not reached this node)"
     }
 
     static func recordJSON(_ r: PracticeRecord) -> JSONValue {
@@ -59,8 +86,11 @@ enum Render {
     }
 
     /// A practice as text; with `shown`, the fields are that version's, said first.
-    static func recordText(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil) -> String {
-        let p = shown?.fields ?? r.current
+    /// Sealed fields (§14) show the content given, else say erased or withheld.
+    static func recordText(_ r: PracticeRecord, shown: PracticeRecord.Version? = nil, contents: [PersonalContent] = []) -> String {
+        let p = (shown?.fields ?? r.current).revealing(contents)
+        let entry = shown.map { $0.fieldsEntry ?? $0.entry } ?? r.fieldsEntry
+        func note(_ f: PersonalField) -> String? { personalNote(r, p, entry: entry, f) }
         var out = [String]()
         if let shown {
             out.append("Version \(shown.entry.short) (\(shown.origin)#\(shown.seq), \(Format.time(shown.time))); the current version is \(r.currentVersion.short)")
@@ -73,18 +103,22 @@ enum Render {
         var facts = [String]()
         if !p.themes.isEmpty { facts.append("themes: \(p.themes.joined(separator: ", "))") }
         if !p.sdgs.isEmpty { facts.append("SDGs: \(p.sdgs.map(String.init).joined(separator: ", "))") }
-        if let a = p.area { facts.append("area: \(a)") }
+        if let a = p.area ?? note(.area) { facts.append("area: \(a)") }
         if let period = p.period { facts.append(period.end.map { "period: \(period.start) – \($0)" } ?? "since \(period.start)") }
         if !facts.isEmpty { out.append(facts.joined(separator: " · ")) }
         if !p.companies.isEmpty { out.append("companies: \(p.companies.joined(separator: ", "))") }
         if !p.partners.isEmpty { out.append("partners: \(p.partners.joined(separator: ", "))") }
         out.append("")
-        if p.summary.local != p.summary.en { out.append("Summary (\(p.language)): \(p.summary.local)") }
-        out.append("Summary (en): \(p.summary.en)")
-        out.append("Challenge: \(p.challenge)")
-        if let o = p.outcomes { out.append("Outcomes: \(o)") }
+        if let n = note(.summary) {
+            out.append("Summary: \(n)")
+        } else {
+            if p.summary.local != p.summary.en { out.append("Summary (\(p.language)): \(p.summary.local)") }
+            out.append("Summary (en): \(p.summary.en)")
+        }
+        out.append("Challenge: \(note(.challenge) ?? p.challenge)")
+        if let o = p.outcomes ?? note(.outcomes) { out.append("Outcomes: \(o)") }
         for l in p.links { out.append("Link: \(l)") }
-        if let c = p.contact { out.append("Contact: \(c)") }
+        if let c = p.contact ?? note(.contact) { out.append("Contact: \(c)") }
         if r.retracted, let reason = r.retractReason { out.append("Retracted: \(reason)") }
         if r.conflict {
             out.append("")
@@ -106,6 +140,13 @@ enum Render {
                 let note = a.version == r.currentVersion ? "current version" : "version \(a.version.short), revised since"
                 let by = a.author.map { ", by \($0)" } ?? ""
                 out.append("  \(Format.time(a.time))  \(Format.pad(a.city.rawValue, 16)) \(a.mode.rawValue) (\(note)\(by))" + (a.notes.map { ": \($0)" } ?? ""))
+            }
+        }
+        if !r.erasures.isEmpty {
+            out.append("")
+            out.append("Erasures of personal data:")
+            for e in r.erasures {
+                out.append("  \(Format.time(e.time))  \(e.city) erased \(e.request.fields.map(\.rawValue).joined(separator: ", ")) (\(e.request.reason)); confirmed by \(e.confirmedBy.map(\.rawValue).joined(separator: ", "))")
             }
         }
         if !r.problems.isEmpty {
@@ -132,6 +173,10 @@ enum Render {
             case .remove(let o)?: what = "remove \(o)"
             case nil: break
             }
+        case .erase:
+            if let r = try? ErasureRequest(entry: e) { what = "erase \(r.fields.map(\.rawValue).joined(separator: ", ")) of \(r.practice.short)" }
+        case .ack:
+            if let a = try? Acknowledgement(entry: e) { what = "confirms erasure \(a.erase.short)" }
         }
         if let target = e.payload["practice"]?.stringValue { what = "→ \(target.prefix(12))" + (what.isEmpty ? "" : " \(what)") }
         if e.kind == .adopt, let mode = e.payload["mode"]?.stringValue { what += " (\(mode))" }
