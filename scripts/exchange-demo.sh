@@ -89,6 +89,39 @@ kill "$SERVE"; wait "$SERVE" || true
 c4 sofia export --output "$WORK/sofia.jsonl" 2>/dev/null
 for b in milano nantes; do c4 "$b" import "$WORK/sofia.jsonl" --json >/dev/null; done
 
+say "Personal data: contacts are sealed (the log signs a salted commitment; the text travels beside it)"
+SO2=$(c4 sofia add --json \
+  --title "Ментори от бизнеса" --title-en "Business mentors" \
+  --summary "Служители на фирми менторстват ученици." --summary-en "Company staff mentor pupils." \
+  --challenge "Ранно напускане на училище" --theme education --sdg 4 \
+  --contact "Мария Петрова, +359 2 123 4567" --personal outcomes --outcomes "Водено от Мария Петрова" | practice_id)
+NA2=$(c4 nantes add --json \
+  --title "Parrainage d'entreprises" --title-en "Company sponsorship" \
+  --summary "Des entreprises parrainent des associations." --summary-en "Companies sponsor associations." \
+  --challenge "Financer la vie associative" --theme inclusion --sdg 17 --contact "Jeanne Martin, jeanne@example.fr" | practice_id)
+echo "  sofia published ${SO2:0:12}, nantes ${NA2:0:12}, each with a sealed contact"
+exchange_all() {
+  for a in milano sofia nantes; do
+    c4 "$a" export --output "$WORK/$a.jsonl" 2>/dev/null
+    for b in milano sofia nantes; do [ "$a" = "$b" ] || c4 "$b" import "$WORK/$a.jsonl" --json >/dev/null; done
+  done
+}
+exchange_all
+c4 milano show "${SO2:0:12}" | grep 'Contact:'
+
+say "On a data subject's request, Sofia erases the contact and outcomes everywhere; each city deletes and confirms"
+c4 sofia erase "${SO2:0:12}" --reason "Искане DPO-2026-14"
+exchange_all
+exchange_all
+c4 milano show "${SO2:0:12}" | grep -E 'Contact:|Outcomes:|erased'
+for city in milano sofia nantes; do
+  if grep -q "Петрова" "$WORK/$city"/store.sqlite* 2>/dev/null; then echo "demo: $city's store still holds the erased name" >&2; exit 1; fi
+done
+echo "  no byte of the erased name is left in any city's store (store.sqlite and its WAL)"
+confirmed=$(c4 sofia status --json --without-daemon 2>/dev/null | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["erasures"][0]["confirmed_by"]))' || true)
+[ "$confirmed" = "milano,nantes,sofia" ] || { echo "demo: the erasure is confirmed by '$confirmed', not by the three cities" >&2; exit 1; }
+echo "  the erasure is confirmed by $confirmed"
+
 say "Nantes knows who wrote it: Sofia's officers, from the log alone"
 c4 nantes officer list --city sofia
 c4 nantes log | grep 'by ivanova' || { echo "demo: nantes's log does not name the officer" >&2; exit 1; }
