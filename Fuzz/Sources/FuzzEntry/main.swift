@@ -30,8 +30,16 @@ public func check(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         _ = try? verifier.verify(entry, inForce: ChainState(officers: roll))
         _ = ChainState(officers: roll).after(entry)
         _ = OfficerRoll(canonical: roll.canonical)
+        // Sealed fields, erasures and acks (§14): read, judged with the entry as its own
+        // practice's publish and as an entry about another, never a trap.
+        _ = try? ErasureRequest(entry: entry)
+        _ = try? Acknowledgement(entry: entry)
+        for f in PersonalField.allCases { _ = PersonalContent.seal(of: f, in: entry) }
+        _ = PracticeRules.project(publish: entry.kind == .publish ? entry : nil, related: [entry])
     }
     if let value = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 12, maxBytes: 1 << 20)) {
+        // A content object from a peer or a file (§14): parsed, and its value judged.
+        if let content = try? PersonalContent(json: value) { _ = PersonalContent.problem(field: content.field, value: content.value) }
         let reference = CanonicalJSON.encode(value) == bytes
         precondition(CanonicalJSON.isCanonical(bytes) == reference, "isCanonical disagrees with parse+encode")
         // Re-encoding is stable: the canonical form of the canonical form is itself.

@@ -28,7 +28,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try Console.run {
-            let city = try global.openCity(warnings: !output.json)
+            let city = try global.openCityToReceive(warnings: !output.json)
             let data: Data
             if file == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()

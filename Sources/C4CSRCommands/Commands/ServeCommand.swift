@@ -126,6 +126,11 @@ struct ServeCommand: AsyncParsableCommand {
                     // The daemon signs what officers hand it (§13).
                     try city.enableSigning()
                 }
+            } else if !city.isObserver {
+                // It confirms the erasures it applies (§14: an `ack`, signed by the city key).
+                do { try city.enableSigning() } catch {
+                    logger.warning("the signing key cannot be read: this node applies erasures but cannot confirm them", metadata: ["c4csr.error": "\(error)"])
+                }
             }
             let command = self
             let daemon = try Daemon(city: city, configuration: configuration, logger: logger) {

@@ -26,7 +26,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let city = try global.openCity(warnings: !output.json)
+            let city = try global.openCityToReceive(warnings: !output.json)
             let cards = try network.cards(of: city)
             if cards.isEmpty {
                 throw NodeError.notFound("no peer card has an endpoint and tls_pin; add peers with `c4csr peers add CARD`")

@@ -97,6 +97,16 @@ struct GlobalOptions: ParsableArguments {
         if warnings { for w in city.peers.warnings { Console.warn(w) } }
         return city
     }
+
+    /// A city opened to receive entries (`import`, `sync`): with its signing key when this
+    /// user may read it, so that it confirms the erasures it applies (§14: an `ack`);
+    /// without, it receives all the same and `status` shows the erasures it has not
+    /// confirmed.
+    func openCityToReceive(warnings: Bool = false) throws -> City {
+        let city = try openCity(warnings: warnings)
+        if !city.isObserver { try? city.enableSigning() }
+        return city
+    }
 }
 
 /// `--json` for commands a script reads.
