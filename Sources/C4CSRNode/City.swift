@@ -515,6 +515,18 @@ public final class City: Sendable {
         guard content.kind.isPractice else {
             throw NodeError.invalidInput("an officer writes practices (publish, revise, retract, adopt), not \(content.kind.rawValue) entries")
         }
+        // Personal fields (§14) are sealed, with their content stored beside the entry; the
+        // officers' socket does not carry content yet, so it takes none: a contact in clear
+        // would be signed for ever, a seal without its content would lose it.
+        if case .object(let fields)? = content.payload["fields"] {
+            let personal = PersonalField.allCases.filter { f in
+                if case .object(let o)? = fields[f.rawValue] { return o["commit"] != nil }
+                return f == .contact && fields[f.rawValue] != nil
+            }
+            if !personal.isEmpty {
+                throw NodeError.invalidInput("\(personal.map(\.rawValue).joined(separator: ", ")): personal fields are sealed, and the officers' socket does not carry sealed content in this version; leave them out (the current sealed fields stay as they are only in an admin's revision), or ask an admin to write them with the city's own CLI (c4csr add/revise as the c4csr user); nothing was written")
+            }
+        }
         let author = Author(officer: content.officer, signature: content.signature)
         let skew = content.time - now()
         guard abs(skew) <= Self.maxOfficerClockSkewMS else {

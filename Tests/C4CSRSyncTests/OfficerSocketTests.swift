@@ -125,6 +125,41 @@ import Testing
         }
     }
 
+    /// Until the socket carries sealed content (§14), an officer's contact in clear, or a
+    /// seal copied from the current version, is refused and nothing is written: neither
+    /// unerasable personal data nor a seal whose content would be lost.
+    @Test func personalFieldsAreRefusedOnTheSocket() async throws {
+        try await withCities(["aa"]) { c in
+            let a = c[0]
+            let root = a.directory.root.deletingLastPathComponent()
+            let (key, _) = try Self.officerKey(root, "o1")
+            let o1 = OfficerID("o1")!
+            _ = try a.changeOfficer(.enrol(o1, key.publicKey))
+            var withContact = practice("with a contact")
+            withContact.contact = "Ana Ivanova, +359 2 000 0000"
+            let sealed = try a.publish(withContact)  // the admin's: sealed
+            let current = try a.store.practice(sealed.id.hex).0.current
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            let count = try a.store.count()
+            for payload in [
+                PracticeAction.publish(withContact).payload,
+                PracticeAction.revise(practice: sealed.id, base: [sealed.id], fields: current).payload,
+            ] {
+                let kind: EntryKind = payload["base"] == nil ? .publish : .revise
+                do {
+                    _ = try a.submit(OfficerContent.signed(by: key, officer: o1, city: a.id, kind: kind, payload: payload, time: time))
+                    Issue.record("an officer's personal field was written: \(payload)")
+                } catch let e as NodeError {
+                    #expect(e.kind == .invalidInput && "\(e)".contains("contact"), "\(e)")
+                }
+            }
+            #expect(try a.store.count() == count)
+            // Without personal fields an officer writes as before.
+            _ = try a.submit(OfficerContent.signed(by: key, officer: o1, city: a.id, kind: .publish, payload: PracticeAction.publish(practice("plain")).payload, time: time))
+            #expect(try a.store.count() == count + 1)
+        }
+    }
+
     /// Issue 12's test with real accounts (it runs as root, as CI does; it creates and
     /// removes its users and group): an unprivileged officer in the officers' group adds
     /// a practice through the daemon and can neither read a key nor write the store; an
