@@ -80,11 +80,14 @@ extension City {
     /// - Returns: the number of entries written.
     /// - Parameter progress: called with the entries written so far, every 4,096.
     @discardableResult
-    public func exportJSONL(progress: ((Int) -> Void)? = nil, _ write: (String) throws -> Void) throws -> Int {
+    /// - Parameter content: whether lines carry the content held for sealed fields (§14);
+    ///   without it, nodes that hold the same entries write the same bytes whatever
+    ///   content each holds.
+    public func exportJSONL(content withContent: Bool = true, progress: ((Int) -> Void)? = nil, _ write: (String) throws -> Void) throws -> Int {
         var n = 0
         var buffer = ""
         // Sealed fields' content (§14), held beside few entries: read once, by entry.
-        let contents = Dictionary(grouping: try store.allContents(), by: \.entry)
+        let contents = withContent ? Dictionary(grouping: try store.allContents(), by: \.entry) : [:]
         try store.forEachMergedRow { row in
             let content = contents.isEmpty ? [] : EntryID(bytes: row.id).flatMap { contents[$0] } ?? []
             buffer += ExportLine.encode(body: row.body, signature: row.signature, id: row.id, content: content) + "\n"

@@ -44,24 +44,24 @@ struct SimulationTests {
         }
         #expect(failures.isEmpty, "failing seeds: \(failures)")
         // The faults really happened (a simulation that never drops anything proves little).
-        #expect(stats.dropped > 0 && stats.duplicated > 0 && stats.delayed > 0 && stats.crashes > 0 && stats.partitions > 0, "\(stats)")
+        #expect(stats.dropped > 0 && stats.duplicated > 0 && stats.delayed > 0 && stats.crashes > 0 && stats.partitions > 0 && stats.erasures > 0, "\(stats)")
         print("simulation: \(Self.seeds.count) seeds × \(nodes) nodes × \(steps) steps: \(stats)")
     }
 }
 
 struct SimStats: CustomStringConvertible {
     var entries = 0, rounds = 0, failedRounds = 0, blocked = 0, dropped = 0, duplicated = 0, delayed = 0, reordered = 0, truncated = 0
-    var crashes = 0, partitions = 0, settleSweeps = 0
+    var crashes = 0, partitions = 0, settleSweeps = 0, erasures = 0
     mutating func add(_ o: SimStats) {
         entries += o.entries; rounds += o.rounds; failedRounds += o.failedRounds; blocked += o.blocked; dropped += o.dropped
         duplicated += o.duplicated; delayed += o.delayed; reordered += o.reordered; truncated += o.truncated
-        crashes += o.crashes; partitions += o.partitions; settleSweeps += o.settleSweeps
+        crashes += o.crashes; partitions += o.partitions; settleSweeps += o.settleSweeps; erasures += o.erasures
     }
     var description: String {
         "\(entries) entries, \(rounds) rounds (\(failedRounds) failed by faults), \(blocked) blocked by partitions or crashes, "
             + "\(dropped) messages dropped, \(duplicated) duplicated, "
             + "\(delayed) delayed, \(reordered) reordered, \(truncated) truncated, \(crashes) crashes, \(partitions) partitions, "
-            + "\(settleSweeps) settling sweeps"
+            + "\(settleSweeps) settling sweeps, \(erasures) erasures"
     }
 }
 
@@ -138,15 +138,22 @@ final class Simulation: @unchecked Sendable {
         let practices = try city.store.practices()
         let own = practices.filter { $0.publisher == city.id }
         let others = practices.filter { $0.publisher != city.id }
-        switch random(10) {
+        switch random(11) {
         case 0..<6, _ where practices.isEmpty:
-            _ = try city.publish(practice("step \(step) by \(city.id)"))
+            // Some practices name a contact: sealed (§14), erasable.
+            var p = practice("step \(step) by \(city.id)")
+            if chance(40) { p.contact = "Contact person \(step), +359 2 \(step)" }
+            _ = try city.publish(p)
         case 6..<8 where !own.isEmpty:
             let p = own[random(own.count)]
             _ = try city.revise(p.id.hex, with: practice("revised at step \(step)"))
         case 8..<10 where !others.isEmpty:
             let p = others[random(others.count)]
             _ = try? city.adopt(p.id.hex, mode: .adapted, notes: "adopted at step \(step)")
+        case 10 where !own.isEmpty:
+            // An erasure request: refused (and nothing written) when nothing sealed is left.
+            let p = own[random(own.count)]
+            if (try? city.erase(p.id.hex, reason: "request at step \(step)")) != nil { stats.erasures += 1 }
         default:
             _ = try city.publish(practice("step \(step) by \(city.id)"))
         }
@@ -229,7 +236,9 @@ final class Simulation: @unchecked Sendable {
         deliverDue()
         faultsOn = false
         let n = cities.count
-        for sweep in 0..<(n + 2) {
+        // Twice round the ring and more: an erasure's acks (§14) are written as it
+        // arrives, and travel after it.
+        for sweep in 0..<(2 * n + 2) {
             stats.settleSweeps += 1
             for i in 0..<n { await round(i, (i + 1) % n) }
             let digests = try Set(cities.map { try $0!.localHeads().digest })
@@ -243,13 +252,26 @@ final class Simulation: @unchecked Sendable {
         var exports = [String]()
         for city in all {
             var text = ""
-            try city.exportJSONL { text += $0 }
+            // Entries only: content is held where it has travelled (§14), not in the log.
+            try city.exportJSONL(content: false) { text += $0 }
             exports.append(text)
         }
         guard Set(exports).count == 1 else { throw SimFault(description: "equal digests but different merged logs") }
         for city in all {
             let report = try city.audit()
             guard report.errors.isEmpty else { throw SimFault(description: "\(city.id) audit: \(report.errors)") }
+        }
+        // Every erasure is confirmed by every city, and no city holds what it erased.
+        let members = Set(all.map(\.id))
+        for city in all {
+            for (practice, e) in try city.store.erasures() {
+                guard Set(e.confirmedBy) == members else {
+                    throw SimFault(description: "\(city.id): erasure \(e.entry.short) of \(practice.short) confirmed by \(e.confirmedBy) only")
+                }
+                for pair in e.erased where try city.store.contents(of: [pair.entry]).contains(where: { $0.field == pair.field }) {
+                    throw SimFault(description: "\(city.id) still holds the \(pair.field.rawValue) of \(pair.entry.short), erased by \(e.entry.short)")
+                }
+            }
         }
     }
 }
