@@ -18,8 +18,7 @@ public struct ErasureRequest: Sendable, Hashable {
     /// Reads an `erase` payload: exactly `fields`, `practice`, `reason`, in normal form.
     public init(entry: Entry) throws(ValidationErrors) {
         var r = FieldReader(json: entry.payload, path: "payload")
-        let practice = entry.payload["practice"]?.stringValue.flatMap(EntryID.init(hex:))
-        if practice == nil { r.fail("practice", "must be an entry id (64 hex digits)") }
+        let practice = r.entryID("practice")
         let names = entry.payload["fields"]?.arrayValue ?? []
         let fields = names.compactMap { $0.stringValue.flatMap(PersonalField.init(rawValue:)) }
         if names.isEmpty || fields.count != names.count {
@@ -52,10 +51,7 @@ public struct Acknowledgement: Sendable, Hashable {
     /// Reads an `ack` payload: exactly `erase` and `practice`.
     public init(entry: Entry) throws(ValidationErrors) {
         var r = FieldReader(json: entry.payload, path: "payload")
-        let erase = entry.payload["erase"]?.stringValue.flatMap(EntryID.init(hex:))
-        if erase == nil { r.fail("erase", "must be an entry id (64 hex digits)") }
-        let practice = entry.payload["practice"]?.stringValue.flatMap(EntryID.init(hex:))
-        if practice == nil { r.fail("practice", "must be an entry id (64 hex digits)") }
+        let erase = r.entryID("erase"), practice = r.entryID("practice")
         r.rejectUnknown(allowed: ["erase", "practice"])
         guard r.errors.isEmpty, let erase, let practice else { throw ValidationErrors(r.errors) }
         self.init(erase: erase, practice: practice)

@@ -320,6 +320,15 @@ struct FieldReader {
         return .init(start: start, end: end)
     }
 
+    /// An entry id (64 hex digits) at `key`, or `nil` with the error recorded.
+    mutating func entryID(_ key: String) -> EntryID? {
+        guard let s = object[key]?.stringValue, let id = EntryID(hex: s) else {
+            fail(key, "must be an entry id (64 hex digits)")
+            return nil
+        }
+        return id
+    }
+
     mutating func rejectUnknown(allowed: Set<String>) {
         for key in object.keys.sorted() where !allowed.contains(key) {
             fail(key, "is not a known field (known: \(allowed.sorted().joined(separator: ", ")))")

@@ -16,13 +16,7 @@ public enum PracticeAction: Sendable, Hashable {
     /// - Throws: `ValidationErrors` naming the payload fields that are wrong.
     public init(entry: Entry) throws(ValidationErrors) {
         var r = FieldReader(json: entry.payload, path: "payload")
-        func id(_ key: String) -> EntryID? {
-            guard let s = entry.payload[key]?.stringValue, let id = EntryID(hex: s) else {
-                r.fail(key, "must be an entry id (64 hex digits)")
-                return nil
-            }
-            return id
-        }
+        func id(_ key: String) -> EntryID? { r.entryID(key) }
         func ids(_ key: String) -> [EntryID] {
             guard let a = entry.payload[key]?.arrayValue, !a.isEmpty else {
                 r.fail(key, "must be a non-empty array of entry ids")
@@ -146,6 +140,21 @@ public struct PracticeRecord: Sendable, Hashable {
     /// Whether the content of `field` of version `entry` was erased (and so is never
     /// stored, sent, exported or shown again).
     public func isErased(_ entry: EntryID, _ field: PersonalField) -> Bool { erasure(of: entry, field) != nil }
+
+    /// Why a sealed field shows no value.
+    public enum Missing: Sendable, Hashable {
+        /// An erasure deleted it.
+        case erased(Erasure)
+        /// Its content has not reached this node.
+        case withheld
+    }
+
+    /// Why `field` of `fields` (the fields of version `entry`, revealed with the content
+    /// held) shows no value; `nil` when it is not sealed or its value is there.
+    public func missing(_ field: PersonalField, of fields: Practice, entry: EntryID) -> Missing? {
+        guard fields.sealed[field] != nil, !fields.revealed.contains(field) else { return nil }
+        return erasure(of: entry, field).map(Missing.erased) ?? .withheld
+    }
 
     public var conflict: Bool { heads.count > 1 }
 

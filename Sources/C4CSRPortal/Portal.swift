@@ -385,9 +385,11 @@ public struct Portal: Sendable {
         let contents = Dictionary(grouping: sealedIn.isEmpty ? [] : try city.store.contents(of: Array(sealedIn)), by: \.entry)
         func reveal(_ f: Practice, _ entry: EntryID) -> Practice { f.sealed.isEmpty ? f : f.revealing(contents[entry] ?? []) }
         func note(_ f: Practice, _ entry: EntryID, _ field: PersonalField) -> String? {
-            guard f.sealed[field] != nil, !f.revealed.contains(field) else { return nil }
-            if let e = record.erasure(of: entry, field) { return "Erased on \(PortalDate.date(e.time)) by \(names[e.city] ?? e.city.rawValue)." }
-            return "Personal data not held by this node."
+            switch record.missing(field, of: f, entry: entry) {
+            case .erased(let e)?: "Erased on \(PortalDate.date(e.time)) by \(names[e.city] ?? e.city.rawValue)."
+            case .withheld?: "Personal data not held by this node."
+            case nil: nil
+            }
         }
         let p = reveal(record.current, record.fieldsEntry)
         let byID = Dictionary(record.versions.map { ($0.entry, $0) }, uniquingKeysWith: { a, _ in a })

@@ -29,9 +29,12 @@ enum Render {
         let entry = shown.map { $0.fieldsEntry ?? $0.entry } ?? r.fieldsEntry
         if !fields.sealed.isEmpty {
             o["personal"] = .object(Dictionary(uniqueKeysWithValues: fields.sealed.keys.map { f -> (String, JSONValue) in
-                var state: [String: JSONValue] = ["state": .string(fields.revealed.contains(f) ? "shown" : "withheld")]
-                if let e = r.erasure(of: entry, f) {
+                var state: [String: JSONValue] = ["state": .string("shown")]
+                switch r.missing(f, of: fields, entry: entry) {
+                case .erased(let e)?:
                     state = ["state": .string("erased"), "erased_by": .string(e.city.rawValue), "erased_at_ms": .int(e.time), "erasure": .string(e.entry.hex)]
+                case .withheld?: state["state"] = .string("withheld")
+                case nil: break
                 }
                 return (f.rawValue, JSONValue.object(state))
             }))
@@ -50,9 +53,11 @@ enum Render {
 
     /// What `show` says in place of a sealed field's value it cannot show.
     static func personalNote(_ r: PracticeRecord, _ fields: Practice, entry: EntryID, _ f: PersonalField) -> String? {
-        guard fields.sealed[f] != nil, !fields.revealed.contains(f) else { return nil }
-        if let e = r.erasure(of: entry, f) { return "(erased on \(Format.day(e.time)) by \(e.city))" }
-        return "(personal; its content has not reached this node)"
+        switch r.missing(f, of: fields, entry: entry) {
+        case .erased(let e)?: "(erased on \(Format.day(e.time)) by \(e.city))"
+        case .withheld?: "(personal; its content has not reached this node)"
+        case nil: nil
+        }
     }
 
     static func recordJSON(_ r: PracticeRecord) -> JSONValue {
