@@ -16,7 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ap = argparse.ArgumentParser()
 ap.add_argument("url", help="the portal, http://127.0.0.1:PORT (loopback only)")
@@ -54,6 +55,16 @@ def shot(name):
     return path
 
 
+def follow(element):
+    """Click a link or a form's button and wait until the next page has replaced this one.
+    A click returns before the navigation ends: reading at once may read the old page
+    (or half of the new one), which once failed CI with a search that had worked."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def text():
     return driver.find_element(By.TAG_NAME, "body").text
 
@@ -77,9 +88,9 @@ try:
     shot("overview")
 
     print("== Practices for SDG 4")
-    driver.find_element(By.LINK_TEXT, "Practices").click()
+    follow(driver.find_element(By.LINK_TEXT, "Practices"))
     Select(driver.find_element(By.ID, "sdg")).select_by_value("4")
-    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     check("sdg=4" in driver.current_url, "the filter is in the address")
     rows = driver.find_elements(By.CSS_SELECTOR, "table.practices tbody tr")
     check(len(rows) > 0, f"practices for SDG 4 ({len(rows)})")
@@ -92,14 +103,14 @@ try:
     box.clear()
     box.send_keys("училищни")
     Select(driver.find_element(By.ID, "sdg")).select_by_value("")
-    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     links = driver.find_elements(By.PARTIAL_LINK_TEXT, "Зелени училищни дворове")
     check(len(links) == 1, "the search finds the practice")
     check(driver.find_element(By.ID, "q").get_attribute("value") == "училищни", "the search box keeps the words")
     shot("search-bg")
 
     print("== A practice with a conflict")
-    links[0].click()
+    follow(links[0])
     check("Зелени училищни дворове" in driver.find_element(By.TAG_NAME, "h1").text, "the practice's title")
     check("Conflict: 2 versions stand side by side" in text(), "the conflict is announced")
     versions = driver.find_elements(By.CSS_SELECTOR, "section.version")
@@ -113,14 +124,14 @@ try:
     print("== An adoption, followed to the adopting city")
     adoptions = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=adoptions]")
     check("adapted it on" in adoptions.text, "the adoption is listed")
-    adoptions.find_element(By.CSS_SELECTOR, "a[href$='/cities/nantes']").click()
+    follow(adoptions.find_element(By.CSS_SELECTOR, "a[href$='/cities/nantes']"))
     check(driver.current_url.endswith("/cities/nantes"), "on Nantes's page")
     adopted = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=adopted]").text
     check("Зелени училищни дворове" in adopted and "from Sofia: adapted" in adopted, "Nantes adapted Sofia's practice")
     shot("nantes")
 
     print("== The adoption matrix and the print view")
-    driver.find_element(By.LINK_TEXT, "Adoptions").click()
+    follow(driver.find_element(By.LINK_TEXT, "Adoptions"))
     check(len(driver.find_elements(By.CSS_SELECTOR, "svg rect")) == 100, "a 10 × 10 matrix drawn as SVG")
     shot("adoptions")
     driver.get(base + "/cities/sofia")
