@@ -23,6 +23,14 @@ public enum ProtocolLimits {
     /// The most ids one `POST /v1/entries` request may name, and the most entries a
     /// fork list may carry.
     public static let maxIDs = 1_000
+    /// The most entries one `POST /v1/content` may name, and the most contents one
+    /// `POST /v1/content/push` may carry (§10, §14).
+    public static let maxContentItems = 1_000
+    /// The most contents one answer to `POST /v1/content` may carry (five fields of each
+    /// entry asked for).
+    public static let maxContentAnswer = 5_000
+    /// The most bytes of one content answer or content push (the client pages below it).
+    public static let maxContentBytes = 16 << 20
     /// The most entries one entry stream may carry.
     public static let maxStreamEntries = 50_000
     /// The most chain links a sync round walks back to fetch a fork's evidence.

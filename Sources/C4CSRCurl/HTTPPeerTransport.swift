@@ -82,6 +82,16 @@ public final class HTTPPeerTransport: PeerTransport, @unchecked Sendable {
         return try await decode(body) { b throws(SyncProtocolError) in try EntryStream.decode(b).entries }
     }
 
+    public func content(_ request: ContentRequest) async throws -> [PersonalContent] {
+        let body = try await self.request("/v1/content", body: request.encoded)
+        return try await decode(body) { b throws(SyncProtocolError) in try ContentList.decode(b, maxItems: ProtocolLimits.maxContentAnswer).content }
+    }
+
+    public func pushContent(_ content: [PersonalContent]) async throws -> ContentPushResult {
+        let body = try await request("/v1/content/push", body: ContentList(content: content).encoded)
+        return try await decode(body, ContentPushResult.decode)
+    }
+
     /// `GET /v1/health`: the peer's city and version, as JSON.
     public func health() async throws -> JSONValue {
         let body = try await request("/v1/health", body: nil)

@@ -101,6 +101,25 @@ public enum SyncServer {
                 return .entries(EntryStream.encode(try await Blocking.run { try responder.entries(ids) }, more: false))
             }
         }
+        api.post("content") { request, context in
+            try await handler.respond(context, "content") { _ in
+                let wanted = try ContentRequest.decode(try await body(request, limit: maxJSONRequestBytes))
+                return .json(try await Blocking.run { try responder.content(wanted) }.encoded)
+            }
+        }
+        api.post("content/push") { request, context in
+            try await handler.respond(context, "content/push", needs: .push) { peer in
+                let offered = try ContentList.decode(try await body(request, limit: maxRequestBytes), maxItems: ProtocolLimits.maxContentItems)
+                let result = try await Blocking.run { try responder.pushContent(offered) }
+                if !result.refused.isEmpty {
+                    logger.warning("refused content pushed by peer", metadata: [
+                        "c4csr.peer": "\(peer)", "c4csr.refused": "\(result.refused.count)",
+                        "c4csr.reason": "\(result.refused[0].code): \(result.refused[0].message)",
+                    ])
+                }
+                return .json(result.encoded)
+            }
+        }
         return router
     }
 
@@ -265,7 +284,8 @@ struct Handler: Sendable {
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The routes of `/v1` and their methods.
     static var routes: [String: HTTPRequest.Method] {
-        ["/v1/health": .get, "/v1/heads": .get, "/v1/pull": .post, "/v1/push": .post, "/v1/forks": .get, "/v1/entries": .post]
+        ["/v1/health": .get, "/v1/heads": .get, "/v1/pull": .post, "/v1/push": .post, "/v1/forks": .get, "/v1/entries": .post,
+         "/v1/content": .post, "/v1/content/push": .post]
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -37,6 +37,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         var roundsCompleted = 0
         /// When the loop last read the store (ms since the epoch; 0: not yet).
         var lastAlive: Int64 = 0
+        /// When each peer's last content round completed (§10): the first round with a peer
+        /// after start is one, then one an hour.
+        var lastContentRound: [CityID: Int64] = [:]
     }
 
     public init(
@@ -213,7 +216,12 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
             r.pageLimit = c.pageEntries
             r.pageBytes = c.pageBytes
             r.restorePeers = Set(book.snapshot.syncPeers.map(\.city))
+            r.contentRound = state.withLock { s in s.lastContentRound[peer].map { started - $0 >= Self.contentRoundInterval } ?? true }
             report = await r.run()
+            if r.contentRound, report.succeeded, report.contentError == nil {
+                let at = now()
+                state.withLock { $0.lastContentRound[peer] = at }
+            }
         } catch {
             report = RoundReport(peer: peer)
             report.fail(error)
@@ -237,6 +245,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         updateStatus()
     }
 
+    /// How often a round with a peer also looks for every content this node lacks (ms).
+    static let contentRoundInterval: Int64 = 3_600_000
+
     private func log(_ report: RoundReport, failures: Int, milliseconds: Int64) {
         if report.confirmedRestore {
             logger.notice("restore confirmed: every peer holds no newer entry of this city; signing resumes", metadata: ["c4csr.peer": "\(report.peer)"])
@@ -254,10 +265,17 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
         for r in report.refusedFromPeer.prefix(5) {
             logger.warning("refused an entry from peer", metadata: ["c4csr.peer": "\(report.peer)", "c4csr.reason": "\(r)"])
         }
+        if let error = report.contentError {
+            logger.warning("content exchange with peer stopped", metadata: ["c4csr.peer": "\(report.peer)", "c4csr.error": "\(error)"])
+        }
         meta["c4csr.received"] = "\(report.received)"
         meta["c4csr.sent"] = "\(report.sent)"
         meta["c4csr.in_sync"] = "\(report.inSync)"
-        if report.received > 0 || report.sent > 0 {
+        if report.contentReceived > 0 || report.contentSent > 0 {
+            meta["c4csr.content_received"] = "\(report.contentReceived)"
+            meta["c4csr.content_sent"] = "\(report.contentSent)"
+        }
+        if report.received > 0 || report.sent > 0 || report.contentReceived > 0 || report.contentSent > 0 {
             logger.info("synced", metadata: meta)
         } else {
             logger.debug("round with nothing new", metadata: meta)

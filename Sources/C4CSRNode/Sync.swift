@@ -14,6 +14,9 @@ public protocol PeerTransport: Sendable {
     func push(_ entries: [SignedEntry]) async throws -> PushResult
     func forks() async throws -> ForkList
     func entries(_ request: IDsRequest) async throws -> [SignedEntry]
+    /// The contents (§14) the peer holds for these entries.
+    func content(_ request: ContentRequest) async throws -> [PersonalContent]
+    func pushContent(_ content: [PersonalContent]) async throws -> ContentPushResult
 }
 
 extension City {
@@ -59,6 +62,29 @@ public struct SyncResponder: Sendable {
     public func forks() throws -> ForkList { ForkList(entries: try city.store.forks()) }
 
     public func entries(_ request: IDsRequest) throws -> [SignedEntry] { try city.store.entries(ids: request.ids) }
+
+    /// The contents held for the entries asked for, within the answer's bounds (§10).
+    public func content(_ request: ContentRequest) throws -> ContentList {
+        ContentList(content: try city.store.contents(
+            of: request.entries, maxItems: ProtocolLimits.maxContentAnswer, maxBytes: ProtocolLimits.maxContentBytes))
+    }
+
+    /// Stores what a peer offers as an import stores an export line's content: each
+    /// checked against its seal and the erasures held, in one transaction.
+    public func pushContent(_ list: ContentList) throws -> ContentPushResult {
+        var (stored, held, refused) = (0, 0, [PushResult.Refusal]())
+        for (i, (c, outcome)) in zip(list.content, try city.store.storeContent(list.content)).enumerated() {
+            switch outcome {
+            case .stored: stored += 1
+            case .alreadyHeld: held += 1
+            case .entryNotHeld:
+                refused.append(.init(index: i, code: "entry_not_held", message: "the entry \(c.entry.short) is not in this log; push it first"))
+            case .refused(let why):
+                refused.append(.init(index: i, code: why.code, message: "the \(c.field.rawValue) of \(c.entry.short): \(why)"))
+            }
+        }
+        return ContentPushResult(stored: stored, held: held, refused: refused)
+    }
 }
 
 /// How a sync round is going, for a progress display.
@@ -92,6 +118,12 @@ public struct RoundReport: Sendable {
     public var errorKind: String?
     /// This round lifted the restore mark: it was the last of the peers to confirm.
     public var confirmedRestore = false
+    /// Contents of sealed fields (§14) stored from the peer, and stored by the peer from us.
+    public var contentReceived = 0
+    public var contentSent = 0
+    /// Why the content part of the round stopped, if it did (the entries' part stands: a
+    /// peer that does not serve content yet does not fail the round).
+    public var contentError: String?
 
     public init(peer: CityID) { self.peer = peer }
 
@@ -122,6 +154,9 @@ public struct SyncRound: Sendable {
     public var maxWalkBack = ProtocolLimits.maxWalkBack
     /// Whether the round pushes what the peer lacks: an observer only pulls.
     public var pushes: Bool
+    /// A content round (§10) also asks for the content of every sealed field this node
+    /// lacks, not only of the entries it just pulled — even when the digests agree.
+    public var contentRound = false
     /// The peers whose completed pulls lift a restore mark (`RestoreMark`); by default
     /// every card this city can sync with. The daemon passes the peers it syncs with.
     public var restorePeers: Set<CityID>?
@@ -158,6 +193,7 @@ public struct SyncRound: Sendable {
         defer { report.comparison = HeadsComparison(local: (try? city.localHeads()) ?? local, remote: report.remote ?? remote) }
         if comparison.digestsAgree {
             try await confirmRestore(local: local, remote: remote, &report)
+            if contentRound { await pullContent(of: nil, &report) }
             return
         }
 
@@ -165,15 +201,19 @@ public struct SyncRound: Sendable {
         // page k merges (one core), page k+1 is already requested — with the vector we
         // will have once k is in — and verified (the other cores).
         let toPull = comparison.weLack
+        var sealedPulled = [EntryID]()
         if comparison.weLack > 0 {
-            try await pull(&report, local: &local, remote: remote, total: toPull, progress: progress)
+            sealedPulled = try await pull(&report, local: &local, remote: remote, total: toPull, progress: progress)
             comparison = HeadsComparison(local: local, remote: remote)
         }
         try await confirmRestore(local: local, remote: remote, &report)
+        // The content of what was just pulled (or, in a content round, of anything sealed).
+        if contentRound || !sealedPulled.isEmpty { await pullContent(of: contentRound ? nil : sealedPulled, &report) }
 
         // Push: pages of what the peer lacks, from its heads as it reports them back.
         let toPush = comparison.theyLack
         var pages = 0
+        var sealedPushed = [EntryID]()
         while pushes, comparison.theyLack > 0, pages < maxPages {
             pages += 1
             let (vector, limit, bytes) = (remote.vector, pageLimit, pageBytes)
@@ -181,6 +221,7 @@ public struct SyncRound: Sendable {
             if page.entries.isEmpty { break }
             report.requests += 1
             let result = try await transport.push(page.entries)
+            sealedPushed += Self.sealed(page.entries)
             report.sent += result.inserted
             report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
             remote = result.heads
@@ -189,6 +230,7 @@ public struct SyncRound: Sendable {
             progress?(SyncProgress(peer: peer, phase: .pushing, done: Int64(report.sent), total: toPush))
             if result.inserted == 0 || !page.more { break }
         }
+        if !sealedPushed.isEmpty { await pushContent(of: sealedPushed, &report) }
 
         // Forks: entries at forked positions are evidence every node must hold.
         if !comparison.digestsAgree && (local.forks > 0 || remote.forks > 0 || comparison.needsForkExchange || !comparison.divergent.isEmpty) {
@@ -196,10 +238,11 @@ public struct SyncRound: Sendable {
         }
     }
 
+    /// Pulls pages and merges them; returns the merged entries that seal a field (§14).
     private func pull(
         _ report: inout RoundReport, local: inout PeerHeads, remote: PeerHeads, total: Int64,
         progress: (@Sendable (SyncProgress) -> Void)?
-    ) async throws {
+    ) async throws -> [EntryID] {
         let (city, transport, peer) = (self.city, self.transport, self.peer)
         let (limit, bytes) = (pageLimit, pageBytes)
         func fetch(_ have: VectorClock) -> Task<(entries: [SignedEntry], more: Bool), any Error> {
@@ -211,6 +254,7 @@ public struct SyncRound: Sendable {
         var merged: VerifiedBatch?
         var received = 0
         var pages = 0
+        var sealed = [EntryID]()
         func settle(_ task: Task<ReceiveReport, any Error>?, _ report: inout RoundReport) async throws -> ReceiveReport? {
             guard let task else { return nil }
             var r = try await task.value
@@ -221,6 +265,7 @@ public struct SyncRound: Sendable {
             }
             received += r.inserted
             report.received += r.inserted
+            sealed += r.outcome.inserted.filter(Self.seals).map(\.id)
             record(r, into: &report.refusedFromPeer)
             progress?(SyncProgress(peer: peer, phase: .pulling, done: Int64(received), total: total))
             return r
@@ -248,6 +293,88 @@ public struct SyncRound: Sendable {
         next?.cancel()
         _ = try await settle(merging, &report)
         local = try await Blocking.run { try city.localHeads() }
+        return sealed
+    }
+
+    /// Whether an entry seals a field, whose content travels beside it (§14).
+    static func seals(_ e: Entry) -> Bool {
+        PersonalField.allCases.contains { PersonalContent.seal(of: $0, in: e) != nil }
+    }
+
+    /// The ids of the entries of a page that seal a field (only those bodies are decoded).
+    static func sealed(_ entries: [SignedEntry]) -> [EntryID] {
+        let mark = Array(#""commit""#.utf8)
+        return entries.compactMap { s in
+            guard s.body.firstRange(of: mark) != nil, let e = try? Entry.decode(body: s.body, signature: s.signature), seals(e) else { return nil }
+            return e.id
+        }
+    }
+
+    /// Asks the peer for the content this node lacks (§10): of `entries`, or in a content
+    /// round (`nil`) of every sealed field in the log, a page of 1,000 entries a request.
+    /// A failure ends the content part only (`contentError`).
+    private func pullContent(of entries: [EntryID]?, _ report: inout RoundReport) async {
+        let (city, transport, n) = (self.city, self.transport, ProtocolLimits.maxContentItems)
+        do {
+            var after: Int64? = 0
+            var given = entries ?? []
+            for _ in 0..<maxPages {
+                let wanted: [EntryID]
+                if entries != nil {
+                    let chunk = Array(given.prefix(n))
+                    if chunk.isEmpty { break }
+                    given.removeFirst(chunk.count)
+                    wanted = try await Blocking.run { try city.store.lackingContent(among: chunk) }
+                } else {
+                    guard let from = after else { break }
+                    let page = try await Blocking.run { try city.store.lackingContent(after: from, limit: n) }
+                    (wanted, after) = (page.entries, page.next)
+                }
+                if wanted.isEmpty { continue }
+                report.requests += 1
+                let offered = try await transport.content(ContentRequest(entries: wanted))
+                let asked = Set(wanted)
+                let kept = offered.filter { asked.contains($0.entry) }
+                let outcomes = try await Blocking.run { try city.store.storeContent(kept) }
+                for (c, outcome) in zip(kept, outcomes) {
+                    switch outcome {
+                    case .stored: report.contentReceived += 1
+                    case .alreadyHeld, .entryNotHeld, .refused(.erased): break
+                    case .refused(let why): report.refusedFromPeer.append("\(why.code): the \(c.field.rawValue) of \(c.entry.short): \(why)")
+                    }
+                }
+            }
+        } catch {
+            report.contentError = "\(error)"
+        }
+    }
+
+    /// Pushes the content this node holds of entries it just pushed (§10), in pages of at
+    /// most 1,000 contents and 16 MiB. A failure ends the content part only.
+    private func pushContent(of entries: [EntryID], _ report: inout RoundReport) async {
+        let (city, transport) = (self.city, self.transport)
+        do {
+            let held = try await Blocking.run { try city.store.contents(of: entries) }
+            var page = [PersonalContent]()
+            var bytes = 0
+            func send(_ report: inout RoundReport) async throws {
+                guard !page.isEmpty else { return }
+                report.requests += 1
+                let result = try await transport.pushContent(page)
+                report.contentSent += result.stored
+                report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+                (page, bytes) = ([], 0)
+            }
+            for c in held {
+                let size = CanonicalJSON.encode(c.json).count + 1
+                if page.count == ProtocolLimits.maxContentItems || bytes + size > ProtocolLimits.maxContentBytes { try await send(&report) }
+                page.append(c)
+                bytes += size
+            }
+            try await send(&report)
+        } catch {
+            report.contentError = "\(error)"
+        }
     }
 
     /// A store restored from a backup signs again once every peer it syncs with is shown to

@@ -79,6 +79,56 @@ extension LogStore {
         return out
     }
 
+    /// The contents held for these entries, as `POST /v1/content` answers them (§10): at
+    /// most `maxItems`, stopping before `maxBytes` of encoded content.
+    public func contents(of entries: [EntryID], maxItems: Int, maxBytes: Int) throws -> [PersonalContent] {
+        var out = [PersonalContent]()
+        var bytes = 0
+        for c in try contents(of: entries) {
+            bytes += CanonicalJSON.encode(c.json).count + 1
+            guard out.count < maxItems, bytes <= maxBytes else { break }
+            out.append(c)
+        }
+        return out
+    }
+
+    /// The sealed fields this node lacks the content of and has not erased, as SQL: one
+    /// row per (entry, field), `e` the entry. The seals are read from the signed bodies;
+    /// `CASE` keeps `json_extract` off fields that are plain strings (§14, never a seal).
+    private static let sealedLacking = """
+        FROM entry e, json_each(CAST(e.body AS TEXT), '$.payload.fields') f
+        WHERE e.kind IN ('publish', 'revise')
+          AND f.key IN ('area', 'challenge', 'contact', 'outcomes', 'summary')
+          AND (CASE WHEN f.type = 'object' THEN json_extract(f.value, '$.commit') END) IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM content c WHERE c.entry = e.id AND c.field = f.key)
+          AND NOT EXISTS (SELECT 1 FROM erased x WHERE x.entry = e.id AND x.field = f.key)
+          AND NOT EXISTS (SELECT 1 FROM erased x WHERE x.seal IS NOT NULL
+                          AND lower(hex(x.seal)) = (CASE WHEN f.type = 'object' THEN json_extract(f.value, '$.commit') END))
+        """
+
+    /// Which of these entries seal a field whose content this node lacks and has not
+    /// erased: what a round asks a peer for after pulling them (§10).
+    public func lackingContent(among entries: [EntryID]) throws -> [EntryID] {
+        guard !entries.isEmpty else { return [] }
+        return try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 \(Self.sealedLacking) AND e.id = ? LIMIT 1")
+            return try entries.filter { try Bool.fetchOne(statement, arguments: [Data($0.bytes)]) == true }
+        }
+    }
+
+    /// The entries after log position `after` that seal a field whose content this node
+    /// lacks and has not erased, at most `limit`, in log order, with the position to go on
+    /// from (`nil`: none left). A content round walks the whole log this way (§10).
+    public func lackingContent(after: Int64, limit: Int) throws -> (entries: [EntryID], next: Int64?) {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT DISTINCT e.id, e.position \(Self.sealedLacking) AND e.position > ? ORDER BY e.position LIMIT ?
+                """, arguments: [after, limit])
+            let ids = rows.compactMap { EntryID(bytes: Array($0[0] as Data)) }
+            return (ids, rows.count == limit ? rows.last.map { $0[1] as Int64 } : nil)
+        }
+    }
+
     /// Every valid erasure held (§14), with its practice, newest first: who erased what,
     /// and who has confirmed it.
     public func erasures() throws -> [(practice: EntryID, erasure: PracticeRecord.Erasure)] {

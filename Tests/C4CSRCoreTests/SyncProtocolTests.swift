@@ -1,4 +1,5 @@
 import C4CSRCore
+import Foundation
 import Testing
 
 @Suite struct EntryStreamTests {
@@ -101,6 +102,36 @@ import Testing
         #expect(try IDsRequest.decode(ids.encoded) == ids)
         let tooMany = "{\"ids\":[" + Array(repeating: "\"\(id1.hex)\"", count: SyncAPI.maxIDs + 1).joined(separator: ",") + "]}"
         #expect(throws: SyncProtocolError.self) { try IDsRequest.decode(Array(tooMany.utf8)) }
+    }
+
+    @Test func contentMessagesRoundTripAndAreBounded() throws {
+        let (id1, id2) = (EntryID.of(body: Array("a".utf8)), EntryID.of(body: Array("b".utf8)))
+        let request = ContentRequest(entries: [id1, id2])
+        #expect(try ContentRequest.decode(request.encoded) == request)
+        let tooMany = "{\"entries\":[" + Array(repeating: "\"\(id1.hex)\"", count: ProtocolLimits.maxContentItems + 1).joined(separator: ",") + "]}"
+        #expect(throws: SyncProtocolError.self) { try ContentRequest.decode(Array(tooMany.utf8)) }
+        #expect(throws: SyncProtocolError.self) { try ContentRequest.decode(Array("{\"entries\":[\"ab\"]}".utf8)) }
+
+        let content = PersonalContent(entry: id1, field: .contact, salt: Array(repeating: 7, count: 32), value: .string("Ana, +359"))
+        let list = ContentList(content: [content, content])
+        #expect(try ContentList.decode(list.encoded, maxItems: 2) == list)
+        #expect(throws: SyncProtocolError.self) { try ContentList.decode(list.encoded, maxItems: 1) }
+        // A content not of §14's form (a short salt, an unknown field, a member more) is malformed.
+        for bad in [
+            #"{"content":[{"entry":"\#(id1.hex)","field":"contact","salt":"AAAA","value":"x"}]}"#,
+            #"{"content":[{"entry":"\#(id1.hex)","field":"title","salt":"\#(Data(repeating: 1, count: 32).base64EncodedString())","value":"x"}]}"#,
+            #"{"content":[{"entry":"\#(id1.hex)","extra":1,"field":"contact","salt":"\#(Data(repeating: 1, count: 32).base64EncodedString())","value":"x"}]}"#,
+            #"{"content":{}}"#,
+        ] {
+            #expect(throws: SyncProtocolError.self, "\(bad)") { try ContentList.decode(Array(bad.utf8), maxItems: 10) }
+        }
+
+        let result = ContentPushResult(stored: 3, held: 1, refused: [.init(index: 4, code: "content_invalid", message: "no")])
+        #expect(try ContentPushResult.decode(result.encoded) == result)
+        for bad in [#"{"held":0,"refused":[],"stored":-1}"#, #"{"held":0,"refused":[],"stored":1001}"#,
+                    #"{"held":0,"refused":[{"code":"x","index":-1,"message":"m"}],"stored":0}"#] {
+            #expect(throws: SyncProtocolError.self, "\(bad)") { try ContentPushResult.decode(Array(bad.utf8)) }
+        }
     }
 
     @Test func errorBodies() {

@@ -31,6 +31,31 @@ struct DaemonTests {
         }
     }
 
+    /// Issue 13 on loopback: a sealed contact travels with its entry through running
+    /// daemons (A → B → C over HTTPS, `/v1/content` and `/v1/content/push`), and an
+    /// erasure by A removes it from every store and comes back confirmed by B and C.
+    @Test func sealedContentRelaysAndIsErasedThroughRunningDaemons() async throws {
+        try await withNetwork(["aa", "bb", "cc"], edges: [("aa", "bb"), ("bb", "cc")]) { n in
+            let (a, b, c) = (n["aa"]!, n["bb"]!, n["cc"]!)
+            var p = practice("Sealed on the wire")
+            p.contact = "Ina Wire, +359 88 000 1111"
+            let published = try a.city.publish(p)
+            func contact(_ node: TestNode) throws -> String? {
+                try node.city.store.contents(of: [published.id]).first { $0.field == .contact }?.value.stringValue
+            }
+            try await eventually("C holds A's sealed contact, relayed by B") { try contact(c) == "Ina Wire, +359 88 000 1111" }
+            #expect(try contact(b) == "Ina Wire, +359 88 000 1111")
+            let erase = try a.city.erase(published.id.hex, fields: [.contact], reason: "Request DPO-2026-9")
+            try await eventually("B and C confirm the erasure in A's log") {
+                let confirmed = try a.city.store.erasures().first { $0.erasure.entry == erase.id }?.erasure.confirmedBy ?? []
+                return Set(confirmed) == [a.id, b.id, c.id]
+            }
+            for node in [a, b, c] {
+                #expect(try contact(node) == nil && node.city.store.isErased(published.id, .contact), "\(node.id)")
+            }
+        }
+    }
+
     /// Issue 12, rotation on loopback: the admin rotates A's key with the CLI while A's
     /// daemon runs; A's next entry, signed with the new key, reaches C through B; every
     /// city follows the key from the log (no card edited) and audits clean.

@@ -135,6 +135,10 @@ struct OpenPortTests {
             let e = try c.city.publish(practice("From C"))
             await #expect(throws: TransportError.self) { _ = try await t.push([SignedEntry(body: e.body, signature: e.signature)]) }
             #expect(try !a.city.store.contains(e.id))
+            // Content is read like entries, and pushed like them: not by this member.
+            #expect(try await t.content(ContentRequest(entries: [e.id])).isEmpty)
+            let forged = PersonalContent(entry: e.id, field: .contact, salt: PersonalContent.freshSalt(), value: .string("Planted"))
+            await #expect(throws: TransportError.self) { _ = try await t.pushContent([forged]) }
         }
     }
 }

@@ -16,6 +16,12 @@ struct MemoryTransport: PeerTransport {
     func push(_ entries: [SignedEntry]) async throws -> PushResult { try PushResult.decode(try responder.push(entries).encoded) }
     func forks() async throws -> ForkList { try responder.forks() }
     func entries(_ r: IDsRequest) async throws -> [SignedEntry] { try responder.entries(r) }
+    func content(_ r: ContentRequest) async throws -> [PersonalContent] {
+        try ContentList.decode(responder.content(ContentRequest.decode(r.encoded)).encoded, maxItems: ProtocolLimits.maxContentAnswer).content
+    }
+    func pushContent(_ c: [PersonalContent]) async throws -> ContentPushResult {
+        try ContentPushResult.decode(responder.pushContent(ContentList.decode(ContentList(content: c).encoded, maxItems: ProtocolLimits.maxContentItems)).encoded)
+    }
 }
 
 /// Answers like `base`, but adds `extra` to every answer of `entries`.
@@ -27,6 +33,8 @@ struct LyingTransport: PeerTransport {
     func push(_ entries: [SignedEntry]) async throws -> PushResult { try await base.push(entries) }
     func forks() async throws -> ForkList { try await base.forks() }
     func entries(_ r: IDsRequest) async throws -> [SignedEntry] { try await base.entries(r) + extra }
+    func content(_ r: ContentRequest) async throws -> [PersonalContent] { try await base.content(r) }
+    func pushContent(_ c: [PersonalContent]) async throws -> ContentPushResult { try await base.pushContent(c) }
 }
 
 func withCities(_ names: [String], _ body: ([City]) async throws -> Void) async throws {

@@ -167,7 +167,7 @@ final class Simulation: @unchecked Sendable {
         await round(i, j)
     }
 
-    func round(_ i: Int, _ j: Int) async {
+    func round(_ i: Int, _ j: Int, contentRound: Bool = false) async {
         guard let a = cities[i], let b = cities[j], group[i] == group[j] else {
             stats.blocked += 1
             return
@@ -175,6 +175,7 @@ final class Simulation: @unchecked Sendable {
         stats.rounds += 1
         var r = SyncRound(city: a, peer: b.id, transport: FaultyTransport(sim: self, target: j, responder: SyncResponder(city: b)))
         r.pageLimit = 1 + random(40)  // small pages: many page boundaries
+        r.contentRound = contentRound || chance(10)
         let report = await r.run()
         if !report.succeeded { stats.failedRounds += 1 }
     }
@@ -260,6 +261,15 @@ final class Simulation: @unchecked Sendable {
         for city in all {
             let report = try city.audit()
             guard report.errors.isEmpty else { throw SimFault(description: "\(city.id) audit: \(report.errors)") }
+        }
+        // Content rounds between every pair: every city then holds the content of every
+        // sealed field that is not erased (§10), however it travelled or was lost on the way.
+        for i in 0..<n { for j in 0..<n where i != j { await round(i, j, contentRound: true) } }
+        for city in all {
+            let lacking = try city.store.lackingContent(after: 0, limit: 10)
+            guard lacking.entries.isEmpty else {
+                throw SimFault(description: "\(city.id) lacks the content of \(lacking.entries.map(\.short)) after content rounds with every city")
+            }
         }
         // Every erasure is confirmed by every city, and no city holds what it erased.
         let members = Set(all.map(\.id))
@@ -351,5 +361,15 @@ struct FaultyTransport: PeerTransport, @unchecked Sendable {
     func entries(_ request: IDsRequest) async throws -> [SignedEntry] {
         try maybeDrop()
         return try responder.entries(request)
+    }
+
+    func content(_ request: ContentRequest) async throws -> [PersonalContent] {
+        try maybeDrop()
+        return try responder.content(request).content
+    }
+
+    func pushContent(_ content: [PersonalContent]) async throws -> ContentPushResult {
+        try maybeDrop()
+        return try responder.pushContent(ContentList(content: content))
     }
 }

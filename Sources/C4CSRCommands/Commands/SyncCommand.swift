@@ -41,9 +41,9 @@ struct SyncCommand: AsyncParsableCommand {
                 var traffic = HTTPPeerTransport.Traffic()
                 do {
                     let transport = try network.transport(card, city)
-                    report = await SyncRound(city: city, peer: card.city, transport: transport).run { p in
-                        progress.update(p)
-                    }
+                    var round = SyncRound(city: city, peer: card.city, transport: transport)
+                    round.contentRound = true  // one round on demand: also fetch any content missing
+                    report = await round.run { p in progress.update(p) }
                     traffic = transport.traffic
                 } catch {
                     report = RoundReport(peer: card.city)
@@ -65,6 +65,9 @@ struct SyncCommand: AsyncParsableCommand {
                             "bytes_sent": .int(Int64(traffic.bytesSent)), "bytes_received": .int(Int64(traffic.bytesReceived)),
                         ]
                         if let e = r.error { o["error"] = .string(e) }
+                        o["content_received"] = .int(Int64(r.contentReceived))
+                        o["content_sent"] = .int(Int64(r.contentSent))
+                        if let e = r.contentError { o["content_error"] = .string(e) }
                         if let c = r.comparison { o["we_lack"] = .int(c.weLack); o["they_lack"] = .int(c.theyLack) }
                         if !r.refusedFromPeer.isEmpty { o["refused"] = .array(r.refusedFromPeer.map { .string($0) }) }
                         return .object(o)
@@ -85,6 +88,10 @@ struct SyncCommand: AsyncParsableCommand {
                         line += "not in sync (we lack \(c.weLack), they lack \(c.theyLack))"
                     }
                     Console.out(line)
+                    if r.contentReceived > 0 || r.contentSent > 0 {
+                        Console.out("  personal content: received \(Format.count(r.contentReceived)), sent \(Format.count(r.contentSent))")
+                    }
+                    if let e = r.contentError { Console.out("  personal content not exchanged: \(e)") }
                     for refusal in r.refusedFromPeer.prefix(5) { Console.out("  refused from \(card.city): \(refusal)") }
                     for refusal in r.refusedByPeer.prefix(5) { Console.out("  refused by \(card.city): \(refusal)") }
                     if r.confirmedRestore { Console.out("  restore confirmed: no peer holds a newer entry of \(city.id); it may sign again") }

@@ -10,9 +10,9 @@ public enum SyncAPI {
     /// Most ids one `entries` request may name.
     public static let maxIDs = ProtocolLimits.maxIDs
 
-    static func parse(_ bytes: [UInt8], what: String) throws(SyncProtocolError) -> [String: JSONValue] {
+    static func parse(_ bytes: [UInt8], what: String, maxBytes: Int = 4 << 20) throws(SyncProtocolError) -> [String: JSONValue] {
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 6, maxBytes: 4 << 20)) } catch {
+        do { value = try JSONParser.parse(bytes, limits: JSONLimits(maxDepth: 6, maxBytes: maxBytes)) } catch {
             throw .malformed("\(what) is not valid JSON (\(error))")
         }
         guard case .object(let o) = value else { throw .malformed("\(what) must be a JSON object") }
@@ -225,6 +225,93 @@ public struct PushResult: Sendable, Hashable {
         }
         return PushResult(
             inserted: Int(inserted), duplicates: Int(duplicates), forks: Int(forks), refused: refused, heads: try PeerHeads.decode(object: h))
+    }
+}
+
+/// `POST /v1/content`: the contents (§14) of these entries, as the server holds them.
+public struct ContentRequest: Sendable, Hashable {
+    public let entries: [EntryID]
+    public init(entries: [EntryID]) { self.entries = entries }
+
+    public var encoded: [UInt8] { CanonicalJSON.encode(.object(["entries": .array(entries.map { .string($0.hex) })])) }
+
+    public static func decode(_ bytes: [UInt8]) throws(SyncProtocolError) -> ContentRequest {
+        let o = try SyncAPI.parse(bytes, what: "content request")
+        guard let list = o["entries"]?.arrayValue, list.count <= ProtocolLimits.maxContentItems else {
+            throw .malformed("content: entries must be an array of at most \(ProtocolLimits.maxContentItems) entry ids")
+        }
+        var ids = [EntryID]()
+        for (i, v) in list.enumerated() {
+            guard let s = v.stringValue, let id = EntryID(hex: s) else { throw .malformed("content: entries[\(i)] must be 64 hex digits") }
+            ids.append(id)
+        }
+        return ContentRequest(entries: ids)
+    }
+}
+
+/// Contents in a message: the answer to `POST /v1/content` and the body of
+/// `POST /v1/content/push`, `{"content":[CONTENT,…]}`.
+public struct ContentList: Sendable, Hashable {
+    public let content: [PersonalContent]
+    public init(content: [PersonalContent]) { self.content = content }
+
+    public var encoded: [UInt8] { CanonicalJSON.encode(.object(["content": .array(content.map(\.json))])) }
+
+    /// Reads at most `maxItems` contents. A content that is not of §14's form makes the
+    /// whole message malformed (what a content says is checked when it is stored).
+    public static func decode(_ bytes: [UInt8], maxItems: Int) throws(SyncProtocolError) -> ContentList {
+        let o = try SyncAPI.parse(bytes, what: "content list", maxBytes: ProtocolLimits.maxContentBytes + (1 << 20))
+        guard let list = o["content"]?.arrayValue, list.count <= maxItems else {
+            throw .malformed("content: must be an array of at most \(maxItems) contents")
+        }
+        var out = [PersonalContent]()
+        for (i, v) in list.enumerated() {
+            do { out.append(try PersonalContent(json: v)) } catch { throw .malformed("content[\(i)]: \(error)") }
+        }
+        return ContentList(content: out)
+    }
+}
+
+/// The answer to `POST /v1/content/push`: how many contents were stored or already held,
+/// and each one not stored with its position and code (§10).
+public struct ContentPushResult: Sendable, Hashable {
+    public let stored: Int
+    public let held: Int
+    public let refused: [PushResult.Refusal]
+
+    public init(stored: Int, held: Int, refused: [PushResult.Refusal]) {
+        self.stored = stored
+        self.held = held
+        self.refused = refused
+    }
+
+    public var encoded: [UInt8] {
+        CanonicalJSON.encode(.object([
+            "held": .int(Int64(held)), "stored": .int(Int64(stored)),
+            "refused": .array(refused.prefix(100).map {
+                .object(["code": .string($0.code), "index": .int(Int64($0.index)), "message": .string($0.message)])
+            }),
+        ]))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(SyncProtocolError) -> ContentPushResult {
+        let o = try SyncAPI.parse(bytes, what: "content push result")
+        guard let stored = o["stored"]?.intValue, let held = o["held"]?.intValue, stored >= 0, held >= 0,
+              stored <= Int64(ProtocolLimits.maxContentItems), held <= Int64(ProtocolLimits.maxContentItems) else {
+            throw .malformed("content push result: stored and held must be integers 0 … \(ProtocolLimits.maxContentItems)")
+        }
+        guard let list = o["refused"]?.arrayValue, list.count <= 100 else {
+            throw .malformed("content push result: refused must be an array of at most 100 items")
+        }
+        var refused = [PushResult.Refusal]()
+        for item in list {
+            guard let r = item.objectValue, let i = r["index"]?.intValue, i >= 0, i < Int64(ProtocolLimits.maxContentItems),
+                  let c = r["code"]?.stringValue, let m = r["message"]?.stringValue else {
+                throw .malformed("content push result: each refusal must have index, code and message")
+            }
+            refused.append(PushResult.Refusal(index: Int(i), code: c, message: m))
+        }
+        return ContentPushResult(stored: Int(stored), held: Int(held), refused: refused)
     }
 }
 
