@@ -38,19 +38,23 @@ enum OfficerServer {
             let prefix = context.parameters.get("id") ?? ""
             return try await answer {
                 let (record, _, _) = try city.store.practice(prefix)
+                // Sealed fields (§14) revealed with the content held (an officer revises
+                // them, sealed again under fresh salts); `sealed` names them.
+                let current = record.current.revealing(try city.store.contents(of: [record.fieldsEntry]))
                 return (.ok, .object([
                     "id": .string(record.id.hex), "publisher": .string(record.publisher.rawValue),
                     "current_version": .string(record.currentVersion.hex), "heads": .array(record.heads.map { .string($0.hex) }),
-                    "retracted": .bool(record.retracted), "conflict": .bool(record.conflict), "fields": record.current.json,
+                    "retracted": .bool(record.retracted), "conflict": .bool(record.conflict), "fields": current.json,
+                    "sealed": .array(current.sealed.keys.sorted().map { .string($0.rawValue) }),
                 ]))
             }
         }
         router.post("v1/officer/entries") { request, _ in
             let body = try await request.body.collect(upTo: maxBodyBytes)
             return try await answer {
-                let content = try parse(Array(buffer: body))
+                let (content, sealed) = try parse(Array(buffer: body))
                 do {
-                    let entry = try city.submit(content)
+                    let entry = try city.submit(content, sealed: sealed)
                     logger.notice("officer entry", metadata: [
                         "c4csr.officer": "\(content.officer)", "c4csr.entry": "\(entry.origin)#\(entry.seq) \(entry.id.short)",
                         "c4csr.kind": "\(entry.kind.rawValue)",
@@ -68,13 +72,25 @@ enum OfficerServer {
         return router
     }
 
-    /// The content of a `POST /v1/officer/entries` body.
-    static func parse(_ bytes: [UInt8]) throws -> OfficerContent {
+    /// The content of a `POST /v1/officer/entries` body, and the content of its sealed
+    /// fields (`content`: `[{field, salt, value}]`, §14; their entry is not known yet).
+    static func parse(_ bytes: [UInt8]) throws -> (OfficerContent, [PersonalContent]) {
         guard case .object(let o)? = try? JSONParser.parse(bytes, limits: JSONLimits(maxDepth: ProtocolLimits.maxBodyDepth + 2, maxBytes: maxBodyBytes)) else {
             throw NodeError.invalidInput("the request body is not a JSON object")
         }
-        guard Set(o.keys) == ["kind", "officer", "payload", "sig", "time"] else {
-            throw NodeError.invalidInput("the request has exactly the members kind, officer, payload, sig and time")
+        guard Set(o.keys).subtracting(["content"]) == ["kind", "officer", "payload", "sig", "time"] else {
+            throw NodeError.invalidInput("the request has exactly the members kind, officer, payload, sig and time, and may have content")
+        }
+        var sealed = [PersonalContent]()
+        if let list = o["content"] {
+            guard let items = list.arrayValue, items.count <= PersonalField.allCases.count else {
+                throw NodeError.invalidInput("content must be an array of at most \(PersonalField.allCases.count) contents")
+            }
+            for (i, item) in items.enumerated() {
+                do { sealed.append(try PersonalContent(json: item, entry: Self.unknownEntry)) } catch {
+                    throw NodeError.invalidInput("content[\(i)]: \(error)")
+                }
+            }
         }
         guard let officerText = o["officer"]?.stringValue, let officer = OfficerID(officerText) else {
             throw NodeError.invalidInput("officer must be an officer id (\(OfficerID.rule))")
@@ -87,8 +103,11 @@ enum OfficerServer {
         guard let sigText = o["sig"]?.stringValue, let sig = Data(base64Encoded: sigText), sig.count == 64 else {
             throw NodeError.invalidInput("sig must be the base64 of a 64-byte signature")
         }
-        return OfficerContent(officer: officer, kind: kind, payload: payload, time: time, signature: Array(sig))
+        return (OfficerContent(officer: officer, kind: kind, payload: payload, time: time, signature: Array(sig)), sealed)
     }
+
+    /// The entry a content names before the city has signed its entry.
+    static let unknownEntry = EntryID.of(body: [])
 
     /// Runs `body` off the cooperative pool (it reads or writes the store) and renders
     /// its answer, or its error with a status and a stable code.

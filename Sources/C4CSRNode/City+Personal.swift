@@ -12,7 +12,7 @@ extension City {
     /// fields sealed before (revealed with their content), and `personal`. A field sealed
     /// before whose content is gone (erased) is dropped when it is optional, and must be
     /// given anew when it is required.
-    static func seal(_ fields: Practice, personal: Set<PersonalField>) throws -> (Practice, [PersonalField: (salt: [UInt8], value: JSONValue)]) {
+    public static func seal(_ fields: Practice, personal: Set<PersonalField>) throws -> (Practice, [PersonalField: (salt: [UInt8], value: JSONValue)]) {
         var p = fields
         for f in PersonalField.allCases where p.sealed[f] != nil && !p.revealed.contains(f) {
             switch f {

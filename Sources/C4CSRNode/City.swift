@@ -510,32 +510,44 @@ public final class City: Sendable {
     /// officer's signature and enrolment are checked, the practice rules applied as for
     /// the city's own writes, and — so that no edit is lost — a revision or retraction
     /// must supersede exactly the current versions, read in the same transaction.
-    public func submit(_ content: OfficerContent, dryRun: Bool = false) throws -> Entry {
+    /// - Parameter given: the content of each field the payload seals (§14), stored with
+    ///   the entry once checked against its seal (their `entry` is replaced by the new
+    ///   entry's id: the officer cannot know it).
+    public func submit(_ content: OfficerContent, sealed given: [PersonalContent] = [], dryRun: Bool = false) throws -> Entry {
         try requireWritable()
         guard content.kind.isPractice else {
             throw NodeError.invalidInput("an officer writes practices (publish, revise, retract, adopt), not \(content.kind.rawValue) entries")
         }
-        // Personal fields (§14) are sealed, with their content stored beside the entry; the
-        // officers' socket does not carry content yet, so it takes none: a contact in clear
-        // would be signed for ever, a seal without its content would lose it.
+        // Personal fields (§14) come sealed, each with its content (field, salt, value)
+        // beside the signed payload: the contact is never signed in clear, and no seal is
+        // signed without the content that opens it.
+        var sealedFields = Set<PersonalField>()
         if case .object(let fields)? = content.payload["fields"] {
-            let personal = PersonalField.allCases.filter { f in
-                if case .object(let o)? = fields[f.rawValue] { return o["commit"] != nil }
-                return f == .contact && fields[f.rawValue] != nil
+            for f in PersonalField.allCases {
+                if case .object(let o)? = fields[f.rawValue], o["commit"] != nil { sealedFields.insert(f) }
             }
-            if !personal.isEmpty {
-                throw NodeError.invalidInput("\(personal.map(\.rawValue).joined(separator: ", ")): personal fields are sealed, and the officers' socket does not carry sealed content in this version; leave them out (the current sealed fields stay as they are only in an admin's revision), or ask an admin to write them with the city's own CLI (c4csr add/revise as the c4csr user); nothing was written")
+            if let contact = fields[PersonalField.contact.rawValue], contact.stringValue != nil {
+                throw NodeError.invalidInput("contact: a contact is personal data and is sealed (§14), never signed in clear; this officer's c4csr may be older than the daemon's; nothing was written")
             }
+        }
+        let givenFields = given.map(\.field)
+        guard Set(givenFields).count == givenFields.count, Set(givenFields) == sealedFields else {
+            throw NodeError.invalidInput("the content beside the entry must give exactly the sealed fields (sealed: \(sealedFields.sorted().map(\.rawValue).joined(separator: ", ")); given: \(givenFields.map(\.rawValue).joined(separator: ", "))); nothing was written")
         }
         let author = Author(officer: content.officer, signature: content.signature)
         let skew = content.time - now()
         guard abs(skew) <= Self.maxOfficerClockSkewMS else {
             throw NodeError.invalidInput("the content's time is \(skew / 1000) s from this server's clock (at most \(Self.maxOfficerClockSkewMS / 60_000) minutes apart): check the clock of the officer's machine")
         }
-        return try appendEntry(dryRun: dryRun) { ctx in
+        var contents = [PersonalContent]()
+        return try appendEntry(dryRun: dryRun, { ctx in
             let entry = try self.sign(kind: content.kind, payload: content.payload, author: author, ctx, time: content.time)
             let action: PracticeAction
             do { action = try PracticeAction(entry: entry) } catch { throw NodeError.invalidInput("\(error)") }
+            contents = given.map { PersonalContent(entry: entry.id, field: $0.field, salt: $0.salt, value: $0.value) }
+            for c in contents {
+                do { try c.check(against: entry) } catch { throw NodeError.invalidInput("\(c.field.rawValue): \(error); nothing was written") }
+            }
             switch action {
             case .publish: break
             case .revise(let practice, let base, _), .retract(let practice, let base, _):
@@ -547,7 +559,7 @@ public final class City: Sendable {
                 _ = try self.foreignPractice(practice, ctx)
             }
             return entry
-        }
+        }, then: { ctx, _ in try self.storeOwn(contents, ctx) })
     }
 
     // MARK: Rotating the signing key

@@ -47,7 +47,10 @@ public struct OfficerClient: Sendable {
         public let heads: [EntryID]
         public let retracted: Bool
         public let conflict: Bool
+        /// The current fields, sealed ones revealed with the content the daemon holds.
         public let fields: JSONValue
+        /// The fields the current version seals (§14): a revision seals them again.
+        public let sealed: Set<PersonalField>
     }
 
     public func practice(_ prefix: String) throws -> PracticeState {
@@ -62,7 +65,8 @@ public struct OfficerClient: Sendable {
         let heads = (o["heads"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(EntryID.init(hex:)) }
         return PracticeState(
             id: id, publisher: publisher, currentVersion: current, heads: heads, retracted: o["retracted"] == .bool(true),
-            conflict: o["conflict"] == .bool(true), fields: fields)
+            conflict: o["conflict"] == .bool(true), fields: fields,
+            sealed: Set((o["sealed"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(PersonalField.init(rawValue:)) }))
     }
 
     /// What the daemon wrote for a submission.
@@ -73,13 +77,36 @@ public struct OfficerClient: Sendable {
         public let practice: EntryID?
     }
 
-    /// Signs `action`'s content for `city` and hands it to the daemon.
-    public func submit(_ action: PracticeAction, city: CityID, time: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws -> Written {
-        let content = OfficerContent.signed(by: key, officer: officer, city: city, kind: action.kind, payload: action.payload, time: time)
-        let body: JSONValue = .object([
+    /// Signs `action`'s content for `city` and hands it to the daemon. A publish or
+    /// revise is sealed first, as the city's own CLI seals it (§14): the contact, the
+    /// fields `personal` names, and those the current version sealed (`sealed`), each
+    /// under a fresh salt; their content goes beside the signed payload.
+    public func submit(
+        _ action: PracticeAction, city: CityID, personal: Set<PersonalField> = [], sealed: Set<PersonalField> = [],
+        time: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) throws -> Written {
+        var signed = action
+        var values = [PersonalField: (salt: [UInt8], value: JSONValue)]()
+        switch action {
+        case .publish(let p):
+            let (sealedPractice, v) = try City.seal(p, personal: personal.union(sealed))
+            (signed, values) = (.publish(sealedPractice), v)
+        case .revise(let practice, let base, let p):
+            let (sealedPractice, v) = try City.seal(p, personal: personal.union(sealed))
+            (signed, values) = (.revise(practice: practice, base: base, fields: sealedPractice), v)
+        case .retract, .adopt: break
+        }
+        let content = OfficerContent.signed(by: key, officer: officer, city: city, kind: signed.kind, payload: signed.payload, time: time)
+        var members: [String: JSONValue] = [
             "officer": .string(officer.rawValue), "kind": .string(content.kind.rawValue), "payload": .object(content.payload),
             "time": .int(time), "sig": .string(Data(content.signature).base64EncodedString()),
-        ])
+        ]
+        if !values.isEmpty {
+            members["content"] = .array(values.keys.sorted().map { f in
+                PersonalContent(entry: EntryID.of(body: []), field: f, salt: values[f]!.salt, value: values[f]!.value).lineJSON
+            })
+        }
+        let body: JSONValue = .object(members)
         let o = try request("POST", "/v1/officer/entries", body: CanonicalJSON.encode(body))
         guard let entry = o["entry"]?.stringValue.flatMap(EntryID.init(hex:)), let origin = o["origin"]?.stringValue.flatMap(CityID.init),
               let seq = o["seq"]?.intValue else {

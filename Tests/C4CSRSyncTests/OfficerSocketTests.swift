@@ -125,38 +125,73 @@ import Testing
         }
     }
 
-    /// Until the socket carries sealed content (§14), an officer's contact in clear, or a
-    /// seal copied from the current version, is refused and nothing is written: neither
-    /// unerasable personal data nor a seal whose content would be lost.
-    @Test func personalFieldsAreRefusedOnTheSocket() async throws {
+    /// Issue 13 through the officers' socket (§14): the officer's CLI seals the contact
+    /// (and `--personal` fields) and sends their content beside the signed payload; the
+    /// daemon checks each against its seal and stores it with the entry. A contact in
+    /// clear, a seal without its content, content for a field not sealed and content
+    /// that does not match its seal are refused, and nothing is written.
+    @Test func officersSealPersonalFieldsThroughTheSocket() async throws {
         try await withCities(["aa"]) { c in
             let a = c[0]
             let root = a.directory.root.deletingLastPathComponent()
-            let (key, _) = try Self.officerKey(root, "o1")
+            let (key, keyFile) = try Self.officerKey(root, "o1")
             let o1 = OfficerID("o1")!
             _ = try a.changeOfficer(.enrol(o1, key.publicKey))
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            func send(_ payload: [String: JSONValue], _ content: [PersonalContent], kind: EntryKind = .publish) throws -> Entry {
+                try a.submit(OfficerContent.signed(by: key, officer: o1, city: a.id, kind: kind, payload: payload, time: time), sealed: content)
+            }
             var withContact = practice("with a contact")
             withContact.contact = "Ana Ivanova, +359 2 000 0000"
-            let sealed = try a.publish(withContact)  // the admin's: sealed
-            let current = try a.store.practice(sealed.id.hex).0.current
-            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            let (sealed, values) = withContact.sealing([.contact])
+            let truth = PersonalContent(entry: EntryID.of(body: []), field: .contact, salt: values[.contact]!.salt, value: values[.contact]!.value)
+            let wrong = PersonalContent(entry: truth.entry, field: .contact, salt: truth.salt, value: .string("Someone Else"))
+            let spare = PersonalContent(entry: truth.entry, field: .area, salt: truth.salt, value: .string("Lozenets"))
             let count = try a.store.count()
-            for payload in [
-                PracticeAction.publish(withContact).payload,
-                PracticeAction.revise(practice: sealed.id, base: [sealed.id], fields: current).payload,
+            for (what, payload, content) in [
+                ("a contact in clear", PracticeAction.publish(withContact).payload, [PersonalContent]()),
+                ("a seal without its content", PracticeAction.publish(sealed).payload, []),
+                ("content that does not match its seal", PracticeAction.publish(sealed).payload, [wrong]),
+                ("content for a field not sealed", PracticeAction.publish(sealed).payload, [truth, spare]),
             ] {
-                let kind: EntryKind = payload["base"] == nil ? .publish : .revise
                 do {
-                    _ = try a.submit(OfficerContent.signed(by: key, officer: o1, city: a.id, kind: kind, payload: payload, time: time))
-                    Issue.record("an officer's personal field was written: \(payload)")
+                    _ = try send(payload, content)
+                    Issue.record("written: \(what)")
                 } catch let e as NodeError {
-                    #expect(e.kind == .invalidInput && "\(e)".contains("contact"), "\(e)")
+                    #expect(e.kind == .invalidInput, "\(what): \(e)")
                 }
             }
-            #expect(try a.store.count() == count)
-            // Without personal fields an officer writes as before.
-            _ = try a.submit(OfficerContent.signed(by: key, officer: o1, city: a.id, kind: .publish, payload: PracticeAction.publish(practice("plain")).payload, time: time))
-            #expect(try a.store.count() == count + 1)
+            #expect(try a.store.count() == count && a.store.contentCount() == 0)
+            let written = try send(PracticeAction.publish(sealed).payload, [truth])
+            #expect(try a.store.contents(of: [written.id]).map(\.value) == [.string("Ana Ivanova, +359 2 000 0000")])
+
+            // The CLI as the officer, through a running daemon: add with a contact and a
+            // personal outcome, then revise; each version sealed under fresh salts.
+            let socket = root.appendingPathComponent("aa-officer.sock").path
+            let serve = try ServeProcess(city: a, extra: ["--interval", "60s", "--officer-socket", socket])
+            defer { serve.kill() }
+            _ = try #require(try await serve.waitForPort())
+            try await eventually("serve.json names the officer socket", within: 20) { serve.info()?["officer_socket"]?.stringValue == socket }
+            let flags = ["--officer", "o1", "--officer-key", keyFile.path, "--officer-socket", socket, "--json"]
+            let added = try await runBinary(["add", "--title", "Mentors", "--title-en", "Mentors", "--summary", "Firms mentor pupils.", "--summary-en", "Firms mentor pupils.",
+                                             "--challenge", "Drop-outs", "--theme", "education", "--sdg", "4", "--contact", "Boris Petrov, boris@example.bg",
+                                             "--outcomes", "Mentored by Boris Petrov", "--personal", "outcomes"] + flags)
+            #expect(added.status == 0, "\(added.stderr)")
+            let id = try #require(JSONParser.parse(added.stdout)["practice"]?.stringValue.flatMap(EntryID.init(hex:)))
+            let first = try a.store.practice(id.hex).0
+            #expect(Set(first.current.sealed.keys) == [.contact, .outcomes])
+            #expect(try a.store.contents(of: [id]).map(\.field) == [.contact, .outcomes])
+            let revised = try await runBinary(["revise", String(id.hex.prefix(10)), "--status", "completed"] + flags)
+            #expect(revised.status == 0, "\(revised.stderr)")
+            let record = try a.store.practice(id.hex).0
+            #expect(record.versions.count == 2 && record.current.status == .completed)
+            #expect(Set(record.current.sealed.keys) == [.contact, .outcomes], "a revision keeps sealed what was sealed")
+            #expect(record.current.sealed[.contact] != first.current.sealed[.contact], "a fresh salt, a new seal")
+            let shown = record.current.revealing(try a.store.contents(of: [record.fieldsEntry]))
+            #expect(shown.contact == "Boris Petrov, boris@example.bg" && shown.outcomes == "Mentored by Boris Petrov")
+            #expect(try a.audit().findings.isEmpty)
+            serve.signal(SIGTERM)
+            #expect(serve.wait(seconds: 30) == 0)
         }
     }
 

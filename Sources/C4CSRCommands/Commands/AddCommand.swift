@@ -117,7 +117,7 @@ struct AddCommand: AsyncParsableCommand {
             file = try PracticeOptions.parseFile(bytes, path: path)
         }
         let practice = try fields.practice(base: nil, file: file, defaultLanguage: city.language)
-        let written = try client.submit(.publish(practice), city: city.id)
+        let written = try client.submit(.publish(practice), city: city.id, personal: try fields.personalFields())
         reportOfficerWrite("published", written, officer: client.officer, json: output.json)
     }
 

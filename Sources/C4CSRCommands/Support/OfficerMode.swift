@@ -48,7 +48,7 @@ func reportOfficerWrite(_ verb: String, _ w: OfficerClient.Written, officer: Off
 /// it; if another write superseded that state before it landed (409), builds it again
 /// from the new state: an edit is re-applied, never lost, never silently overwriting.
 func submitAsOfficer(
-    _ client: OfficerClient, practice prefix: String, attempts: Int = 3,
+    _ client: OfficerClient, practice prefix: String, personal: Set<PersonalField> = [], attempts: Int = 3,
     _ build: (OfficerClient.CityInfo, OfficerClient.PracticeState) throws -> PracticeAction
 ) throws -> OfficerClient.Written {
     let city = try client.city()
@@ -58,7 +58,7 @@ func submitAsOfficer(
         let state = try client.practice(prefix)
         let action = try build(city, state)
         do {
-            return try client.submit(action, city: city.id)
+            return try client.submit(action, city: city.id, personal: personal, sealed: state.sealed)
         } catch let e as NodeError where e.kind == .conflict && attempt < attempts {
             Console.warn("practice \(state.id.short) changed while this was sent; building it again from its new state")
         }
