@@ -230,8 +230,13 @@ final class DemoRunner: @unchecked Sendable {
         Console.out(String(format: "  propagation to all ten cities over %d entries: median %.2f s, worst %.2f s", samples, worst[worst.count / 2], worst.last!))
         try await waitForConvergence(entries: total + samples, what: "every city agrees")
 
+        say("Erasure (GDPR Art. 17): a contact sealed by Sofia's officer reaches every city; Sofia erases it; how long until every city confirms?")
+        let entries = total + samples + 2 + (cities.count - 1)  // the practice, the erasure, an ack from each other city
+        try await eraseAcrossTheNetwork(sofia, officer: officers[1])
+        try await waitForConvergence(entries: entries, what: "every city holds the erasure and its acks")
+
         say("An observer joins: the URBACT secretariat reads the network log and signs nothing")
-        let observer = try await joinObserver(reading: ["sofia", "milano"], entries: total + samples)
+        let observer = try await joinObserver(reading: ["sofia", "milano"], entries: entries)
 
         say("Network digests (equal means the same log, entry for entry)")
         var digests = Set<String>()
@@ -241,7 +246,7 @@ final class DemoRunner: @unchecked Sendable {
             Console.out("  \(Format.pad(city.id.rawValue, 17)) \(h.entries) entries  digest \(h.digest.prefix(16))")
         }
 
-        say("The merged network log (identical in every city), last 8 of \(total + samples) entries")
+        say("The merged network log (identical in every city), last 8 of \(entries) entries")
         var lines = [String]()
         var n = 0
         try nantes.store.forEachMerged { e in
@@ -268,6 +273,50 @@ final class DemoRunner: @unchecked Sendable {
         Console.out("\nDone in \(elapsed()): ten cities and an observer, one log, digest \(digests.first!.prefix(16)), clean audits.")
         if keep { Console.out("The cities are kept in \(root.path) (each has serve.log).") }
         if stay { try await stayUntilSignalled() }
+    }
+
+    /// An officer of `city` publishes a practice with a contact (sealed by the officer's
+    /// CLI); once every city holds the contact, the city's admin erases it, and the demo
+    /// times how long until every city has deleted it and every city holds every other
+    /// city's acknowledgement (docs/PRIVACY.md).
+    private func eraseAcrossTheNetwork(_ city: City, officer: OfficerClient) async throws {
+        var p = DemoData.practice(
+            "bg", "Наставници от фирми", "Company mentors", "Служители на фирми менторират ученици.", "Company staff mentor pupils.",
+            challenge: "Early school leaving", themes: ["education"], sdgs: [4, 8])
+        p.contact = "Мария Петрова, +359 2 000 0000"
+        let written = try officer.submit(.publish(p), city: city.id)
+        guard let practice = written.practice else { throw NodeError.io("the daemon of \(city.id) named no practice for its officer's publish") }
+        /// Waits until `done` holds in every city; the seconds from `start` when the last did.
+        func until(_ what: String, from start: Date, _ done: (City) throws -> Bool) async throws -> (Double, String) {
+            var at = [String: Double]()
+            while at.count < cities.count {
+                for c in cities where at[c.id.rawValue] == nil {
+                    if try done(c) { at[c.id.rawValue] = Date().timeIntervalSince(start) }
+                }
+                guard Date().timeIntervalSince(start) < timeout else { throw NodeError.io("\(what) within \(Int(timeout)) s (logs in \(root.path))") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let last = at.max { $0.value < $1.value }!
+            return (last.value, last.key)
+        }
+        let published = Date()
+        let (held, heldLast) = try await until("the sealed contact did not reach every city", from: published) { c in
+            try c.store.contents(of: [written.entry]).contains { $0.field == .contact }
+        }
+        Console.out(String(format: "  sofia's officer published %@ with a sealed contact; every city held the contact after %.2f s (last: %@)", practice.short, held, heldLast))
+        let erased = Date()
+        let erase = try city.erase(practice.hex, fields: [.contact], reason: "Request DPO-2026-1")
+        Console.out(String(format: "  sofia erased it (entry sofia#%lld, reason \"Request DPO-2026-1\")", erase.seq))
+        let (gone, goneLast) = try await until("the contact was not erased everywhere", from: erased) { c in try c.store.isErased(written.entry, .contact) }
+        let (confirmed, confirmedLast) = try await until("the erasure was not confirmed everywhere", from: erased) { c in
+            let e = try c.store.erasures().first { $0.erasure.entry == erase.id }
+            return e.map { Set($0.erasure.confirmedBy).count == cities.count } ?? false
+        }
+        Console.out(String(format: "  every city had deleted it %.2f s after the erasure (last: %@)", gone, goneLast))
+        Console.out(String(format: "  every city held all %d confirmations %.2f s after the erasure (last: %@)", cities.count, confirmed, confirmedLast))
+        for c in cities where try !c.store.contents(of: [written.entry]).filter({ $0.field == .contact }).isEmpty {
+            throw NodeError.io("\(c.id) still holds the erased contact")
+        }
     }
 
     /// Prints each city's portal and waits: the signal handler stops the daemons and exits.
