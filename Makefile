@@ -4,7 +4,7 @@ DESTDIR ?=
 SWIFT ?= swift
 export PREFIX DESTDIR
 
-.PHONY: deps build release test demo exchange-demo browser-test install uninstall check-unit deb vm-test man clean
+.PHONY: deps build release test demo exchange-demo erasure-demo browser-test install uninstall check-unit deb vm-test man clean
 
 deps:
 	@scripts/install-deps.sh
@@ -39,6 +39,10 @@ demo: release
 ## The offline path: three cities exchange signed exports by file and audit clean.
 exchange-demo: release
 	scripts/exchange-demo.sh
+
+## Personal data erased across three cities' daemons on loopback, each confirming (docs/PRIVACY.md).
+erasure-demo: release
+	scripts/erasure-demo.sh
 
 ## The portal in headless Chromium against the demo network; screenshots in artifacts/browser/.
 browser-test: release

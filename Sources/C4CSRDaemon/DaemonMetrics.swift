@@ -13,6 +13,8 @@ public final class DaemonMetrics: Sendable {
     private let equivocations = Mutex<[CityID: Gauge]>([:])
     private let perPeer = Mutex<[CityID: PeerMetrics]>([:])
     private let rejected = Mutex<[String: Counter]>([:])
+    private let erasures: Gauge
+    private let unconfirmed = Mutex<[CityID: Gauge]>([:])
 
     struct PeerMetrics: Sendable {
         let ok: Counter
@@ -32,6 +34,7 @@ public final class DaemonMetrics: Sendable {
 
     public init() {
         entries = registry.makeGauge(descriptor: d("c4csr_entries", "Entries in this city's network log."))
+        erasures = registry.makeGauge(descriptor: d("c4csr_erasures", "Valid erasures of personal data in the log (PROTOCOL.md §14)."))
         registry.makeGauge(
             descriptor: d("c4csr_build_info", "Always 1; the labels name this build's version and sync protocol."),
             labels: [("version", C4CSRVersion.string), ("protocol", SyncAPI.version)]
@@ -67,6 +70,23 @@ public final class DaemonMetrics: Sendable {
             gauge(origin, in: equivocations, "c4csr_equivocated_positions",
                   "Positions (seqs) at which each city signed two entries: evidence of equivocation.")
                 .set(Double(Set(heads.map(\.seq)).count))
+        }
+    }
+
+    /// Erasures (§14): how many, and per member city how many it has not confirmed yet
+    /// (0 for every city: every erasure is carried out everywhere).
+    public func observe(erasures list: [PracticeRecord.Erasure], members: Set<CityID>) {
+        erasures.set(Double(list.count))
+        for city in members.sorted() {
+            let pending = list.filter { !$0.confirmedBy.contains(city) }.count
+            unconfirmed.withLock { gauges in
+                if let g = gauges[city] { return g }
+                let g = registry.makeGauge(
+                    descriptor: d("c4csr_erasures_unconfirmed", "Erasures each member city has not confirmed (its ack not held here)."),
+                    labels: [("city", city.rawValue)])
+                gauges[city] = g
+                return g
+            }.set(Double(pending))
         }
     }
 

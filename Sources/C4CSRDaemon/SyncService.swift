@@ -88,6 +88,9 @@ public final class SyncService: Service, SyncServerObserver, Sendable {
                         if heads.forks > 0, let forks = try? await Blocking.run({ [city] in try city.store.forks() }) {
                             metrics.observe(forks: forks)
                         }
+                        if let erasures = try? await Blocking.run({ [city] in try city.store.erasures().map(\.erasure) }) {
+                            metrics.observe(erasures: erasures, members: city.confirmingMembers)
+                        }
                         updateStatus(entries: heads.entries)
                     }
                 }

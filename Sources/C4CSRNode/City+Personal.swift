@@ -8,6 +8,12 @@ extension City {
     /// The fields every practice this city signs seals: the contact names a person.
     public static let alwaysSealed: Set<PersonalField> = [.contact]
 
+    /// The cities expected to confirm an erasure (§14): every city with a card and a key,
+    /// and this one unless it is an observer (observers sign nothing, so never confirm).
+    public var confirmingMembers: Set<CityID> {
+        Set(peers.cards.filter { $0.publicKey != nil }.map(\.city)).union(isObserver ? [] : [id])
+    }
+
     /// `fields` with its personal fields sealed under fresh salts: the contact, the
     /// fields sealed before (revealed with their content), and `personal`. A field sealed
     /// before whose content is gone (erased) is dropped when it is optional, and must be

@@ -377,7 +377,11 @@ import Testing
             #expect(erasures?.count == 1 && (erasures?.first?["confirmed_by"] as? [String]) == ["vratsa"], "\(status)")
             let store = try Data(contentsOf: URL(fileURLWithPath: dir + "/store.sqlite")) + ((try? Data(contentsOf: URL(fileURLWithPath: dir + "/store.sqlite-wal"))) ?? Data())
             #expect(store.range(of: Data("Колева".utf8)) == nil, "no byte of the erased contact in the store or its WAL")
-            #expect(try run(["audit", "--data-dir", dir]).status == 0)
+            let audit = try run(["audit", "--data-dir", dir, "--json"])
+            #expect(audit.status == 0, "\(audit)")
+            let audited = try jsonObject(audit.stdout)["erasures"] as? [[String: Any]]
+            #expect(audited?.count == 1 && (audited?.first?["pending"] as? [String]) == [], "audit lists the erasure: \(audit)")
+            #expect(try run(["audit", "--data-dir", dir]).stdout.contains("confirmed by every member"))
         }
     }
 }

@@ -1,4 +1,5 @@
 import C4CSRCore
+import C4CSRDaemon
 import C4CSRNode
 import C4CSRStore
 import Foundation
@@ -102,6 +103,27 @@ import Testing
             #expect(r.refusedFromPeer.contains { $0.hasPrefix("content_invalid") }, "\(r.refusedFromPeer)")
             #expect(try contact(of: e, in: a) == nil, "a forged value is not stored")
             #expect(try contact(of: unasked, in: a) == nil, "content not asked for is not stored")
+        }
+    }
+
+    /// Issue 13, item 3: the metrics name, per member city, the erasures it has not confirmed.
+    @Test func theMetricsShowWhoHasNotConfirmedAnErasure() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            let e = try a.publish(sealedPractice("Metered", contact: "Hal Meter"))
+            _ = try a.erase(e.id.hex, fields: [.contact], reason: "Request DPO-3")
+            func scrape() throws -> String {
+                let m = DaemonMetrics()
+                m.observe(erasures: try a.store.erasures().map(\.erasure), members: a.confirmingMembers)
+                return m.text()
+            }
+            let before = try scrape()
+            #expect(before.contains("\nc4csr_erasures 1"), "\(before)")
+            #expect(before.contains("c4csr_erasures_unconfirmed{city=\"bb\"} 1") && before.contains("c4csr_erasures_unconfirmed{city=\"aa\"} 0"))
+            _ = await round(b, a)  // b receives the erasure and writes its ack
+            _ = await round(a, b)  // the ack reaches a
+            let after = try scrape()
+            #expect(after.contains("c4csr_erasures_unconfirmed{city=\"bb\"} 0"), "\(after)")
         }
     }
 

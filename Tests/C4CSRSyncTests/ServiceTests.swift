@@ -251,10 +251,11 @@ struct ServiceTests {
             _ = try #require(try await serve.waitForPort())
             let metricsPort = Int(try #require(serve.info()?["metrics_port"]?.intValue, "serve.json has metrics_port"))
             var text = ""
-            try await eventually("the metrics answer", within: 10) {
+            try await eventually("the metrics answer, the store read once", within: 10) {
                 text = httpGet(port: metricsPort, path: "/metrics") ?? ""
-                return text.contains("c4csr_build_info")
+                return text.contains("c4csr_build_info") && text.contains("\nc4csr_erasures 0")
             }
+            #expect(text.contains("c4csr_erasures_unconfirmed{city=\"other\"} 0"), "every member's series from zero")
             #expect(text.contains("c4csr_build_info{version=\"\(C4CSRVersion.string)\",protocol=\"\(SyncAPI.version)\"} 1"), "\(text)")
             for name in ["process_resident_memory_bytes ", "process_cpu_seconds_total ", "process_open_fds ", "process_max_fds ", "process_start_time_seconds "] {
                 #expect(text.contains("\n" + name), "\(name) missing")

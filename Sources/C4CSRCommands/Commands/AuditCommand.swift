@@ -85,7 +85,7 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                 }
             }
-            try show(report, of: city.id.rawValue, seconds: seconds, agreements: agreements)
+            try show(report, of: city.id.rawValue, seconds: seconds, agreements: agreements, erasures: try Render.erasures(of: city))
         }
     }
 
@@ -108,7 +108,9 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     /// Prints the report and exits 2 when it failed.
-    func show(_ report: AuditReport, of subject: String, seconds: Double, agreements: [PeerAgreement]) throws {
+    /// - Parameter erasures: a city's erasures (§14) and who has not confirmed each
+    ///   (`nil` for an export, which has no members to wait for).
+    func show(_ report: AuditReport, of subject: String, seconds: Double, agreements: [PeerAgreement], erasures: [Render.ErasureState]? = nil) throws {
         let divergent = agreements.contains { !$0.divergences.isEmpty }
         let failed = !report.errors.isEmpty || (strict && (!report.violations.isEmpty || !report.warnings.isEmpty || divergent))
         if output.json {
@@ -121,7 +123,8 @@ struct AuditCommand: AsyncParsableCommand {
                 "heads": Render.headsJSON(report.heads), "forks": Render.headsJSON(report.forks),
                 "digest": .string(report.digest.hex),
                 "authors": .object(report.authors.mapValues { .int(Int64($0)) }),
-                "peers": comparePeers ? .array(agreements.map(Self.json)) : .null,
+                "peers": comparePeers ? .array(agreements.map { a in Self.json(a, erasures: erasures ?? []) }) : .null,
+                "erasures": erasures.map { .array($0.map(Render.erasureJSON)) } ?? .null,
             ]))
         } else {
             for f in report.findings { Console.out(f.description) }
@@ -139,8 +142,15 @@ struct AuditCommand: AsyncParsableCommand {
             if comparePeers {
                 Console.out("peers:")
                 if agreements.isEmpty { Console.out("  (no peer card has an endpoint)") }
-                for a in agreements { Console.out(Self.line(a)) }
+                for a in agreements {
+                    Console.out(Self.line(a))
+                    let owed = (erasures ?? []).filter { $0.pending.contains(a.peer) }
+                    if !owed.isEmpty {
+                        Console.out("    has not confirmed \(Format.plural(owed.count, "erasure")): \(owed.map(\.erasure.entry.short).joined(separator: ", "))")
+                    }
+                }
             }
+            for item in erasures ?? [] { Console.out(Render.erasureLine(item)) }
             let counts = [Format.plural(report.errors.count, "tampering error"), Format.plural(report.violations.count, "member violation"),
                           Format.plural(report.warnings.count, "conflict")].joined(separator: ", ")
             Console.out(failed ? "FAILED: \(counts)"
@@ -163,8 +173,9 @@ struct AuditCommand: AsyncParsableCommand {
         return line
     }
 
-    static func json(_ a: PeerAgreement) -> JSONValue {
+    static func json(_ a: PeerAgreement, erasures: [Render.ErasureState]) -> JSONValue {
         var o: [String: JSONValue] = ["city": .string(a.peer.rawValue), "agrees": .bool(a.agrees), "reachable": .bool(a.error == nil)]
+        o["unconfirmed_erasures"] = .array(erasures.filter { $0.pending.contains(a.peer) }.map { .string($0.erasure.entry.hex) })
         if let e = a.error { o["error"] = .string(e) }
         if let r = a.remote { o["digest"] = .string(r.digest); o["entries"] = .int(r.entries) }
         if let l = a.local { o["local_digest"] = .string(l.digest) }

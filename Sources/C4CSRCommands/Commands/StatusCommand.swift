@@ -103,12 +103,8 @@ struct StatusCommand: AsyncParsableCommand {
             let now = City.systemClock()
             let news = evidence.filter { now - $0.value.lastReceived <= parseDuration(equivocationWindow) ?? 7 * 86_400_000 }
             let restored = try city.store.restoreMark()
-            // Erasures of personal data (§14) and which member cities have confirmed each:
-            // every city with a card and a key (observers sign nothing, so never confirm).
-            let members = Set(city.peers.cards.filter { $0.publicKey != nil }.map(\.city)).union(city.isObserver ? [] : [city.id])
-            let erasures = try city.store.erasures().map { e in
-                (e.practice, e.erasure, pending: members.subtracting(e.erasure.confirmedBy).sorted())
-            }
+            // Erasures of personal data (§14) and which member cities have confirmed each.
+            let erasures = try Render.erasures(of: city)
             let verdict = StatusVerdict(
                 rows: rows, daemonRunning: daemon != nil || withoutDaemon, equivocations: news.count,
                 now: now, maxAgeMS: parseDuration(maxAge) ?? 3_600_000, restored: restored != nil)
@@ -123,14 +119,7 @@ struct StatusCommand: AsyncParsableCommand {
                     "daemon": daemon.map { .object(["pid": .int(Int64($0.pid)), "port": .int(Int64($0.port))]) } ?? .null,
                     "peers": .array(rows.map(Self.json)),
                     "restored": restored.map { .object(["restored_at_ms": .int($0.restoredAt), "source": .string($0.source), "own_top": .int($0.ownTop)]) } ?? .null,
-                    "erasures": .array(erasures.map { item in
-                        let (p, e, pending) = item
-                        return .object([
-                            "entry": .string(e.entry.hex), "practice": .string(p.hex), "city": .string(e.city.rawValue), "time_ms": .int(e.time),
-                            "fields": .array(e.request.fields.map { .string($0.rawValue) }),
-                            "confirmed_by": .array(e.confirmedBy.map { .string($0.rawValue) }), "pending": .array(pending.map { .string($0.rawValue) }),
-                        ])
-                    }),
+                    "erasures": .array(erasures.map(Render.erasureJSON)),
                 ]))
             } else {
                 let running = daemon.map { "daemon running (pid \($0.pid), port \($0.port))" } ?? "daemon not running"
@@ -143,10 +132,7 @@ struct StatusCommand: AsyncParsableCommand {
                     let age = news[origin] == nil ? ", older than --equivocation-window \(equivocationWindow): not a warning" : ""
                     Console.out("equivocation: \(origin) signed two entries at seq \(e.seqs.map(String.init).joined(separator: ", ")) (evidence received \(Format.time(e.lastReceived))\(age)); the evidence is kept and shown by `c4csr audit`")
                 }
-                for (p, e, pending) in erasures {
-                    let waiting = pending.isEmpty ? "confirmed by every member" : "waiting for \(pending.map(\.rawValue).joined(separator: ", "))"
-                    Console.out("erasure \(e.entry.short) by \(e.city) of \(e.request.fields.map(\.rawValue).joined(separator: ", ")) in practice \(p.short) on \(Format.day(e.time)): confirmed by \(e.confirmedBy.count) (\(e.confirmedBy.map(\.rawValue).joined(separator: ", "))); \(waiting)")
-                }
+                for item in erasures { Console.out(Render.erasureLine(item)) }
                 if let restored {
                     Console.out("restored from \(restored.source) on \(Format.time(restored.restoredAt)): signs nothing until a round with every peer shows that none holds a newer entry of \(city.id) (or `c4csr restore --confirm-latest`)")
                 }

@@ -198,6 +198,29 @@ enum Render {
         ])
     }
 
+    /// The erasures held (§14), each with the member cities that have not confirmed it.
+    typealias ErasureState = (practice: EntryID, erasure: PracticeRecord.Erasure, pending: [CityID])
+
+    static func erasures(of city: City) throws -> [ErasureState] {
+        let members = city.confirmingMembers
+        return try city.store.erasures().map { ($0.practice, $0.erasure, members.subtracting($0.erasure.confirmedBy).sorted()) }
+    }
+
+    static func erasureJSON(_ item: ErasureState) -> JSONValue {
+        let (p, e, pending) = item
+        return .object([
+            "entry": .string(e.entry.hex), "practice": .string(p.hex), "city": .string(e.city.rawValue), "time_ms": .int(e.time),
+            "fields": .array(e.request.fields.map { .string($0.rawValue) }),
+            "confirmed_by": .array(e.confirmedBy.map { .string($0.rawValue) }), "pending": .array(pending.map { .string($0.rawValue) }),
+        ])
+    }
+
+    static func erasureLine(_ item: ErasureState) -> String {
+        let (p, e, pending) = item
+        let waiting = pending.isEmpty ? "confirmed by every member" : "waiting for \(pending.map(\.rawValue).joined(separator: ", "))"
+        return "erasure \(e.entry.short) by \(e.city) of \(e.request.fields.map(\.rawValue).joined(separator: ", ")) in practice \(p.short) on \(Format.day(e.time)): confirmed by \(e.confirmedBy.count) (\(e.confirmedBy.map(\.rawValue).joined(separator: ", "))); \(waiting)"
+    }
+
     static func headsJSON(_ heads: [Head]) -> JSONValue {
         .array(heads.map { .object(["origin": .string($0.origin.rawValue), "seq": .int($0.seq), "id": .string($0.id.hex)]) })
     }
