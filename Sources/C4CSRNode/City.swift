@@ -25,8 +25,6 @@ public final class City: Sendable {
     /// Serialises this process's acknowledgements of erasures (§14), so that two merges
     /// at once (a round and a push) do not both write one.
     let acknowledging = Mutex(())
-    /// Why the last acknowledgement failed, if it did (`status` shows it).
-    public let acknowledgementFailure = Mutex<String?>(nil)
 
     private struct PeerState: Sendable {
         var peers: PeerDirectory
@@ -769,10 +767,11 @@ public final class City: Sendable {
         let check = SignatureCheck(founding: batch.founding, signers: batch.signers, rolls: batch.rolls)
         let outcome = try store.merge(batch.valid, signatures: check)
         // An erasure by another city arrived and was applied: confirm it (§14). A node
-        // that may not sign (an observer, a read command, a restored store) does not.
+        // that may not sign (an observer, a read command, a restored store) does not; an
+        // ack that cannot be written now is written by the next sync round.
         var acks = [Entry]()
         if outcome.inserted.contains(where: { $0.kind == .erase && $0.origin != id }) {
-            do { acks = try acknowledgeErasures() } catch { acknowledgementFailure.withLock { $0 = "\(error)" } }
+            acks = (try? acknowledgeErasures()) ?? []
         }
         return ReceiveReport(outcome: outcome, invalid: batch.invalid, acknowledged: acks)
     }

@@ -172,6 +172,12 @@ public struct SyncRound: Sendable {
     /// was merged before it stays merged (each page is its own transaction).
     public func run(progress: (@Sendable (SyncProgress) -> Void)? = nil) async -> RoundReport {
         var report = RoundReport(peer: peer)
+        // Acks this city still owes (§14): one that could not be written as its erasure
+        // arrived (a reader held the write-ahead log) is written now, and sent below.
+        if pushes {
+            let city = self.city
+            _ = try? await Blocking.run { try city.acknowledgeErasures() }
+        }
         do {
             try await exchange(&report, progress: progress)
         } catch {

@@ -150,9 +150,14 @@ extension LogStore {
     }
 
     /// Folds the whole write-ahead log into the store and truncates it; `false` when a
-    /// reader still holds part of it (then a later call tries again).
-    public func checkpointCompletely() -> Bool {
-        (try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }) != nil
+    /// reader still holds part of it after `waiting` seconds (then a later call tries
+    /// again: a round owes its acks, §14, and must not hang on a long backup).
+    public func checkpointCompletely(waiting: TimeInterval = 1) -> Bool {
+        (try? pool.writeWithoutTransaction { (db: Database) -> Void in
+            try db.execute(sql: "PRAGMA busy_timeout = \(Int(waiting * 1000))")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(LogStore.busyTimeout * 1000))") }
+            try db.checkpoint(.truncate)
+        }) != nil
     }
 
     /// Every content held (an export reads them once).

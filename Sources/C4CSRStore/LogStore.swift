@@ -233,9 +233,10 @@ public final class LogStore: Sendable {
 
     /// After an erasure committed: the write-ahead log, which still holds the pages that
     /// carried the erased content, is folded into the store and truncated (§14). A reader
-    /// holding an old snapshot may keep part of it until its next checkpoint.
+    /// holding an old snapshot may keep part of it until its next checkpoint (the ack
+    /// waits for that one: `checkpointCompletely`). Waits at most a second for readers.
     func checkpointAfterErasure() {
-        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        _ = checkpointCompletely()
     }
 
     // MARK: Reading

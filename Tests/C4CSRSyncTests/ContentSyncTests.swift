@@ -127,6 +127,39 @@ import Testing
         }
     }
 
+    /// An ack waits until the write-ahead log is folded in (§14). When a reader holds it
+    /// as the erasure arrives, the ack is owed, and the next round writes and sends it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell"))
+    func anAckThatCouldNotBeWrittenIsWrittenAtTheNextRound() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            let e = try a.publish(sealedPractice("Owed", contact: "Ivy Owed"))
+            _ = await round(b, a)
+            let erase = try a.erase(e.id.hex, fields: [.contact], reason: "Request DPO-4")
+            // Another process reads b's store in an open transaction (a backup, say).
+            let reader = Process()
+            reader.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            reader.arguments = [b.directory.root.appendingPathComponent("store.sqlite").path]
+            let input = Pipe()
+            reader.standardInput = input
+            reader.standardOutput = FileHandle.nullDevice
+            try reader.run()
+            defer { if reader.isRunning { reader.terminate() } }
+            input.fileHandleForWriting.write(Data("BEGIN; SELECT count(*) FROM entry;\n".utf8))
+            try await Task.sleep(for: .milliseconds(300))
+            let r = await round(b, a)
+            let erasedAtOnce = try b.store.isErased(e.id, .contact)
+            #expect(r.succeeded && erasedAtOnce, "erased at once")
+            func confirmed() throws -> [CityID] { try a.store.erasures().first { $0.erasure.entry == erase.id }?.erasure.confirmedBy ?? [] }
+            #expect(try confirmed() == [a.id], "no ack while the reader holds the log")
+            input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
+            try input.fileHandleForWriting.close()
+            reader.waitUntilExit()
+            _ = await round(b, a)
+            #expect(try Set(confirmed()) == [a.id, b.id], "the owed ack is written and sent at the next round")
+        }
+    }
+
     @Test func aPeerWithoutTheContentRoutesDoesNotFailTheRound() async throws {
         try await withCities(["aa", "bb"]) { c in
             let (a, b) = (c[0], c[1])
