@@ -185,17 +185,19 @@ extension LogStore {
 }
 
 extension PracticeView {
-    /// Applies the record's erasures (§14) in the caller's transaction: records what they
-    /// erased (each pair with its seal) and deletes that content, and any content held
-    /// under the same seal. Returns how many pairs were newly erased.
-    static func applyErasures(_ record: PracticeRecord, db: Database) throws -> Int {
-        guard !record.erasures.isEmpty else { return 0 }
+    /// Applies the record's erasures (§14) that were just `inserted`, in the caller's
+    /// transaction: records what they erased (each pair with its seal) and deletes that
+    /// content, and any content held under the same seal. Erasures applied before are
+    /// not visited again (a practice's refresh stays proportional to what arrived).
+    /// Returns how many pairs were newly erased.
+    static func applyErasures(_ record: PracticeRecord, inserted: Set<EntryID>, db: Database) throws -> Int {
+        guard !inserted.isEmpty, !record.erasures.isEmpty else { return 0 }
         var newly = 0
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO erased (entry, field, seal, erase) VALUES (?, ?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM content WHERE entry = ? AND field = ?")
         let body = try db.cachedStatement(sql: "SELECT body, sig FROM entry WHERE id = ?")
         var entries = [EntryID: Entry]()
-        for erasure in record.erasures {
+        for erasure in record.erasures where inserted.contains(erasure.entry) {
             for pair in erasure.erased.sorted() {
                 if entries[pair.entry] == nil, let row = try Row.fetchOne(body, arguments: [Data(pair.entry.bytes)]) {
                     entries[pair.entry] = try LogStore.decode(row, bodyColumn: 0)

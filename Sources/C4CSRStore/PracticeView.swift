@@ -55,7 +55,9 @@ enum PracticeView {
             record = try self.record(subject, db: db)
         }
         guard let record else { return 0 }
-        let erased = try applyErasures(record, db: db)
+        // Only erasures in this batch: what an erasure erases is fixed when it is inserted
+        // (its causal past, every version it can erase, is held by then).
+        let erased = try applyErasures(record, inserted: Set(batch.lazy.filter { $0.kind == .erase }.map(\.id)), db: db)
         // The shown version's sealed fields, with the content held (never erased content:
         // its rows are gone), so that search finds them until they are erased.
         let p = record.current.sealed.isEmpty
