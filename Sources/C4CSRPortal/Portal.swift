@@ -194,7 +194,7 @@ public struct Portal: Sendable {
     }
 
     func overview(heads: PeerHeads, links: PortalLinks) throws -> [String: Any] {
-        let figures = try cache.value("figures", digest: heads.digest) { try city.store.practiceFiguresByCity() }
+        let figures = try cache.value("figures", digest: stateKey(heads)) { try city.store.practiceFiguresByCity() }
         let statuses = Dictionary(try city.store.peerStatuses().map { ($0.city, $0) }, uniquingKeysWith: { a, _ in a })
         var cards = [city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }
         cards.sort { $0.city < $1.city }
@@ -336,7 +336,7 @@ public struct Portal: Sendable {
             filter.offset = offset
             results = try city.store.practices(filter)
             let key = "count \(filter.cities) \(filter.theme ?? "") \(filter.sdg ?? 0) \(filter.status ?? "") \(filter.year ?? 0)"
-            total = try cache.value(key, digest: heads.digest) { try city.store.practiceCount(filter) }
+            total = try cache.value(key, digest: stateKey(heads)) { try city.store.practiceCount(filter) }
         }
         let shown = Array(results.prefix(Self.pageSize))
         var data = common(title: query.q.map { "Practices matching “\($0)”" } ?? "Practices", heads: heads, links: links)
@@ -358,7 +358,7 @@ public struct Portal: Sendable {
         data["next"] = (results.count > Self.pageSize && (links.site || query.page < Self.maxPage) ? page(query.page + 1) : nil) as Any
         let cards = ([city.card] + city.peers.cards.filter { !$0.isObserver && $0.city != city.id }).sorted { $0.city < $1.city }
         data["cityOptions"] = cards.map { ["value": $0.city.rawValue, "label": "\($0.name) (\($0.city))", "selected": $0.city == query.city] }
-        data["themeOptions"] = try cache.value("themes", digest: heads.digest) { try city.store.themes() }.map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
+        data["themeOptions"] = try cache.value("themes", digest: stateKey(heads)) { try city.store.themes() }.map { ["value": $0.theme, "label": "\($0.theme) (\($0.practices))", "selected": $0.theme == query.theme?.lowercased()] }
         data["sdgOptions"] = (1...17).map { ["value": String($0), "label": "SDG \($0)", "selected": $0 == query.sdg] }
         data["statusOptions"] = PracticeStatus.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == query.status] }
         return data
@@ -458,11 +458,19 @@ public struct Portal: Sendable {
         return value
     }
 
-    /// The network digest, and the cards' names (pages show them; a card may change
-    /// without the log changing).
+    /// What the pages are built from: the network digest, and how many contents of sealed
+    /// fields (§14) the store holds — content arrives after its entry without moving the
+    /// digest (and leaves only by an erasure, which does), so a page that said "withheld"
+    /// is not served from a cache once the value is here.
+    private func stateKey(_ heads: PeerHeads) -> String {
+        "\(heads.digest)-\((try? city.store.contentCount()) ?? -1)"
+    }
+
+    /// The state key, and the cards' names (pages show them; a card may change without
+    /// the log changing).
     private func digestETag(_ heads: PeerHeads) -> String {
         let names = memberCards.map { "\($0.city)\u{0}\($0.name)\u{0}\($0.localName)\u{0}\($0.country)\u{0}\($0.language)" }.joined(separator: "\u{1}")
-        return "\"\(heads.digest.prefix(32))-\(Self.fnv(Array(names.utf8)))-\(Self.version)\""
+        return "\"\(heads.digest.prefix(32))-\(Self.fnv(Array((stateKey(heads) + names).utf8)))-\(Self.version)\""
     }
 
     static func etag(of body: [UInt8]) -> String { "W/\"\(fnv(body))-\(version)\"" }

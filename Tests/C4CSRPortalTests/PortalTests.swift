@@ -356,6 +356,26 @@ struct AtomFeed {
         }
     }
 
+    /// Content arrives after its entry without moving the digest (§14): a page built
+    /// while it was withheld is not answered 304 once it is held.
+    @Test func contentArrivingLaterChangesTheETag() throws {
+        try withCities { sofia, riga in
+            var p = practice("Sealed later")
+            p.contact = "Lina Later, +371 000"
+            let e = try riga.publish(p)
+            var text = ""
+            _ = try riga.exportJSONL(content: false) { text += $0 }
+            _ = try sofia.importJSONL(Array(text.utf8), name: "bare.jsonl")
+            let portal = Portal(city: sofia)
+            let first = try get(portal, "/practices/\(e.id.hex)")
+            #expect(first.text.contains("Personal data not held by this node.") && !first.text.contains("Lina Later"))
+            let etag = try #require(first.header("ETag"))
+            _ = try sofia.store.storeContent(try riga.store.contents(of: [e.id]))
+            let later = try get(portal, "/practices/\(e.id.hex)", ifNoneMatch: etag)
+            #expect(later.status == 200 && later.text.contains("Lina Later"), "\(later.status)")
+        }
+    }
+
     @Test func aPeersSyncStateReadsAsAPersonWouldSayIt() {
         #expect(Portal.syncState(nil, isSelf: true) == "this node")
         #expect(Portal.syncState(nil, isSelf: false) == "no round yet")
