@@ -179,7 +179,8 @@ public struct PracticeRecord: Sendable, Hashable {
         public let city: CityID
         public let time: Int64
         public let request: ErasureRequest
-        /// What it erased: each field it names, in each version written before it.
+        /// What it erased: each field it names, in each version written before it that no
+        /// earlier erasure of the practice had erased (a pair is erased once, by the first).
         public let erased: Set<ErasedField>
         /// The erasing city and every city with a valid ack, sorted, each once.
         public var confirmedBy: [CityID]
@@ -260,9 +261,13 @@ public enum PracticeRules {
         var last = publish.orderKey
         // §14: every publish or revise by the publisher, valid or not (an erasure erases
         // whatever content they seal), and the valid erasures with their clocks.
-        var written: [(id: EntryID, clock: VectorClock)] = [(publish.id, publish.clock)]
+        // Per field, the versions no valid erasure has erased yet: each (version, field)
+        // pair is erased once, by the first erasure it happened before, so a practice's
+        // erasures cost O(versions) however many there are (a member erasing and revising
+        // in turn must not make every node's projection quadratic).
+        var notErased = Dictionary(uniqueKeysWithValues: PersonalField.allCases.map { ($0, [(id: publish.id, clock: publish.clock)]) })
         var erasures = [PracticeRecord.Erasure]()
-        var erasureClocks = [EntryID: VectorClock]()
+        var erasureIndex = [EntryID: (index: Int, clock: VectorClock)]()
 
         func checkBase(_ e: Entry, _ base: [EntryID]) -> String? {
             for b in base {
@@ -273,7 +278,9 @@ public enum PracticeRules {
         }
 
         for e in others {
-            if e.kind == .revise, e.origin == publish.origin { written.append((e.id, e.clock)) }
+            if e.kind == .revise, e.origin == publish.origin {
+                for f in PersonalField.allCases { notErased[f]!.append((e.id, e.clock)) }
+            }
             if e.kind == .erase {
                 let request: ErasureRequest
                 do { request = try ErasureRequest(entry: e) } catch {
@@ -289,11 +296,16 @@ public enum PracticeRules {
                     continue
                 }
                 var erased = Set<ErasedField>()
-                for w in written where w.clock.happenedBefore(e.clock) {
-                    for f in request.fields { erased.insert(ErasedField(entry: w.id, field: f)) }
+                for f in request.fields {
+                    // What stays: versions concurrent with the erasure (only on a forked chain).
+                    notErased[f]!.removeAll { w in
+                        guard w.clock.happenedBefore(e.clock) else { return false }
+                        erased.insert(ErasedField(entry: w.id, field: f))
+                        return true
+                    }
                 }
+                erasureIndex[e.id] = (erasures.count, e.clock)
                 erasures.append(.init(entry: e.id, city: e.origin, time: e.time, request: request, erased: erased, confirmedBy: [e.origin], acks: []))
-                erasureClocks[e.id] = e.clock
                 last = e.orderKey
                 continue
             }
@@ -303,7 +315,7 @@ public enum PracticeRules {
                     problems.append(PracticeProblem(.invalidAck, e, "invalid ack: \(error.errors.map(\.description).joined(separator: "; "))"))
                     continue
                 }
-                guard let i = erasures.firstIndex(where: { $0.entry == ack.erase }), let c = erasureClocks[ack.erase], c.happenedBefore(e.clock) else {
+                guard let (i, c) = erasureIndex[ack.erase], c.happenedBefore(e.clock) else {
                     problems.append(PracticeProblem(.invalidAck, e, "acknowledges \(ack.erase.short), which is not a valid erasure of practice \(publish.id.short) in its causal past"))
                     continue
                 }

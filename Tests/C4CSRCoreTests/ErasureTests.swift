@@ -204,6 +204,30 @@ extension SimCity {
     /// Over random histories (sealed revisions, erasures, acks, syncs at random) every
     /// node reaches the same erasures, erased fields and confirmations, whatever order and
     /// batches the entries arrive in; and a city never confirms what it did not receive.
+    /// A member that revises and erases in turn: each (version, field) pair is erased
+    /// once, by the first erasure it happened before, so what every node derives grows
+    /// with the versions, not with versions × erasures; every version stays erased.
+    @Test func eachPairIsErasedOnceByTheFirstErasureAfterIt() {
+        var sofia = SimCity("sofia")
+        var p = samplePractice("Revised and erased in turn")
+        p.contact = "Contact 0"
+        let publish = sofia.write(.publish(p.sealing([.contact]).practice))
+        var versions = [publish.id], erases = [Entry]()
+        for i in 1...100 {
+            erases.append(sofia.state(.erase, ErasureRequest(practice: publish.id, fields: [.contact], reason: "Request \(i)").payload))
+            p.contact = "Contact \(i)"
+            let heads = Self.project(sofia.log, publish.id).0!.heads
+            versions.append(sofia.write(.revise(practice: publish.id, base: heads, fields: p.sealing([.contact]).practice)).id)
+        }
+        let record = Self.project(sofia.log, publish.id).0!
+        #expect(record.erasures.count == 100)
+        #expect(record.erasures.map(\.erased.count).reduce(0, +) == 100, "one pair each, not 1 + 2 + … + 100")
+        for (k, e) in record.erasures.enumerated() {
+            #expect(e.erased == [ErasedField(entry: versions[k], field: .contact)])
+        }
+        #expect(versions.dropLast().allSatisfy { record.isErased($0, .contact) } && !record.isErased(versions.last!, .contact))
+    }
+
     @Test(arguments: 0..<40)
     func erasureVerdictsAreTheSameEverywhere(seed: UInt64) {
         var rng = SeededRNG(seed: seed &* 7919 &+ 3)
