@@ -103,7 +103,7 @@ let package = Package(
         ),
         // The daemon's malloc arena limit, set by a load-time constructor (docs/PERFORMANCE.md).
         .target(name: "CMemoryPolicy"),
-        // prctl(PR_SET_PDEATHSIG) for the demo's daemons (variadic in C).
+        // The demo's daemons die with the demo (a thread that watches the parent).
         .target(name: "CProcess"),
         .executableTarget(
             name: "c4csr", dependencies: ["C4CSRCommands", "CMemoryPolicy"],

@@ -66,8 +66,10 @@ extension DemoSignalTests {
         var env = ProcessInfo.processInfo.environment
         env["C4CSR_CONFIG"] = ""
         p.environment = env
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        p.standardError = FileHandle.nullDevice
+        // Both streams into one file: a failed demo's error follows what it printed.
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        p.standardOutput = out
+        p.standardError = out
         try p.run()
         defer {
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
@@ -81,7 +83,7 @@ extension DemoSignalTests {
         try await Task.sleep(for: .milliseconds(300))  // the ten address lines follow
         let text = printed()
         let urls = text.split(separator: "\n").compactMap { line in line.split(separator: " ").last.flatMap { $0.hasPrefix("http://127.0.0.1:") ? String($0) : nil } }
-        #expect(urls.count == 10, "\(text)")
+        #expect(urls.count == 10, "\(text)\n\(Self.serveLogs(under: dir))")
         #expect(Self.daemons(under: dir).count == 10, "the daemons stay")
         let port = try #require(urls.first.flatMap { Int($0.dropFirst("http://127.0.0.1:".count).dropLast()) })
         let page = Self.get(port: port, path: "/")
@@ -95,6 +97,89 @@ extension DemoSignalTests {
         let gone = Date().addingTimeInterval(30)
         while !Self.daemons(under: dir).isEmpty, Date() < gone { try await Task.sleep(for: .milliseconds(50)) }
         #expect(Self.daemons(under: dir).isEmpty, "daemons outlived the demo")
+    }
+
+    /// A demo that fails says where its logs are, and they are there: its directory
+    /// stays even without --keep or --dir (a timeout too short to converge fails it). The
+    /// temporary directory is deep: too deep for the officers' sockets inside it.
+    @Test func aFailedDemoKeepsItsLogs() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-demo-fail-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer {
+            for pid in Self.daemons(under: tmp) { kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: tmp)
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: c4csrBinary)
+        p.arguments = ["demo", "--timeout", "0.001", "--samples", "1"]
+        var env = ProcessInfo.processInfo.environment
+        env["C4CSR_CONFIG"] = ""
+        env["TMPDIR"] = tmp
+        p.environment = env
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0, "\(message)")
+        #expect(message.contains("did not converge"), "\(message)")
+        let said = try #require(message.range(of: "logs in ").map { message[$0.upperBound...].prefix { $0 != ")" && $0 != "\n" && $0 != ";" } }, "\(message)")
+        #expect(said.hasPrefix(tmp), "\(message)")
+        #expect(FileManager.default.fileExists(atPath: "\(said)/sofia/serve.log"), "the logs it names are gone: \(message)")
+        #expect(Self.daemons(under: tmp).isEmpty, "daemons outlived the failed demo")
+    }
+
+    /// A demo's daemon dies with the demo's process, not with the thread that started it:
+    /// threads of the demo's pool come and go (more of them on a loaded machine), and
+    /// `PR_SET_PDEATHSIG` fires when the creating *thread* exits, which stopped daemons in
+    /// the middle of a demo. The daemon here is started from a thread that exits once the
+    /// daemon listens; the daemon must keep running, and stop when told.
+    @Test func aDaemonOutlivesTheThreadThatStartedIt() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-thread-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try run(["init", "--data-dir", dir, "--city", "sofia", "--name", "Sofia", "--local-name", "София", "--country", "BG", "--language", "bg"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: c4csrBinary)
+        p.arguments = ["serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--web-listen", "", "--metrics-listen", ""]
+        var env = ProcessInfo.processInfo.environment
+        env["C4CSR_CONFIG"] = ""
+        env["C4CSR_DIE_WITH_PARENT"] = "\(getpid())"
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            try? p.run()
+            started.signal()
+            release.wait()  // the thread ends when the test says so
+        }
+        thread.start()
+        started.wait()
+        defer { for pid in Self.daemons(under: dir) { kill(pid, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(30)
+        while FileManager.default.contents(atPath: dir + "/serve.json").flatMap({ String(decoding: $0, as: UTF8.self).contains("\"port\"") ? $0 : nil }) == nil,
+              p.isRunning, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(p.isRunning, "the daemon did not start")
+        release.signal()
+        while !thread.isFinished { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .seconds(2))
+        #expect(p.isRunning, "the daemon stopped when the thread that started it ended")
+        kill(p.processIdentifier, SIGTERM)
+        let gone = Date().addingTimeInterval(30)
+        while p.isRunning, Date() < gone { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!p.isRunning)
+    }
+
+    /// The last lines of each city's serve.log under a demo's directory (for a failure).
+    static func serveLogs(under directory: String, lines: Int = 15) -> String {
+        let cities = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        return cities.compactMap { city in
+            guard let log = try? String(contentsOfFile: "\(directory)/\(city)/serve.log", encoding: .utf8) else { return nil }
+            return "-- \(city)/serve.log\n" + log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     /// One GET on loopback, the whole response ("" if nothing answered within 5 s).

@@ -127,6 +127,16 @@ final class DemoRunner: @unchecked Sendable {
 
     func run() async throws {
         defer { stopAll() }
+        do {
+            try await runSteps()
+        } catch {
+            // The error names the directory and its serve.log files: they stay.
+            processes.withLock { failed = true }
+            throw error
+        }
+    }
+
+    private func runSteps() async throws {
         say("Ten cities create their keys, TLS certificates and peer cards (in \(root.path))")
         for c in DemoData.cities {
             let card = PeerCard(city: CityID(c.id)!, name: c.name, localName: c.localName, country: c.country, language: c.language)
@@ -263,11 +273,13 @@ final class DemoRunner: @unchecked Sendable {
             let warn = a.warnings.isEmpty ? "" : ", \(a.warnings.count) warning(s): \(Set(a.warnings.map(\.code)).sorted().joined(separator: ", "))"
             Console.out("  \(Format.pad(city.id.rawValue, 17)) \(a.checked) entries, \(a.practices) practices, \(a.errors.count) errors\(warn)")
         }
+        let clean = digests.count == 1 && failures == 0
+        if !clean { processes.withLock { failed = true } }  // before stopAll: the logs stay
         if !stay {
             stopAll()
             Console.out("\n== Stopped \(cities.count) daemons")
         }
-        guard digests.count == 1, failures == 0 else {
+        guard clean else {
             throw NodeError.io("demo failed: \(digests.count) different digests, \(failures) audit errors (logs in \(root.path))")
         }
         Console.out("\nDone in \(elapsed()): ten cities and an observer, one log, digest \(digests.first!.prefix(16)), clean audits.")
@@ -395,7 +407,12 @@ final class DemoRunner: @unchecked Sendable {
     }
 
     /// Where a demo city's daemon listens for its officer.
-    static func officerSocket(_ city: City) -> String { city.directory.root.appendingPathComponent("officer.sock").path }
+    /// The city's officer socket: in its data directory, unless that path is too long for
+    /// a Unix socket (a deep --dir or TMPDIR); then in /tmp, named by this process.
+    static func officerSocket(_ city: City) -> String {
+        let inside = city.directory.root.appendingPathComponent("officer.sock").path
+        return inside.utf8.count < 100 ? inside : "/tmp/c4csr-demo-\(getpid())-\(city.id).sock"
+    }
 
     private func spawn(_ city: City, peers: [String]) throws {
         let p = Process()
@@ -447,6 +464,10 @@ final class DemoRunner: @unchecked Sendable {
                 Console.out(String(format: "  %@: %d entries in every city after %.2f s", what, entries, Date().timeIntervalSince(t0)))
                 return
             }
+            let stopped = processes.withLock { zip(cities, daemons).filter { !$0.1.isRunning }.map(\.0.id.rawValue) }
+            if !stopped.isEmpty {
+                throw NodeError.io("the daemon of \(stopped.joined(separator: ", ")) exited; see serve.log in \(root.path)")
+            }
             guard Date().timeIntervalSince(t0) < timeout else {
                 throw NodeError.io("cities did not converge within \(Int(timeout)) s (\(heads.map { "\($0.city) \($0.entries)" }.joined(separator: ", "))); logs in \(root.path)")
             }
@@ -459,6 +480,8 @@ final class DemoRunner: @unchecked Sendable {
     private let processes = NSLock()
     private var interruptedBy: Int32?
     private var isStaying = false
+    /// The run failed: its directory stays, whatever `keep` says.
+    private var failed = false
 
     /// The run is over and the daemons stay until a signal (`--stay`).
     var staying: Bool { processes.withLock { isStaying } }
@@ -484,6 +507,6 @@ final class DemoRunner: @unchecked Sendable {
         while running.contains(where: \.isRunning), Date() < deadline { usleep(20_000) }
         for d in running where d.isRunning { kill(d.processIdentifier, SIGKILL) }
         for d in all { d.waitUntilExit() }
-        if !keep { try? FileManager.default.removeItem(at: root) }
+        if !keep, !processes.withLock({ failed }) { try? FileManager.default.removeItem(at: root) }
     }
 }

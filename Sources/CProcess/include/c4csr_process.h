@@ -1,11 +1,13 @@
 #ifndef C4CSR_PROCESS_H
 #define C4CSR_PROCESS_H
 
-/// Asks the kernel to send `sig` to this process when its parent dies (Linux
-/// PR_SET_PDEATHSIG), so that a daemon started by `c4csr demo` never outlives the demo,
-/// even one killed with SIGKILL. `expected_parent` closes the race where the parent died
-/// before the call. Returns 0 when set, 1 when the parent is already gone (exit now),
-/// -1 when the kernel refused (or on a system without it).
+/// Sends `sig` to this process once its parent process `expected_parent` is gone, so that
+/// a daemon started by `c4csr demo` never outlives the demo, even one killed with SIGKILL.
+/// A detached thread watches the parent (getppid() changes when the parent dies and this
+/// process is re-parented), every 200 ms. Not PR_SET_PDEATHSIG: that fires when the
+/// parent *thread* that started this process exits, and the demo's threads come and go.
+/// Returns 0 when watching, 1 when the parent is already gone (exit now), -1 when no
+/// thread could be started or `expected_parent` is not a pid.
 int c4csr_die_with_parent(int sig, int expected_parent);
 
 #endif
