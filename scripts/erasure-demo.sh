@@ -27,7 +27,6 @@ CONTACT="Мария Петрова, +359 2 000 0000"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 c4() { local city=$1; shift; "$BIN" "$@" --data-dir "$WORK/$city"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Waits until "$@" succeeds, at most 60 s; names what it waited for if it never does.
 wait_for() {
   local what=$1; shift
@@ -42,20 +41,24 @@ confirmed_everywhere() {
 }
 
 say "Three cities, each with its daemon on loopback"
+# Each daemon binds a port of the kernel's choosing (a port picked beforehand could be
+# taken by another program before the daemon binds it); the cards then carry it.
 for city in "${CITIES[@]}"; do
-  port=$(free_port)
-  "$BIN" init --data-dir "$WORK/$city" --from-card "Peers/$city.toml" --endpoint "https://127.0.0.1:$port" >/dev/null 2>&1
+  "$BIN" init --data-dir "$WORK/$city" --from-card "Peers/$city.toml" --endpoint "https://127.0.0.1:1" >/dev/null 2>&1
+  "$BIN" serve --data-dir "$WORK/$city" --listen 127.0.0.1:0 --interval 2s >"$WORK/$city/serve.log" 2>&1 &
+  PIDS+=($!)
+done
+for city in "${CITIES[@]}"; do wait_for "the daemon of $city listening" grep -q '"port"' "$WORK/$city/serve.json"; done
+for i in "${!CITIES[@]}"; do
+  city=${CITIES[$i]}
+  port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$WORK/$city/serve.json")
+  sed -i "s|^endpoint = .*|endpoint = \"https://127.0.0.1:$port\"|" "$WORK/$city/city.toml"
+  echo "  $city  https://127.0.0.1:$port  (pid ${PIDS[$i]})"
 done
 for a in "${CITIES[@]}"; do for b in "${CITIES[@]}"; do
   [ "$a" = "$b" ] || c4 "$a" peers add "$WORK/$b/city.toml" >/dev/null
 done; done
-for city in "${CITIES[@]}"; do
-  endpoint=$(sed -n 's/^endpoint = "https:\/\/\(.*\)"/\1/p' "$WORK/$city/city.toml")
-  "$BIN" serve --data-dir "$WORK/$city" --listen "$endpoint" --interval 2s >"$WORK/$city/serve.log" 2>&1 &
-  PIDS+=($!)
-  echo "  $city  https://$endpoint  (pid $!)"
-done
-for city in "${CITIES[@]}"; do wait_for "the daemon of $city listening" test -s "$WORK/$city/serve.json"; done
+for pid in "${PIDS[@]}"; do kill -HUP "$pid"; done  # each daemon reads the cards again
 
 say "Sofia publishes a practice; its contact is sealed (the log signs a salted commitment)"
 ID=$(c4 sofia add --json --title "Наставници от фирми" --title-en "Company mentors" \
