@@ -105,6 +105,10 @@ public struct PersonalContent: Sendable, Hashable {
         self.value = value
     }
 
+    /// The entry an officer's content names on its way to the daemon, before the city
+    /// has signed that entry (the officers' socket carries `{field, salt, value}` only).
+    public static let unsignedEntry = EntryID.of(body: [])
+
     /// A fresh salt from the system's secure random source.
     public static func freshSalt() -> [UInt8] {
         var g = SystemRandomNumberGenerator()

@@ -87,7 +87,7 @@ enum OfficerServer {
                 throw NodeError.invalidInput("content must be an array of at most \(PersonalField.allCases.count) contents")
             }
             for (i, item) in items.enumerated() {
-                do { sealed.append(try PersonalContent(json: item, entry: Self.unknownEntry)) } catch {
+                do { sealed.append(try PersonalContent(json: item, entry: PersonalContent.unsignedEntry)) } catch {
                     throw NodeError.invalidInput("content[\(i)]: \(error)")
                 }
             }
@@ -105,9 +105,6 @@ enum OfficerServer {
         }
         return (OfficerContent(officer: officer, kind: kind, payload: payload, time: time, signature: Array(sig)), sealed)
     }
-
-    /// The entry a content names before the city has signed its entry.
-    static let unknownEntry = EntryID.of(body: [])
 
     /// Runs `body` off the cooperative pool (it reads or writes the store) and renders
     /// its answer, or its error with a status and a stable code.

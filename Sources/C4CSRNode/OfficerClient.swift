@@ -103,7 +103,7 @@ public struct OfficerClient: Sendable {
         ]
         if !values.isEmpty {
             members["content"] = .array(values.keys.sorted().map { f in
-                PersonalContent(entry: EntryID.of(body: []), field: f, salt: values[f]!.salt, value: values[f]!.value).lineJSON
+                PersonalContent(entry: PersonalContent.unsignedEntry, field: f, salt: values[f]!.salt, value: values[f]!.value).lineJSON
             })
         }
         let body: JSONValue = .object(members)
