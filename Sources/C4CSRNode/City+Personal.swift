@@ -70,12 +70,17 @@ extension City {
     @discardableResult
     public func acknowledgeErasures() throws -> [Entry] {
         guard !isObserver, (try? checkCanSign()) != nil else { return [] }
-        return try acknowledging.withLock { _ in try acknowledgeErasuresLocked() }
+        return try acknowledging.withLock { settled in try acknowledgeErasuresLocked(settled: &settled) }
     }
 
-    private func acknowledgeErasuresLocked() throws -> [Entry] {
+    private func acknowledgeErasuresLocked(settled: inout Int64) throws -> [Entry] {
+        let entries = Int64(try store.count())
+        guard entries != settled else { return [] }
         let owed = try store.erasuresOwed(by: id)
-        guard !owed.isEmpty else { return [] }
+        guard !owed.isEmpty else {
+            settled = entries
+            return []
+        }
         guard store.checkpointCompletely() else { return [] }  // a reader holds the old WAL: the next round tries again
         let time = now()
         do {

@@ -23,8 +23,10 @@ public final class City: Sendable {
     public let peerDirectories: [URL]
     private let peerState: Mutex<PeerState>
     /// Serialises this process's acknowledgements of erasures (§14), so that two merges
-    /// at once (a round and a push) do not both write one.
-    let acknowledging = Mutex(())
+    /// at once (a round and a push) do not both write one; holds the log's entry count
+    /// when no acknowledgement was last owed (the log is insert-only: while the count
+    /// stays, nothing is owed, and a round with nothing new reads no erasure).
+    let acknowledging = Mutex<Int64>(-1)
 
     private struct PeerState: Sendable {
         var peers: PeerDirectory

@@ -88,4 +88,73 @@ import Testing
             #expect(scans.isEmpty, "full scans of the log:\n\(scans.joined(separator: "\n"))")
         }
     }
+
+    /// A content round asks, for every sealed field it lacks, whether its seal was erased:
+    /// that lookup must use an index, or a member signing many erasures and many sealed
+    /// entries without content makes every content round cost their product.
+    @Test func lackingContentFindsErasedSealsByIndex() throws {
+        try withTemporaryDirectory { root in
+            let seen = Mutex<[String]>([])
+            let path = DataDirectory(root.appendingPathComponent("sofia").path).storeFile.path
+            LogStore.statementObservers.withLock { $0[path] = { sql in seen.withLock { $0.append(sql) } } }
+            defer { LogStore.statementObservers.withLock { $0[path] = nil } }
+            let sofia = try makeCity("sofia", in: root)
+            var p = practice("Sealed")
+            p.contact = "Someone, +359 2 000 0000"
+            let sealed = try sofia.publish(p, personal: [.contact])
+            _ = try sofia.erase(sealed.id.hex, reason: "Request 1")
+            seen.withLock { $0.removeAll() }
+            _ = try sofia.store.lackingContent(among: [sealed.id])
+            _ = try sofia.store.lackingContent(after: 0, limit: 100)
+            let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") }
+            #expect(statements.count == 2, "\(statements)")
+            var scans = [String]()
+            try sofia.store.read { db in
+                for sql in statements {
+                    let placeholders = sql.filter { $0 == "?" }.count
+                    let plan = try Row.fetchAll(
+                        db, sql: "EXPLAIN QUERY PLAN " + sql,
+                        arguments: StatementArguments(Array(repeating: nil as DatabaseValue?, count: placeholders))
+                    ).map { $0["detail"] as String }
+                    // A scan, or a range over every seal ("seal>?"), instead of an equality.
+                    if plan.contains(where: { $0.hasPrefix("SCAN x") || $0.hasPrefix("SCAN erased") || ($0.hasPrefix("SEARCH x") && !$0.contains("=?")) }) {
+                        scans.append("\(sql)\n    \(plan.joined(separator: "; "))")
+                    }
+                }
+            }
+            #expect(scans.isEmpty, "scans of the erasures:\n\(scans.joined(separator: "\n"))")
+        }
+    }
+
+    /// Every round starts by writing the acks this city owes (§14). With nothing new in the
+    /// log since nothing was last owed, that is one O(1) read, not a walk of every erased
+    /// practice (which grows with the erasures a member signs, on every no-op round).
+    @Test func aRoundWithNothingNewReadsNoErasure() throws {
+        try withTemporaryDirectory { root in
+            let seen = Mutex<[String]>([])
+            let path = DataDirectory(root.appendingPathComponent("milano").path).storeFile.path
+            LogStore.statementObservers.withLock { $0[path] = { sql in seen.withLock { $0.append(sql) } } }
+            defer { LogStore.statementObservers.withLock { $0[path] = nil } }
+            let sofia = try makeCity("sofia", in: root)
+            let milano = try makeCity("milano", in: root, peers: [sofia])
+            var p = practice("Sealed")
+            p.contact = "Someone, +359 2 000 0000"
+            let sealed = try sofia.publish(p, personal: [.contact])
+            _ = try sofia.erase(sealed.id.hex, reason: "Request 1")
+            _ = try milano.receive(try exportLines(sofia))
+            #expect(try milano.acknowledgeErasures().count == 0, "receive acknowledged it already")
+            #expect(try milano.store.erasuresOwed(by: milano.id).isEmpty)
+            seen.withLock { $0.removeAll() }
+            #expect(try milano.acknowledgeErasures().isEmpty)
+            // (Whether the city may sign reads its restore mark first.)
+            let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") && !$0.contains("FROM restore_mark") }
+            #expect(statements == ["SELECT max(position) FROM entry"], "\(statements)")
+            // Something new: the erasures are read again.
+            _ = try sofia.publish(practice("Another"))
+            _ = try milano.receive(try exportLines(sofia))
+            seen.withLock { $0.removeAll() }
+            #expect(try milano.acknowledgeErasures().isEmpty)
+            #expect(seen.withLock { $0 }.count > 1)
+        }
+    }
 }
