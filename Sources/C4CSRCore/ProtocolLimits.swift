@@ -31,6 +31,8 @@ public enum ProtocolLimits {
     public static let maxContentAnswer = 5_000
     /// The most bytes of one content answer or content push (the client pages below it).
     public static let maxContentBytes = 16 << 20
+    /// The most bytes of one content message as sent: the contents and the JSON around them.
+    public static let maxContentMessageBytes = maxContentBytes + (1 << 20)
     /// The most entries one entry stream may carry.
     public static let maxStreamEntries = 50_000
     /// The most chain links a sync round walks back to fetch a fork's evidence.

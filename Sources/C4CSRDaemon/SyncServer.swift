@@ -109,7 +109,8 @@ public enum SyncServer {
         }
         api.post("content/push") { request, context in
             try await handler.respond(context, "content/push", needs: .push) { peer in
-                let offered = try ContentList.decode(try await body(request, limit: maxRequestBytes), maxItems: ProtocolLimits.maxContentItems)
+                let offered = try ContentList.decode(
+                    try await body(request, limit: ProtocolLimits.maxContentMessageBytes), maxItems: ProtocolLimits.maxContentItems)
                 let result = try await Blocking.run { try responder.pushContent(offered) }
                 if !result.refused.isEmpty {
                     logger.warning("refused content pushed by peer", metadata: [

@@ -114,6 +114,12 @@ struct OpenPortTests {
                 #expect(r.status == status, "\(path)")
                 #expect(APIErrorBody.decode(r.body)?.code == code, "\(path): \(String(decoding: r.body, as: UTF8.self))")
             }
+            // A content push reads no more than a content message may hold (16 MiB of
+            // contents and the JSON around them), and says so.
+            let over = try await t.raw("/v1/content/push", body: [UInt8](repeating: 0x20, count: ProtocolLimits.maxContentMessageBytes + 1))
+            #expect(over.status == 413, "\(String(decoding: over.body.prefix(300), as: UTF8.self))")
+            let overError = APIErrorBody.decode(over.body)
+            #expect(overError?.code == "payload_too_large" && overError?.message.contains("17 MiB") == true, "\(String(describing: overError))")
             // bb's card on aa loses its public key: health only.
             var card = b.card
             card.publicKey = nil

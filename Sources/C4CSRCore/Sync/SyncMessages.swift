@@ -18,6 +18,21 @@ public enum SyncAPI {
         guard case .object(let o) = value else { throw .malformed("\(what) must be a JSON object") }
         return o
     }
+
+    /// The entry ids of `request[member]`: an array of at most `max` ids of 64 hex digits.
+    /// `route` names the request in the error ("entries: ids[3] must be …").
+    static func entryIDs(_ request: [String: JSONValue], _ member: String, max: Int, route: String) throws(SyncProtocolError) -> [EntryID] {
+        guard let list = request[member]?.arrayValue, list.count <= max else {
+            throw .malformed("\(route): \(member) must be an array of at most \(max) entry ids")
+        }
+        var ids = [EntryID]()
+        ids.reserveCapacity(list.count)
+        for (i, v) in list.enumerated() {
+            guard let s = v.stringValue, let id = EntryID(hex: s) else { throw .malformed("\(route): \(member)[\(i)] must be 64 hex digits") }
+            ids.append(id)
+        }
+        return ids
+    }
 }
 
 /// What a node holds, in one message: its heads, the network digest, how many entries.
@@ -136,15 +151,7 @@ public struct IDsRequest: Sendable, Hashable {
 
     public static func decode(_ bytes: [UInt8]) throws(SyncProtocolError) -> IDsRequest {
         let o = try SyncAPI.parse(bytes, what: "entries request")
-        guard let list = o["ids"]?.arrayValue, list.count <= SyncAPI.maxIDs else {
-            throw .malformed("entries: ids must be an array of at most \(SyncAPI.maxIDs) entry ids")
-        }
-        var ids = [EntryID]()
-        for (i, v) in list.enumerated() {
-            guard let s = v.stringValue, let id = EntryID(hex: s) else { throw .malformed("entries: ids[\(i)] must be 64 hex digits") }
-            ids.append(id)
-        }
-        return IDsRequest(ids: ids)
+        return IDsRequest(ids: try SyncAPI.entryIDs(o, "ids", max: SyncAPI.maxIDs, route: "entries"))
     }
 }
 
@@ -237,15 +244,7 @@ public struct ContentRequest: Sendable, Hashable {
 
     public static func decode(_ bytes: [UInt8]) throws(SyncProtocolError) -> ContentRequest {
         let o = try SyncAPI.parse(bytes, what: "content request")
-        guard let list = o["entries"]?.arrayValue, list.count <= ProtocolLimits.maxContentItems else {
-            throw .malformed("content: entries must be an array of at most \(ProtocolLimits.maxContentItems) entry ids")
-        }
-        var ids = [EntryID]()
-        for (i, v) in list.enumerated() {
-            guard let s = v.stringValue, let id = EntryID(hex: s) else { throw .malformed("content: entries[\(i)] must be 64 hex digits") }
-            ids.append(id)
-        }
-        return ContentRequest(entries: ids)
+        return ContentRequest(entries: try SyncAPI.entryIDs(o, "entries", max: ProtocolLimits.maxContentItems, route: "content"))
     }
 }
 
@@ -260,7 +259,7 @@ public struct ContentList: Sendable, Hashable {
     /// Reads at most `maxItems` contents. A content that is not of §14's form makes the
     /// whole message malformed (what a content says is checked when it is stored).
     public static func decode(_ bytes: [UInt8], maxItems: Int) throws(SyncProtocolError) -> ContentList {
-        let o = try SyncAPI.parse(bytes, what: "content list", maxBytes: ProtocolLimits.maxContentBytes + (1 << 20))
+        let o = try SyncAPI.parse(bytes, what: "content list", maxBytes: ProtocolLimits.maxContentMessageBytes)
         guard let list = o["content"]?.arrayValue, list.count <= maxItems else {
             throw .malformed("content: must be an array of at most \(maxItems) contents")
         }
