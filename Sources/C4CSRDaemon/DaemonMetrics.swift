@@ -118,7 +118,7 @@ public final class DaemonMetrics: Sendable {
         }
         if report.received > 0 { m.received.increment(by: Int64(report.received)) }
         if report.sent > 0 { m.sent.increment(by: Int64(report.sent)) }
-        for r in report.refusedFromPeer { reject(peer: report.peer, reason: String(r.prefix { $0 != ":" })) }
+        for (code, n) in report.refusedFromPeerByCode { rejectedCounter(peer: report.peer, reason: code).increment(by: Int64(n)) }
     }
 
     /// An entry from `peer` was not stored; `reason` is its stable code.

@@ -105,10 +105,30 @@ public struct RoundReport: Sendable {
     /// Entries we merged from the peer, and entries the peer merged from us.
     public var received = 0
     public var sent = 0
-    /// Entries from the peer we did not store, with why (bad signature, broken chain…).
-    public var refusedFromPeer: [String] = []
-    /// Entries the peer did not store from us.
-    public var refusedByPeer: [String] = []
+    /// Entries (and contents) from the peer we did not store, with why (bad signature,
+    /// broken chain…): the first `keptRefusals`; `refusedFromPeerByCode` counts them all.
+    public private(set) var refusedFromPeer: [String] = []
+    /// Every refusal of what the peer sent, by its code (`bad_signature`, `content_invalid`…).
+    public private(set) var refusedFromPeerByCode: [String: Int] = [:]
+    /// Entries (and contents) the peer did not store from us: the first `keptRefusals`.
+    public private(set) var refusedByPeer: [String] = []
+    /// How many refusals a report keeps as sentences: a hostile peer sending thousands of
+    /// bad entries makes a count grow, not a list.
+    public static let keptRefusals = 20
+
+    /// We did not store something the peer sent: `code` is its stable code.
+    public mutating func refuseFromPeer(code: String, _ sentence: String) {
+        refusedFromPeerByCode[code, default: 0] += 1
+        if refusedFromPeer.count < Self.keptRefusals { refusedFromPeer.append(sentence) }
+    }
+
+    /// The peer did not store these of ours.
+    public mutating func peerRefused(_ sentences: some Sequence<String>) {
+        refusedByPeer += sentences.prefix(Self.keptRefusals - refusedByPeer.count)
+    }
+
+    /// How many things from the peer were refused in all.
+    public var refusedFromPeerCount: Int { refusedFromPeerByCode.values.reduce(0, +) }
     /// After the round: who lacks how much, and whether digests agree.
     public var comparison: HeadsComparison?
     /// Requests made, and the round's failure as one sentence (`nil`: the round completed).
@@ -229,7 +249,7 @@ public struct SyncRound: Sendable {
             let result = try await transport.push(page.entries)
             sealedPushed += Self.sealed(page.entries)
             report.sent += result.inserted
-            report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+            report.peerRefused(result.refused.lazy.map { "\($0.code): \($0.message)" })
             remote = result.heads
             report.remote = remote
             comparison = HeadsComparison(local: local, remote: remote)
@@ -272,7 +292,7 @@ public struct SyncRound: Sendable {
             received += r.inserted
             report.received += r.inserted
             sealed += r.outcome.inserted.filter(Self.seals).map(\.id)
-            record(r, into: &report.refusedFromPeer)
+            record(r, into: &report)
             progress?(SyncProgress(peer: peer, phase: .pulling, done: Int64(received), total: total))
             return r
         }
@@ -346,7 +366,7 @@ public struct SyncRound: Sendable {
                     switch outcome {
                     case .stored: report.contentReceived += 1
                     case .alreadyHeld, .entryNotHeld, .refused(.erased): break
-                    case .refused(let why): report.refusedFromPeer.append("\(why.code): the \(c.field.rawValue) of \(c.entry.short): \(why)")
+                    case .refused(let why): report.refuseFromPeer(code: why.code, "\(why.code): the \(c.field.rawValue) of \(c.entry.short): \(why)")
                     }
                 }
             }
@@ -368,7 +388,7 @@ public struct SyncRound: Sendable {
                 report.requests += 1
                 let result = try await transport.pushContent(page)
                 report.contentSent += result.stored
-                report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+                report.peerRefused(result.refused.lazy.map { "\($0.code): \($0.message)" })
                 (page, bytes) = ([], 0)
             }
             for c in held {
@@ -403,13 +423,13 @@ public struct SyncRound: Sendable {
             let fetched = try await transport.entries(IDsRequest(ids: Array(plan.fetch.prefix(SyncAPI.maxIDs))))
             let received = try city.receive(fetched.map { ($0.body, $0.signature) })
             report.received += received.inserted
-            record(received, into: &report.refusedFromPeer)
+            record(received, into: &report)
         }
         if pushes, !plan.send.isEmpty {
             report.requests += 1
             let result = try await transport.push(try city.store.entries(ids: Array(plan.send.prefix(SyncAPI.maxIDs))))
             report.sent += result.inserted
-            report.refusedByPeer += result.refused.prefix(20).map { "\($0.code): \($0.message)" }
+            report.peerRefused(result.refused.lazy.map { "\($0.code): \($0.message)" })
             remote = result.heads
             report.remote = remote
         }
@@ -450,10 +470,10 @@ public struct SyncRound: Sendable {
         return try city.receive(pending.map { ($0.body, $0.signature) })
     }
 
-    private func record(_ r: ReceiveReport, into list: inout [String]) {
-        for (_, error) in r.invalid.prefix(20) { list.append("\(error.codeName): \(error.message)") }
-        for (entry, reason) in r.outcome.refused.prefix(20) where !reason.isNotReady {
-            list.append("\(reason.code): \(entry): \(reason)")
+    private func record(_ r: ReceiveReport, into report: inout RoundReport) {
+        for (_, error) in r.invalid { report.refuseFromPeer(code: error.codeName, "\(error.codeName): \(error.message)") }
+        for (entry, reason) in r.outcome.refused where !reason.isNotReady {
+            report.refuseFromPeer(code: reason.code, "\(reason.code): \(entry): \(reason)")
         }
     }
 }
@@ -476,8 +496,8 @@ extension PeerStatus {
         lastAttempt = started
         received += Int64(report.received)
         sent += Int64(report.sent)
-        if !report.refusedFromPeer.isEmpty {
-            refused += Int64(report.refusedFromPeer.count)
+        if report.refusedFromPeerCount > 0 {
+            refused += Int64(report.refusedFromPeerCount)
             lastRefusal = report.refusedFromPeer.first
         }
         if let remote = report.remote {

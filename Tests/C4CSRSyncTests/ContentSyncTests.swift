@@ -106,6 +106,28 @@ import Testing
         }
     }
 
+    /// A peer that forges every content it serves makes the round count each refusal,
+    /// and keep the first 20 as sentences: the report does not grow with the peer's lies.
+    @Test func refusalsAreCountedAllAndKeptFirst() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            var truth = [PersonalContent]()
+            for i in 0..<60 {
+                let e = try b.publish(sealedPractice("Forged \(i)", contact: "Person \(i)"))
+                truth += try b.store.contents(of: [e.id])
+            }
+            let forged = truth.map { PersonalContent(entry: $0.entry, field: $0.field, salt: $0.salt, value: .string("Mallory")) }
+            let liar = ContentLiar(base: MemoryTransport(responder: SyncResponder(city: b)), forged: forged, extra: [])
+            let r = await SyncRound(city: a, peer: b.id, transport: liar).run()
+            #expect(r.succeeded && r.received == 60 && r.contentReceived == 0)
+            #expect(r.refusedFromPeer.count == RoundReport.keptRefusals, "\(r.refusedFromPeer.count)")
+            #expect(r.refusedFromPeerByCode == ["content_invalid": 60] && r.refusedFromPeerCount == 60)
+            var status = PeerStatus(city: b.id, endpoint: "memory")
+            status.apply(r, started: 0, finished: 1)
+            #expect(status.refused == 60)
+        }
+    }
+
     /// Issue 13, item 3: the metrics name, per member city, the erasures it has not confirmed.
     @Test func theMetricsShowWhoHasNotConfirmedAnErasure() async throws {
         try await withCities(["aa", "bb"]) { c in

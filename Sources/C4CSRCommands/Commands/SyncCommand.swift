@@ -69,7 +69,10 @@ struct SyncCommand: AsyncParsableCommand {
                         o["content_sent"] = .int(Int64(r.contentSent))
                         if let e = r.contentError { o["content_error"] = .string(e) }
                         if let c = r.comparison { o["we_lack"] = .int(c.weLack); o["they_lack"] = .int(c.theyLack) }
-                        if !r.refusedFromPeer.isEmpty { o["refused"] = .array(r.refusedFromPeer.map { .string($0) }) }
+                        if r.refusedFromPeerCount > 0 {
+                            o["refused"] = .array(r.refusedFromPeer.map { .string($0) })  // the first 20
+                            o["refused_count"] = .int(Int64(r.refusedFromPeerCount))
+                        }
                         return .object(o)
                     }),
                 ]))
@@ -93,6 +96,7 @@ struct SyncCommand: AsyncParsableCommand {
                     }
                     if let e = r.contentError { Console.out("  personal content not exchanged: \(e)") }
                     for refusal in r.refusedFromPeer.prefix(5) { Console.out("  refused from \(card.city): \(refusal)") }
+                    if r.refusedFromPeerCount > 5 { Console.out("  refused from \(card.city): \(Format.count(r.refusedFromPeerCount - 5)) more") }
                     for refusal in r.refusedByPeer.prefix(5) { Console.out("  refused by \(card.city): \(refusal)") }
                     if r.confirmedRestore { Console.out("  restore confirmed: no peer holds a newer entry of \(city.id); it may sign again") }
                 }
