@@ -28,6 +28,47 @@ public struct CityID: Hashable, Comparable, Sendable, CustomStringConvertible {
         a.rawValue.utf8.lexicographicallyPrecedes(b.rawValue.utf8)
     }
     public var description: String { rawValue }
+
+    private init(unchecked rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Chain ids (docs/PROTOCOL.md §15): a city's entries live in one chain per generation,
+/// the chain of generation 1 named by the city id, of generation g ≥ 2 by the city id,
+/// `~` and g (`sofia~2`). A `CityID` made by `init(_:)` is always a city id (cards,
+/// flags, configuration); `chain(_:)` also reads a later generation's chain id.
+extension CityID {
+    /// The highest generation a chain id may name.
+    public static let maxGeneration = 999
+
+    /// Reads a chain id: a city id, or a city id, `~` and a generation 2…999 in decimal
+    /// without leading zeros; `nil` for anything else.
+    public static func chain(_ rawValue: String) -> CityID? {
+        guard let tilde = rawValue.utf8.firstIndex(of: UInt8(ascii: "~")) else { return CityID(rawValue) }
+        let city = String(rawValue[..<tilde]), digits = Array(rawValue.utf8[rawValue.utf8.index(after: tilde)...])
+        guard CityID.isValid(city), (1...3).contains(digits.count), digits[0] != UInt8(ascii: "0"),
+              digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let g = Int(String(decoding: digits, as: UTF8.self)), (2...CityID.maxGeneration).contains(g) else { return nil }
+        return CityID(unchecked: rawValue)
+    }
+
+    /// The chain of `city`'s generation `generation` (1…999).
+    public static func chain(of city: CityID, generation: Int) -> CityID {
+        precondition((1...maxGeneration).contains(generation), "generation \(generation) is out of range")
+        let base = city.city
+        return generation == 1 ? base : CityID(unchecked: "\(base.rawValue)~\(generation)")
+    }
+
+    /// The city whose chain this is: the id up to `~`.
+    public var city: CityID {
+        guard let tilde = rawValue.utf8.firstIndex(of: UInt8(ascii: "~")) else { return self }
+        return CityID(unchecked: String(rawValue[..<tilde]))
+    }
+
+    /// The chain's generation: 1 for a city id.
+    public var generation: Int {
+        guard let tilde = rawValue.utf8.firstIndex(of: UInt8(ascii: "~")) else { return 1 }
+        return Int(String(rawValue[rawValue.index(after: tilde)...])) ?? 1
+    }
 }
 
 /// An entry's id: the SHA-256 of its signed bytes (the body).

@@ -110,6 +110,40 @@ import Testing
         #expect(throws: EntryError.malformed("body has no format member")) { try Entry.decode(body: body, signature: sofia.signature(for: body)) }
     }
 
+    /// PROTOCOL.md §15 is specified, not built: until it is, the kinds it adds and chain
+    /// ids of a later generation (`sofia~2`) are malformed in every format, so that no
+    /// node accepts a recovery it cannot judge.
+    @Test func membershipAndRecoveryAreRefusedUntilBuilt() throws {
+        let e = try entry()
+        guard case .object(let original) = try JSONParser.parse(e.body) else { Issue.record("body is not an object"); return }
+        var bodies = [(String, [String: JSONValue])]()
+        for kind in ["vouch", "member", "recover"] {
+            var o = original
+            o["format"] = .string("c4csr/2")
+            o["kind"] = .string(kind)
+            o["payload"] = .object(["network": .string(String(repeating: "0", count: 64))])
+            bodies.append((kind, o))
+        }
+        var later = original
+        later["format"] = .string("c4csr/2")
+        later["origin"] = .string("sofia~2")
+        later["clock"] = .object(["sofia~2": .int(1)])
+        bodies.append(("origin sofia~2", later))
+        var naming = original
+        naming["format"] = .string("c4csr/2")
+        naming["clock"] = .object(["sofia": .int(1), "milano~2": .int(1)])
+        bodies.append(("clock naming milano~2", naming))
+        for (what, o) in bodies {
+            let body = CanonicalJSON.encode(.object(o))
+            do {
+                _ = try verifier.verify(body: body, signature: sofia.signature(for: body))
+                Issue.record("\(what) accepted")
+            } catch {
+                #expect(error.codeName == "entry_malformed", "\(what): \(error)")
+            }
+        }
+    }
+
     /// The worked example of docs/PROTOCOL.md: a fixed seed and draft give these exact
     /// body bytes and id; the signature is checked by verification, never by comparison.
     @Test func knownAnswerVector() throws {
