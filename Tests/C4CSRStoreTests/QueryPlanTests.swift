@@ -33,6 +33,20 @@ import Testing
         }
     }
 
+    /// Each statement whose query plan has a step that is `bad`, with its plan. The
+    /// statements' placeholders are bound as NULLs: a plan does not depend on the values.
+    static func plans(_ statements: some Sequence<String>, _ db: Database, bad: (String) -> Bool) throws -> [String] {
+        var found = [String]()
+        for sql in statements {
+            let placeholders = sql.filter { $0 == "?" }.count
+            let plan = try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(Array(repeating: nil as DatabaseValue?, count: placeholders))
+            ).map { $0["detail"] as String }
+            if plan.contains(where: bad) { found.append("\(sql)\n    \(plan.joined(separator: "; "))") }
+        }
+        return found
+    }
+
     @Test func hotPathsNeverScanTheLog() throws {
         try withTemporaryDirectory { root in
             let seen = Mutex<[String]>([])
@@ -66,23 +80,12 @@ import Testing
             let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") || $0.hasPrefix("INSERT") || $0.hasPrefix("DELETE") }
             #expect(statements.count > 10, "the observer saw the hot paths")
             let db = try DatabaseQueue(path: a.directory.storeFile.path)
-            var scans = [String]()
-            try db.read { db in
-                for sql in Set(statements) where !sql.contains("sqlite_master") && !sql.contains("grdb_migrations") {
-                    // Bound as NULLs: the plan does not depend on the values.
-                    let placeholders = sql.filter { $0 == "?" }.count
-                    let plan = try Row.fetchAll(
-                        db, sql: "EXPLAIN QUERY PLAN " + sql,
-                        arguments: StatementArguments(Array(repeating: nil as DatabaseValue?, count: placeholders))
-                    ).map { $0["detail"] as String }
-                    // A scan of the log, or a search bound only by origin (all of one city's entries).
-                    let bad = plan.contains { p in
-                        p.hasPrefix("SCAN entry") || p.hasPrefix("SCAN e ") || p == "SCAN e"
-                            || ((p.hasPrefix("SEARCH entry") || p.hasPrefix("SEARCH e ")) && p.hasSuffix("(origin=?)"))
-                    }
-                    if bad {
-                        scans.append("\(sql)\n    \(plan.joined(separator: "; "))")
-                    }
+            let explained = Set(statements).filter { !$0.contains("sqlite_master") && !$0.contains("grdb_migrations") }
+            // A scan of the log, or a search bound only by origin (all of one city's entries).
+            let scans = try db.read { db in
+                try Self.plans(explained, db) { p in
+                    p.hasPrefix("SCAN entry") || p.hasPrefix("SCAN e ") || p == "SCAN e"
+                        || ((p.hasPrefix("SEARCH entry") || p.hasPrefix("SEARCH e ")) && p.hasSuffix("(origin=?)"))
                 }
             }
             #expect(scans.isEmpty, "full scans of the log:\n\(scans.joined(separator: "\n"))")
@@ -108,19 +111,9 @@ import Testing
             _ = try sofia.store.lackingContent(after: 0, limit: 100)
             let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") }
             #expect(statements.count == 2, "\(statements)")
-            var scans = [String]()
-            try sofia.store.read { db in
-                for sql in statements {
-                    let placeholders = sql.filter { $0 == "?" }.count
-                    let plan = try Row.fetchAll(
-                        db, sql: "EXPLAIN QUERY PLAN " + sql,
-                        arguments: StatementArguments(Array(repeating: nil as DatabaseValue?, count: placeholders))
-                    ).map { $0["detail"] as String }
-                    // A scan, or a range over every seal ("seal>?"), instead of an equality.
-                    if plan.contains(where: { $0.hasPrefix("SCAN x") || $0.hasPrefix("SCAN erased") || ($0.hasPrefix("SEARCH x") && !$0.contains("=?")) }) {
-                        scans.append("\(sql)\n    \(plan.joined(separator: "; "))")
-                    }
-                }
+            // A scan, or a range over every seal ("seal>?"), instead of an equality.
+            let scans = try sofia.store.read { db in
+                try Self.plans(statements, db) { p in p.hasPrefix("SCAN x") || p.hasPrefix("SCAN erased") || (p.hasPrefix("SEARCH x") && !p.contains("=?")) }
             }
             #expect(scans.isEmpty, "scans of the erasures:\n\(scans.joined(separator: "\n"))")
         }
