@@ -77,7 +77,9 @@ def console_errors():
 try:
     print("== The overview")
     driver.get(base + "/")
-    check(driver.find_element(By.TAG_NAME, "h1").text == "The network", "the overview's heading")
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Мрежата · The network",
+          "the overview's heading, in the serving city's language (Sofia: Bulgarian) and English")
+    check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "bg", "the page's language")
     rows = driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=cities] tbody tr")
     check(len(rows) == 10, f"ten cities in the table ({len(rows)})")
     check("София" in text() and "(Sofia)" in text(), "Sofia in Bulgarian and English")
@@ -88,7 +90,7 @@ try:
     shot("overview")
 
     print("== Practices for SDG 4")
-    follow(driver.find_element(By.LINK_TEXT, "Practices"))
+    follow(driver.find_element(By.LINK_TEXT, "Практики · Practices"))
     Select(driver.find_element(By.ID, "sdg")).select_by_value("4")
     follow(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     check("sdg=4" in driver.current_url, "the filter is in the address")
@@ -119,6 +121,12 @@ try:
           "side by side: the second version beside the first, not below it")
     check("12 училищни двора озеленени" in text() and "15 двора, 9 фирми" in text(), "each version's outcomes")
     check("whose signatures this node verified" in text(), "the verification line")
+    changes = driver.find_elements(By.CSS_SELECTOR, "ol.versions dl.diff ins")
+    check(len(changes) > 0, "each revision shows what it added against the version it revised")
+    check(driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", changes[0]) == "rgb(220, 243, 220)",
+          "an addition is marked in the page's colours")
+    driver.execute_script("arguments[0].scrollIntoView()", changes[0])
+    shot("changes")
     shot("conflict")
 
     print("== An adoption, followed to the adopting city")
@@ -131,7 +139,7 @@ try:
     shot("nantes")
 
     print("== The adoption matrix and the print view")
-    follow(driver.find_element(By.LINK_TEXT, "Adoptions"))
+    follow(driver.find_element(By.LINK_TEXT, "Възприемания · Adoptions"))
     check(len(driver.find_elements(By.CSS_SELECTOR, "svg rect")) == 100, "a 10 × 10 matrix drawn as SVG")
     shot("adoptions")
     driver.get(base + "/cities/sofia")

@@ -66,12 +66,17 @@ public struct PortalResponse: Sendable {
 /// `c4csr site` share it and the route tests need no socket.
 public struct Portal: Sendable {
     /// Raised when the templates or the page data change shape: old ETags then miss.
-    static let version = "p1"
+    static let version = "p2"
     /// Practices per page of the list.
     public static let pageSize = 50
     /// Bounds of what a query may ask (design: docs/design/portal.md §3).
     public static let maxQuery = 200
     public static let maxPage = 10_000
+    /// The most versions of one practice whose changes a practice page shows (the latest),
+    /// and the most versions each is compared with (a merge names two; a body may name
+    /// hundreds). With `TextDiff.maxCells` per field, this bounds a page's work.
+    public static let diffedVersions = 20
+    public static let diffedBases = 2
 
     public static let securityHeaders: [(name: String, value: String)] = [
         ("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
@@ -81,6 +86,8 @@ public struct Portal: Sendable {
 
     let city: City
     let cache = PortalCache()
+    /// The interface's labels: the serving city's language, then English.
+    var labels: PortalLabels { PortalLabels(language: city.card.language) }
     /// Told why a page failed (the browser sees only a 500 page).
     let logError: @Sendable (_ path: String, _ error: any Error) -> Void
 
@@ -187,7 +194,7 @@ public struct Portal: Sendable {
 
     func common(title: String, heads: PeerHeads, links: PortalLinks) -> [String: Any] {
         [
-            "title": title, "links": links.template,
+            "title": title, "links": links.template, "l": labels.values,
             "node": ["id": city.id.rawValue, "name": city.card.name],
             "entries": heads.entries, "digest": heads.digest, "digestShort": String(heads.digest.prefix(16)),
         ]
@@ -392,6 +399,7 @@ public struct Portal: Sendable {
             }
         }
         let p = reveal(record.current, record.fieldsEntry)
+        let labelValues = labels.values
         let byID = Dictionary(record.versions.map { ($0.entry, $0) }, uniquingKeysWith: { a, _ in a })
         let standing: [[String: Any]] = record.heads.compactMap { byID[$0] }.enumerated().map { i, v in
             let entry = v.fieldsEntry ?? v.entry
@@ -422,9 +430,27 @@ public struct Portal: Sendable {
             "adoptions": record.adoptions.map { a -> [String: Any] in
                 ["cityHref": links.city(a.city) as Any, "cityName": names[a.city] ?? a.city.rawValue, "mode": a.mode.rawValue, "date": PortalDate.date(a.time), "notes": a.notes as Any]
             },
-            "versions": record.versions.map { v -> [String: Any] in
-                ["entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time),
-                 "officer": v.author?.rawValue as Any]
+            "versions": record.versions.enumerated().map { i, v -> [String: Any] in
+                var version: [String: Any] = [
+                    "entry": v.entry.short, "kind": v.kind.rawValue, "origin": v.origin.rawValue, "seq": v.seq, "date": PortalDate.dateTime(v.time),
+                    "officer": v.author?.rawValue as Any,
+                ]
+                // What a revision changed against each version it revised, for the latest
+                // `diffedVersions` (a practice may have many; each difference is bounded).
+                if v.kind == .revise, i >= record.versions.count - Self.diffedVersions {
+                    let revised = reveal(v.fields, v.fieldsEntry ?? v.entry)
+                    let bases = v.base.compactMap { byID[$0] }
+                    if bases.count > Self.diffedBases { version["diffMore"] = bases.count - Self.diffedBases }
+                    version["changes"] = bases.prefix(Self.diffedBases).map { b -> [String: Any] in
+                        let changes = PracticeChange.between(reveal(b.fields, b.fieldsEntry ?? b.entry), revised)
+                        return [
+                            "diffAgainst": (v.base.count > 1 ? b.entry.short : nil) as Any,
+                            "diffFields": changes.map { PortalDiff.field($0, labels: labelValues) },
+                            "diffNone": changes.isEmpty,
+                        ]
+                    }
+                }
+                return version
             },
             "hasProblems": !record.problems.isEmpty,
             "problems": record.problems.map(\.description),
@@ -495,7 +521,7 @@ public struct Portal: Sendable {
     }
 
     private func error(_ status: Int, _ title: String, _ message: String, retryAfter: Int? = nil) -> PortalResponse {
-        var data: [String: Any] = ["title": title, "message": message, "links": PortalLinks.server.template, "node": ["id": city.id.rawValue, "name": city.card.name]]
+        var data: [String: Any] = ["title": title, "message": message, "links": PortalLinks.server.template, "l": labels.values, "node": ["id": city.id.rawValue, "name": city.card.name]]
         if let heads = try? city.localHeads() {
             data["entries"] = heads.entries
             data["digestShort"] = String(heads.digest.prefix(16))
@@ -538,6 +564,33 @@ struct PortalLinks {
 }
 
 /// Dates as the portal prints them: UTC, ISO 8601 order, no locale.
+/// A practice's change as the template reads it: a field's name and its word-by-word
+/// difference, its old and new values, or that a personal field's seal changed.
+enum PortalDiff {
+    static func field(_ change: PracticeChange, labels: [String: Any]) -> [String: Any] {
+        var out: [String: Any] = ["diffLabel": labels[labelKey(change.field)] as Any]
+        switch change.difference {
+        case .text(let segments):
+            out["diffSegments"] = segments.map { s -> [String: Any] in
+                switch s {
+                case .same(let t): ["diffSame": t]
+                case .removed(let t): ["diffRemoved": t]
+                case .added(let t): ["diffAdded": t]
+                }
+            }
+        case .value(let old, let new):
+            out["diffOld"] = old.isEmpty ? "(none)" : old
+            out["diffNew"] = new.isEmpty ? "(none)" : new
+        case .sealed:
+            out["diffSealed"] = true
+        }
+        return out
+    }
+
+    /// The label of a field: `PortalLabels` has one per field name (a test checks).
+    static func labelKey(_ field: PracticeChange.Field) -> String { field.rawValue }
+}
+
 enum PortalDate {
     static func civil(_ ms: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
         let seconds = ms.dividingFloorBy(1000)

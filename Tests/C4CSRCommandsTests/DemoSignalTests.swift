@@ -87,7 +87,7 @@ extension DemoSignalTests {
         #expect(Self.daemons(under: dir).count == 10, "the daemons stay")
         let port = try #require(urls.first.flatMap { Int($0.dropFirst("http://127.0.0.1:".count).dropLast()) })
         let page = Self.get(port: port, path: "/")
-        #expect(page.hasPrefix("HTTP/1.1 200") && page.contains("<h1>The network</h1>"), "\(page.prefix(300))")
+        #expect(page.hasPrefix("HTTP/1.1 200") && page.contains("· The network</span></h1>"), "\(page.prefix(300))")
 
         kill(p.processIdentifier, SIGINT)
         let deadline = Date().addingTimeInterval(40)

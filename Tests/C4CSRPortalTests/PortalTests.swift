@@ -193,7 +193,7 @@ struct AtomFeed {
 
             let sofiaPage = try get(portal, "/cities/sofia")
             #expect(sofiaPage.status == 200)
-            #expect(sofiaPage.text.contains("Its practices (2)"), "\(sofiaPage.text)")
+            #expect(sofiaPage.text.contains("· Its practices</span> (2)"), "\(sofiaPage.text)")
             #expect(sofiaPage.text.contains("Riga</a> adapted <a href=\"/practices/\(a.id.hex)\">Green roofs</a>"), "\(sofiaPage.text)")
             #expect(sofiaPage.text.contains("(Smaller roofs)"))
             let rigaPage = try get(portal, "/cities/riga").text
@@ -312,6 +312,71 @@ struct AtomFeed {
             #expect(page.contains("Version 1 of 2") && page.contains("Version 2 of 2"))
             #expect(page.contains("First officer&#39;s summary.") && page.contains("Second officer&#39;s summary."))
             #expect(try get(Portal(city: sofia), "/practices").text.contains("conflict</strong>"))
+        }
+    }
+
+    /// Each revision shows what it changed against the version it revised, word by word,
+    /// with the words a peer wrote escaped like any other text.
+    @Test func aRevisionShowsItsChangesWordByWord() throws {
+        try withCities { sofia, _ in
+            let p = try sofia.publish(practice("Shared bikes", summary: "Companies co-fund the bikes for schools."))
+            var next = practice("Shared bikes", summary: "Companies co-fund the cargo bikes for schools \(hostile).")
+            next.status = .completed
+            let r = try sofia.revise(p.id.hex, with: next, base: [p.id.hex])
+            let page = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(page.contains("<span class=\"en\" lang=\"en\">· Summary</span></dt><dd>Companies co-fund the <ins><span class=\"vh\">[added: </span>cargo <span class=\"vh\">]</span></ins>bikes for <del>"), "\(page)")
+            #expect(page.contains("<span class=\"en\" lang=\"en\">· Status</span></dt><dd><del><span class=\"vh\">[was: </span>running<span class=\"vh\">]</span></del> → <ins><span class=\"vh\">[now: </span>completed"))
+            #expect(!page.contains("<script>alert(1)") && page.contains("&lt;script&gt;alert(1)"))
+            // A revision of the revision changes against it, not against the first version.
+            _ = try sofia.revise(p.id.hex, with: next, base: [try #require(r.entry).id.hex])
+            let again = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(again.contains("<span class=\"en\" lang=\"en\">· Changes</span></dt><dd>none to the fields</dd>"), "\(again)")
+            // A merge naming more versions than a page compares says how many it left out.
+            let heads = try (1...3).map { k in
+                try #require(sofia.revise(p.id.hex, with: practice("Shared bikes", summary: "Variant \(k)."), base: [p.id.hex]).entry).id.hex
+            }
+            _ = try sofia.revise(p.id.hex, with: practice("Shared bikes", summary: "Merged."), base: heads)
+            let merged = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(merged.contains("It also revised 1 more versions, whose differences are not shown."), "\(merged)")
+            #expect(merged.components(separatedBy: "Changes against <code>").count - 1 == Portal.diffedBases)
+        }
+    }
+
+    /// The interface speaks the serving city's language, then English; a city whose
+    /// language the portal has no labels for gets English alone.
+    @Test func labelsAreInTheServingCitysLanguageAndEnglish() throws {
+        try withCities { sofia, riga in
+            let p = try sofia.publish(practice("Shared bikes"))
+            let overview = try get(Portal(city: sofia), "/").text
+            #expect(overview.contains("<html lang=\"bg\">"), "\(overview)")
+            #expect(overview.contains("<h1><span lang=\"bg\">Мрежата</span> <span class=\"en\" lang=\"en\">· The network</span></h1>"))
+            let list = try get(Portal(city: sofia), "/practices").text
+            #expect(list.contains("<option value=\"\">всички · any</option>") && list.contains("<button type=\"submit\">Покажи · Show</button>"), "\(list)")
+            let page = try get(Portal(city: sofia), "/practices/\(p.id.hex)").text
+            #expect(page.contains("<dt><span lang=\"bg\">Публикувана от</span> <span class=\"en\" lang=\"en\">· Published by</span></dt>"))
+            // Riga's card says "lv": Latvian labels.
+            #expect(try get(Portal(city: riga), "/").text.contains("<span lang=\"lv\">Tīkls</span> <span class=\"en\" lang=\"en\">· The network</span>"))
+            // A language without labels: English once, no second span.
+            var card = sofia.card
+            card.language = "ga"
+            let english = PortalLabels(language: card.language)
+            #expect(english.language == nil && english.pageLanguage == "en")
+            let value = try #require(english.values["network"] as? [String: Any])
+            #expect(value["lblText"] as? String == "The network" && value["lblEnglish"] == nil)
+            #expect(PortalLabels(language: "pt-PT").language == "pt")
+        }
+    }
+
+    /// Every partner language has every label, and every field a revision can change
+    /// has a label.
+    @Test func everyLanguageHasEveryLabel() {
+        for (language, labels) in PortalLabels.catalogue {
+            #expect(Set(labels.keys) == Set(PortalLabels.english.keys), "\(language): \(Set(PortalLabels.english.keys).symmetricDifference(labels.keys).sorted())")
+            #expect(!labels.values.contains { $0.isEmpty })
+        }
+        #expect(Set(PortalLabels.catalogue.keys) == ["bg", "sk", "hu", "pt", "lv", "it", "es", "fr", "hr"])
+        for field in PracticeChange.Field.allCases {
+            #expect(PortalLabels.english[PortalDiff.labelKey(field)] != nil, "\(field)")
         }
     }
 
