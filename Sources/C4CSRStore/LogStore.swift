@@ -464,19 +464,34 @@ public final class LogStore: Sendable {
 
     /// The last `limit` entries, in merged order newest first, about practices whose
     /// current version has this theme or this SDG.
+    ///
+    /// Two plans, chosen by how many practices carry the tag (an index count): a common
+    /// tag walks the log from its newest entry and stops at `limit` matches; a rare one
+    /// reads its few practices' entries and sorts them. Either reads an index, never every
+    /// practice (a rare tag would make the walk read the whole log; a common one would
+    /// make the sort take most of it).
     public func latestEntries(theme: String? = nil, sdg: Int? = nil, limit: Int) throws -> [Entry] {
-        let filter = theme != nil
-            ? "EXISTS (SELECT 1 FROM json_each(p.themes) WHERE value = ?)"
-            : "EXISTS (SELECT 1 FROM json_each(p.sdgs) WHERE value = ?)"
-        let value: any DatabaseValueConvertible = theme.map { $0.lowercased() } ?? sdg ?? 0
+        let kind = theme != nil ? "theme" : "sdg"
+        let value = theme.map { $0.lowercased() } ?? String(sdg ?? 0)
         return try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.body, e.sig FROM practice p JOIN entry e INDEXED BY entry_subject ON e.subject = p.id
-                WHERE \(filter) ORDER BY e.rank DESC, e.origin DESC, e.seq DESC, e.id DESC LIMIT ?
-                """, arguments: [value, limit])
+            let tagged = try Int.fetchOne(db, sql: "SELECT count(*) FROM practice_tag WHERE kind = ? AND value = ?", arguments: [kind, value]) ?? 0
+            let walk = tagged > Self.feedSortLimit
+            return try Row.fetchAll(db, sql: walk ? """
+                SELECT e.body, e.sig FROM entry e INDEXED BY entry_merged
+                WHERE EXISTS (SELECT 1 FROM practice p JOIN practice_tag t ON t.pid = p.pid
+                              WHERE p.id = e.subject AND t.kind = ? AND t.value = ?)
+                ORDER BY e.rank DESC, e.origin DESC, e.seq DESC, e.id DESC LIMIT ?
+                """ : """
+                SELECT e.body, e.sig FROM practice_tag t JOIN practice p ON p.pid = t.pid
+                JOIN entry e INDEXED BY entry_subject ON e.subject = p.id
+                WHERE t.kind = ? AND t.value = ? ORDER BY e.rank DESC, e.origin DESC, e.seq DESC, e.id DESC LIMIT ?
+                """, arguments: [kind, value, limit])
                 .map { try Self.decode($0, bodyColumn: 0) }
         }
     }
+
+    /// Up to this many practices, a tag's feed sorts their entries; above, it walks the log.
+    static let feedSortLimit = 2_000
 
     /// Streams the log in merged network order (invariant 5), decoded.
     /// - Throws: `StoreError.corrupt` naming an entry whose stored bytes no longer decode.

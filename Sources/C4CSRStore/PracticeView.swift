@@ -83,9 +83,13 @@ enum PracticeView {
             record.problems.count, publishedAt, record.lastChange.rank,
         ]) else { throw StoreError.corrupt("practice \(record.id.short) has no row after its upsert") }
         if stored > 1 || batch.count != 1 {
-            // A practice seen before has an FTS row to replace; a new one has none.
+            // A practice seen before has an FTS row and tags to replace; a new one has none.
             try db.cachedStatement(sql: "DELETE FROM practice_fts WHERE rowid = ?").execute(arguments: [pid])
+            try db.cachedStatement(sql: "DELETE FROM practice_tag WHERE pid = ?").execute(arguments: [pid])
         }
+        let tag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO practice_tag (kind, value, pid) VALUES (?, ?, ?)")
+        for theme in p.themes { try tag.execute(arguments: ["theme", theme, pid]) }
+        for sdg in p.sdgs { try tag.execute(arguments: ["sdg", String(sdg), pid]) }
         try db.cachedStatement(sql: """
             INSERT INTO practice_fts (rowid, title_local, title_en, summary_local, summary_en, challenge, themes,
                                       companies, partners, area, outcomes)
@@ -137,17 +141,27 @@ extension LogStore {
         let (whereSQL, args) = Self.whereClause(filter)
         let limitSQL = filter.limit.map { " LIMIT \($0)" + (filter.offset.map { " OFFSET \($0)" } ?? "") } ?? ""
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
-                .map(PracticeView.summary)
+            guard let offset = filter.offset, offset > 0, filter.limit != nil else {
+                return try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
+                    .map(PracticeView.summary)
+            }
+            // A deep page: the rows it skips are walked in the order's index alone (their
+            // ids), and only the page's own rows are read (OFFSET read every skipped row).
+            let pids = try Int64.fetchAll(db, sql: "SELECT pid FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
+            guard !pids.isEmpty else { return [] }
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM practice WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))",
+                                        arguments: StatementArguments(pids))
+            let byPID = Dictionary(rows.map { (($0["pid"] as Int64), $0) }, uniquingKeysWith: { a, _ in a })
+            return try pids.compactMap { byPID[$0] }.map(PracticeView.summary)
         }
     }
 
     /// Per publishing city: its practices, and how many of them another city adopted
-    /// (one grouped read of the practice table, by its publisher index).
+    /// (`city_figure`, which triggers keep as practice rows change).
     public func practiceFiguresByCity() throws -> [CityID: (practices: Int, adopted: Int)] {
         try read { db in
             var out = [CityID: (practices: Int, adopted: Int)]()
-            for row in try Row.fetchAll(db, sql: "SELECT publisher, count(*), sum(adoptions > 0) FROM practice GROUP BY publisher") {
+            for row in try Row.fetchAll(db, sql: "SELECT publisher, practices, adopted FROM city_figure WHERE practices > 0") {
                 guard let city = CityID(row[0]) else { continue }
                 out[city] = (row[1], row[2])
             }
@@ -208,25 +222,44 @@ extension LogStore {
 
     /// How many practices match `filter` (its limit and offset aside).
     public func practiceCount(_ filter: PracticeFilter = PracticeFilter()) throws -> Int {
-        let (whereSQL, args) = Self.whereClause(filter)
+        // The counts triggers keep: of every practice, of some cities', of one tag's.
+        let kept = [filter.theme != nil, filter.sdg != nil, !filter.cities.isEmpty].filter { $0 }.count
+        if filter.status == nil, !filter.conflictsOnly, filter.year == nil, kept <= 1 {
+            return try read { db in
+                if let tag = filter.theme.map({ ("theme", $0.lowercased()) }) ?? filter.sdg.map({ ("sdg", String($0)) }) {
+                    return try Int.fetchOne(db, sql: "SELECT practices FROM tag_count WHERE kind = ? AND value = ?", arguments: [tag.0, tag.1]) ?? 0
+                }
+                if filter.cities.isEmpty {
+                    return try Int.fetchOne(db, sql: "SELECT coalesce(sum(practices), 0) FROM city_figure") ?? 0
+                }
+                let cities = Set(filter.cities).map(\.rawValue)
+                let marks = cities.map { _ in "?" }.joined(separator: ",")
+                return try Int.fetchOne(db, sql: "SELECT coalesce(sum(practices), 0) FROM city_figure WHERE publisher IN (\(marks))",
+                                        arguments: StatementArguments(cities)) ?? 0
+            }
+        }
+        let (whereSQL, args) = Self.whereClause(filter, forCount: true)
         return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM practice \(whereSQL)", arguments: args) ?? 0 }
     }
 
-    private static func whereClause(_ filter: PracticeFilter) -> (String, StatementArguments) {
+    private static func whereClause(_ filter: PracticeFilter, forCount: Bool = false) -> (String, StatementArguments) {
         var clauses = [String]()
         var args = StatementArguments()
         if !filter.cities.isEmpty {
             clauses.append("publisher IN (\(filter.cities.map { _ in "?" }.joined(separator: ",")))")
             for c in filter.cities { _ = args.append(contentsOf: [c.rawValue]) }
         }
-        if let theme = filter.theme {
-            clauses.append("EXISTS (SELECT 1 FROM json_each(practice.themes) WHERE value = ?)")
-            _ = args.append(contentsOf: [theme.lowercased()])
+        // A tag as a set (a count reads its index range) or, for a list, as a probe of
+        // each row the order's index walks (a page of a common tag stops after its rows,
+        // where a set would be sorted whole).
+        func tag(_ kind: String, _ value: String) {
+            clauses.append(forCount
+                ? "pid IN (SELECT pid FROM practice_tag WHERE kind = '\(kind)' AND value = ?)"
+                : "EXISTS (SELECT 1 FROM practice_tag WHERE kind = '\(kind)' AND value = ? AND pid = practice.pid)")
+            _ = args.append(contentsOf: [value])
         }
-        if let sdg = filter.sdg {
-            clauses.append("EXISTS (SELECT 1 FROM json_each(practice.sdgs) WHERE value = ?)")
-            _ = args.append(contentsOf: [sdg])
-        }
+        if let theme = filter.theme { tag("theme", theme.lowercased()) }
+        if let sdg = filter.sdg { tag("sdg", String(sdg)) }
         if let status = filter.status {
             clauses.append("status = ?")
             _ = args.append(contentsOf: [status])
@@ -361,8 +394,8 @@ extension LogStore {
     public func themes() throws -> [(theme: String, practices: Int)] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT value AS theme, count(*) AS n FROM practice, json_each(practice.themes)
-                GROUP BY value ORDER BY n DESC, value
+                SELECT value AS theme, practices AS n FROM tag_count WHERE kind = 'theme' AND practices > 0
+                ORDER BY n DESC, value
                 """).map { ($0["theme"], $0["n"]) }
         }
     }

@@ -299,9 +299,60 @@ enum Schema {
             // many sealed entries without content).
             try db.execute(sql: "CREATE INDEX erased_seal_hex ON erased(lower(hex(seal))) WHERE seal IS NOT NULL")
         }
+        m.registerMigration("v10: practice tags") { db in
+            try db.execute(sql: """
+                -- Each practice's themes and SDGs, a row each (kept by the practices view
+                -- with the practice's row), so that a theme's or an SDG's list, count and
+                -- feed, and the themes of the filter form, read an index instead of every
+                -- practice's JSON (the portal at 100,000 practices).
+                CREATE TABLE practice_tag (
+                    kind   TEXT    NOT NULL CHECK (kind IN ('theme', 'sdg')),
+                    value  TEXT    NOT NULL,
+                    pid    INTEGER NOT NULL,
+                    PRIMARY KEY (kind, value, pid)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX practice_tag_pid ON practice_tag(pid);
+                INSERT OR IGNORE INTO practice_tag SELECT 'theme', value, pid FROM practice, json_each(practice.themes);
+                INSERT OR IGNORE INTO practice_tag SELECT 'sdg', CAST(value AS TEXT), pid FROM practice, json_each(practice.sdgs);
+                -- How many practices carry each tag, and per publishing city how many
+                -- practices it has and how many of them others adopted: kept by triggers
+                -- as the rows change, so that the filter form's themes, a tag's or a
+                -- city's count and the overview's figures are a read of a few rows, also
+                -- on the first request after a new entry.
+                CREATE TABLE tag_count (
+                    kind       TEXT    NOT NULL,
+                    value      TEXT    NOT NULL,
+                    practices  INTEGER NOT NULL,
+                    PRIMARY KEY (kind, value)
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO tag_count SELECT kind, value, count(*) FROM practice_tag GROUP BY kind, value;
+                CREATE TRIGGER practice_tag_counted AFTER INSERT ON practice_tag BEGIN
+                    INSERT INTO tag_count (kind, value, practices) VALUES (NEW.kind, NEW.value, 1)
+                        ON CONFLICT (kind, value) DO UPDATE SET practices = practices + 1;
+                END;
+                CREATE TRIGGER practice_tag_uncounted AFTER DELETE ON practice_tag BEGIN
+                    UPDATE tag_count SET practices = practices - 1 WHERE kind = OLD.kind AND value = OLD.value;
+                    DELETE FROM tag_count WHERE kind = OLD.kind AND value = OLD.value AND practices <= 0;
+                END;
+                CREATE TABLE city_figure (
+                    publisher  TEXT    PRIMARY KEY,
+                    practices  INTEGER NOT NULL,
+                    adopted    INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO city_figure SELECT publisher, count(*), sum(adoptions > 0) FROM practice GROUP BY publisher;
+                CREATE TRIGGER practice_counted AFTER INSERT ON practice BEGIN
+                    INSERT INTO city_figure (publisher, practices, adopted) VALUES (NEW.publisher, 1, NEW.adoptions > 0)
+                        ON CONFLICT (publisher) DO UPDATE SET practices = practices + 1, adopted = adopted + (NEW.adoptions > 0);
+                END;
+                CREATE TRIGGER practice_adoption_counted AFTER UPDATE OF adoptions ON practice
+                WHEN (NEW.adoptions > 0) != (OLD.adoptions > 0) BEGIN
+                    UPDATE city_figure SET adopted = adopted + (NEW.adoptions > 0) - (OLD.adoptions > 0) WHERE publisher = NEW.publisher;
+                END;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v9: erased seals by their hex"
+    static let latest = "v10: practice tags"
 }

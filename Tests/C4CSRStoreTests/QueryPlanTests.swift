@@ -151,3 +151,131 @@ import Testing
         }
     }
 }
+
+/// The portal's questions over every practice (issue 15: each page ≤ 50 ms at 100,000
+/// practices) read indexes: a theme's or an SDG's list, count, feed and the themes of
+/// the filter form read `practice_tag`, the overview's figures a covering index, and a
+/// deep page walks only the order's index for the rows it skips.
+@Suite struct PortalQueryTests {
+    @Test func tagsFollowTheCurrentVersion() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            let p = try city.publish(practice("Bikes", themes: ["mobility", "health"], sdgs: [3, 11]))
+            _ = try city.publish(practice("Roofs", themes: ["energy"], sdgs: [7]))
+            var byTheme = PracticeFilter(); byTheme.theme = "Mobility"
+            var bySDG = PracticeFilter(); bySDG.sdg = 11
+            #expect(try city.store.practices(byTheme).map(\.id) == [p.id])
+            #expect(try city.store.practiceCount(bySDG) == 1)
+            _ = try city.revise(p.id.hex, with: practice("Bikes", themes: ["energy"], sdgs: [7]), base: [p.id.hex])
+            #expect(try city.store.practices(byTheme).isEmpty, "the revision dropped the theme")
+            #expect(try city.store.practiceCount(bySDG) == 0)
+            #expect(try city.store.themes().map { "\($0.theme) \($0.practices)" } == ["energy 2"])
+            #expect(try city.store.latestEntries(theme: "energy", limit: 10).count == 3, "both practices' entries: two publishes, a revision")
+            #expect(try city.store.latestEntries(theme: "mobility", limit: 10).isEmpty)
+        }
+    }
+
+    /// The counts the triggers keep are the counts of the rows, whatever the history:
+    /// random publications, revisions that change tags, adoptions by another city.
+    @Test(arguments: 0..<6) func keptCountsAreTheRowsCounts(seed: UInt64) throws {
+        try withTemporaryDirectory { root in
+            var rng = SeededRNG(seed: seed)
+            let sofia = try makeCity("sofia", in: root)
+            let milano = try makeCity("milano", in: root, peers: [sofia])
+            var ids: [EntryID] = []
+            let themes = ["energy", "mobility", "health", "schools"]
+            func someTags() -> ([String], [Int]) {
+                (Array(themes.shuffled(using: &rng).prefix(Int.random(in: 1...3, using: &rng))),
+                 Array(Set((0..<Int.random(in: 1...3, using: &rng)).map { _ in Int.random(in: 1...17, using: &rng) })).sorted())
+            }
+            for step in 0..<25 {
+                let (t, g) = someTags()
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0 where !ids.isEmpty:
+                    let id = ids.randomElement(using: &rng)!
+                    let head = try sofia.store.practice(id.hex).0.heads[0]
+                    _ = try sofia.revise(id.hex, with: practice("p", themes: t, sdgs: g), base: [head.hex])
+                case 1 where !ids.isEmpty:
+                    _ = try milano.receive(try exportLines(sofia))
+                    _ = try milano.adopt(ids.randomElement(using: &rng)!.hex, mode: .adopted, notes: nil)
+                    _ = try sofia.receive(try exportLines(milano))
+                default:
+                    ids.append(try sofia.publish(practice("p\(step)", themes: t, sdgs: g)).id)
+                }
+            }
+            let all = try sofia.store.practices()
+            #expect(try sofia.store.practiceCount() == all.count)
+            for theme in themes {
+                var f = PracticeFilter(); f.theme = theme
+                #expect(try sofia.store.practiceCount(f) == all.filter { $0.themes.contains(theme) }.count, "seed \(seed) theme \(theme)")
+            }
+            for sdg in 1...17 {
+                var f = PracticeFilter(); f.sdg = sdg
+                #expect(try sofia.store.practiceCount(f) == all.filter { $0.sdgs.contains(sdg) }.count, "seed \(seed) SDG \(sdg)")
+            }
+            let expectedThemes = Dictionary(all.flatMap { Set($0.themes) }.map { ($0, 1) }, uniquingKeysWith: +)
+            #expect(Dictionary(uniqueKeysWithValues: try sofia.store.themes().map { ($0.theme, $0.practices) }) == expectedThemes)
+            let figures = try sofia.store.practiceFiguresByCity()[sofia.id]
+            #expect(figures?.practices == all.count && figures?.adopted == all.filter { $0.adoptions > 0 }.count, "seed \(seed)")
+            var one = PracticeFilter(); one.cities = [sofia.id, sofia.id]
+            #expect(try sofia.store.practiceCount(one) == all.count)
+        }
+    }
+
+    @Test func aStoreFromBeforeTheTagsGetsThem() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            _ = try city.publish(practice("Bikes", themes: ["mobility"], sdgs: [3, 11]))
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            try db.write { db in
+                try db.execute(sql: "DROP TABLE practice_tag; DROP TABLE tag_count; DROP TABLE city_figure; DROP TRIGGER practice_counted; DROP TRIGGER practice_adoption_counted")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v10:%'")
+            }
+            try db.close()
+            let reopened = try LogStore(path: city.directory.storeFile.path)
+            var bySDG = PracticeFilter(); bySDG.sdg = 11
+            #expect(try reopened.practiceCount(bySDG) == 1)
+            #expect(try reopened.themes().map(\.theme) == ["mobility"])
+            #expect(try reopened.practiceFiguresByCity()[CityID("sofia")!]?.practices == 1)
+            #expect(try reopened.practiceCount() == 1)
+        }
+    }
+
+    @Test func thePortalsQuestionsReadIndexes() throws {
+        try withTemporaryDirectory { root in
+            let seen = Mutex<[String]>([])
+            let path = DataDirectory(root.appendingPathComponent("sofia").path).storeFile.path
+            LogStore.statementObservers.withLock { $0[path] = { sql in seen.withLock { $0.append(sql) } } }
+            defer { LogStore.statementObservers.withLock { $0[path] = nil } }
+            let city = try makeCity("sofia", in: root)
+            for i in 0..<5 { _ = try city.publish(practice("p\(i)", themes: ["t\(i % 2)"], sdgs: [i + 1])) }
+            seen.withLock { $0.removeAll() }
+
+            var deep = PracticeFilter(); deep.limit = 2; deep.offset = 2
+            _ = try city.store.practices(deep)
+            var byTheme = PracticeFilter(); byTheme.theme = "t1"
+            _ = try city.store.practiceCount(byTheme)
+            var bySDG = PracticeFilter(); bySDG.sdg = 3
+            _ = try city.store.practiceCount(bySDG)
+            _ = try city.store.themes()
+            _ = try city.store.practiceFiguresByCity()
+            _ = try city.store.latestEntries(sdg: 3, limit: 20)
+
+            let statements = seen.withLock { $0 }.filter { $0.hasPrefix("SELECT") && !$0.contains("grdb_migrations") }
+            #expect(statements.count >= 7, "the observer saw the questions")
+            let db = try DatabaseQueue(path: path)
+            let bad = try db.read { db in
+                try QueryPlanTests.plans(Set(statements), db) { p in
+                    // Every practice's JSON, or every practice's row.
+                    p.contains("json_each") || (p.hasPrefix("SCAN practice") && !p.contains("COVERING INDEX"))
+                }
+            }
+            #expect(bad.isEmpty, "reads of every practice:\n\(bad.joined(separator: "\n"))")
+            // The deep page's skipped rows: the order's index alone.
+            let skip = statements.first { $0.hasPrefix("SELECT pid FROM practice") && $0.contains("OFFSET") }
+            #expect(skip != nil, "a deep page reads the ids of its rows first")
+            let plan = try db.read { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + (skip ?? "")).map { $0["detail"] as String } }
+            #expect(plan.contains { $0.contains("COVERING INDEX practice_published") }, "\(plan)")
+        }
+    }
+}

@@ -49,3 +49,16 @@ func exportLines(_ city: City) throws -> [(body: [UInt8], signature: [UInt8])] {
     try city.exportJSONL { text += $0 }
     return try text.split(separator: "\n").map { try ExportLine.decode(Array($0.utf8)) }
 }
+
+/// SplitMix64: a small seeded generator, so a random store test replays from its seed.
+struct SeededRNG: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
