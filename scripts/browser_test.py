@@ -125,9 +125,9 @@ try:
     check(len(changes) > 0, "each revision shows what it added against the version it revised")
     check(driver.execute_script("return getComputedStyle(arguments[0]).backgroundColor", changes[0]) == "rgb(220, 243, 220)",
           "an addition is marked in the page's colours")
+    shot("conflict")
     driver.execute_script("arguments[0].scrollIntoView()", changes[0])
     shot("changes")
-    shot("conflict")
 
     print("== An adoption, followed to the adopting city")
     adoptions = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=adoptions]")
