@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The independent verifier against the protocol's test vectors (docs/PROTOCOL.md §9,
-§12, §13, §14): every valid log verifies with its digest, every refused case fails, and
+§12, §13, §14, §15): every valid log verifies with its digest, every refused case fails, and
 an ignored case is reported but not a failure. Run by `make test`:
 
     python3 scripts/test_verify_export.py
@@ -50,12 +50,14 @@ class VerifierTests(unittest.TestCase):
     def card(self, city, key):
         (self.cards / f"{city}.toml").write_text(f'city = "{city}"\npublic_key = "{key}"\n')
 
-    def verify(self, lines, digest=None):
+    def verify(self, lines, digest=None, cards=None, charter=None):
         path = pathlib.Path(self.dir.name, "export.jsonl")
         path.write_text("".join(l + "\n" for l in lines))
-        args = [sys.executable, str(VERIFIER), str(path), "--cards", str(self.cards)]
+        args = [sys.executable, str(VERIFIER), str(path), "--cards", str(cards or self.cards)]
         if digest:
             args += ["--expect-digest", digest]
+        if charter:
+            args += ["--charter", str(charter)]
         r = subprocess.run(args, capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout + r.stderr
 
@@ -129,6 +131,71 @@ class VerifierTests(unittest.TestCase):
         self.assertIn("an invalid ack (ignored)", out)
         self.assertIn("confirmed by sofia\n", out)
 
+
+
+class RecoveryTests(unittest.TestCase):
+    """Section 15's worked example: a recovery by a majority revokes the thief's entry;
+    one vouch of two is not enough; the recover verifies only with the key it names."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.v = load("recovery-vector.json")
+        self.cards = pathlib.Path(self.dir.name, "cards")
+        self.cards.mkdir()
+        for city in ("sofia", "milano", "nantes"):
+            (self.cards / f"{city}.toml").write_text(f'city = "{city}"\npublic_key = "{self.v["keys"][city]}"\n')
+        self.charter = pathlib.Path(self.dir.name, "network.toml")
+        self.charter.write_text('format = "c4csr-network/1"\nname = "CITIES4CSR test"\nfounders = ["sofia", "nantes", "milano"]\n')
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def verify(self, entries, charter=True):
+        def key(e):
+            b = json.loads(e["body"])
+            return (sum(b["clock"].values()), b["origin"].encode(), b["seq"], bytes.fromhex(e["id"]))
+        path = pathlib.Path(self.dir.name, "export.jsonl")
+        path.write_text("".join(line(e) + "\n" for e in sorted(entries, key=key)))
+        args = [sys.executable, str(VERIFIER), str(path), "--cards", str(self.cards)] + (["--charter", str(self.charter)] if charter else [])
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_a_recovery_by_a_majority_revokes_the_thiefs_entry(self):
+        h = self.v["histories"][0]
+        code, out = self.verify(h["entries"])
+        self.assertEqual(code, 0, out)
+        self.assertIn(f"revoked: sofia#2 {h['revoked'][0][:12]}", out)
+        self.assertIn(f"recovery: sofia~2 {h['valid_recovers'][0][:12]} gives sofia a new key, standing by sofia#1", out)
+        self.assertEqual(out.count("revoked:"), 1, out)
+
+    def test_one_vouch_of_two_is_not_carried_and_revokes_the_new_chain(self):
+        h = self.v["histories"][1]
+        code, out = self.verify(h["entries"])
+        self.assertEqual(code, 0, out)  # an invalid recover is evidence, not a broken file
+        self.assertIn(f"bad_recovery: sofia~2#1 {h['invalid'][0][:12]}: the recovery of sofia is not carried: 1 of 2 members vouched for it", out)
+        self.assertIn(f"revoked: sofia~2#1 {h['invalid'][0][:12]}", out)
+        self.assertNotIn("revoked: sofia#2", out)
+
+    def test_without_the_charter_a_recovery_is_refused_with_a_clear_error(self):
+        code, out = self.verify(self.v["histories"][0]["entries"], charter=False)
+        self.assertEqual(code, 1, out)
+        self.assertIn("give the network's charter (--charter network.toml", out)
+
+    def test_a_recover_signed_by_another_key_than_it_names_fails(self):
+        h = self.v["histories"][0]
+        recover = next(e for e in h["entries"] if '"kind":"recover"' in e["body"])
+        old = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(self.v["seeds"]["sofia"]))
+        forged = {**recover, "sig": base64.b64encode(old.sign(recover["body"].encode())).decode()}
+        code, out = self.verify([forged if e is recover else e for e in h["entries"]])
+        self.assertEqual(code, 1, out)
+        self.assertIn("sofia~2#1", out)
+        self.assertIn("does not verify with the key in force", out)
+
+    def test_another_networks_charter_refuses_its_entries(self):
+        self.charter.write_text('format = "c4csr-network/1"\nname = "Another network"\nfounders = ["sofia", "nantes", "milano"]\n')
+        code, out = self.verify(self.v["histories"][0]["entries"])
+        self.assertEqual(code, 1, out)
+        self.assertIn("not the charter's", out)
 
 if __name__ == "__main__":
     unittest.main(verbosity=1)

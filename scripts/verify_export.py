@@ -10,8 +10,12 @@ entry's own chain replaced it; a rotation's proof verifies with its new key); an
 entry fits the officers in force and an author's signature verifies with the key of an
 officer in force (section 13); the chain (seq, prev) and the vector clock are consistent; every entry's causal past precedes it; the file is in merged order;
 a line's content (section 14) matches its entry's sealed field, follows the text rules,
-and was not erased by a valid erasure in the file. Then recomputes heads and the
-network digest, and lists each erasure with the cities that confirmed it.
+and was not erased by a valid erasure in the file. With the network's charter
+(`--charter network.toml`, section 15): chains of later generations (`sofia~2`), whose
+first entry is a `recover` verified with the key its motion names, and the verdicts —
+which `member` and `recover` entries are valid, which entries are revoked. Then
+recomputes heads and the network digest, and lists each erasure with the cities that
+confirmed it, each invalid membership entry and each revoked entry.
 Exit status 0 only if all holds.
 Needs Python 3.11+ (tomllib) and the `cryptography` package.
 """
@@ -28,7 +32,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FIELDS = {"clock", "format", "kind", "origin", "payload", "prev", "seq", "time"}
 KINDS = {"c4csr/1": {"publish", "revise", "retract", "adopt"}}
-KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate", "officer", "erase", "ack"}
+KINDS["c4csr/2"] = KINDS["c4csr/1"] | {"rotate", "officer", "erase", "ack", "vouch", "member", "recover"}
+MEMBERSHIP = {"vouch", "member", "recover"}  # section 15
+MAX_GENERATION = 999
+MAX_FOUNDERS = 256
 PRACTICE_KINDS = KINDS["c4csr/1"]
 MAX_OFFICERS = 64  # section 11
 MAX_CLOCK_COMPONENTS = 256  # section 11
@@ -90,8 +97,202 @@ def erasure_valid(p, origin, clock, versions):
     if p["fields"] != sorted(set(p["fields"])) or any(f not in PERSONAL for f in p["fields"]):
         return False
     publish = versions.get(p["practice"])
+    # The publishing city's: any of its chains (section 15) may erase.
     return text_ok(p["reason"], 500, False) and publish is not None and publish[0] == p["practice"] \
-        and publish[1] == origin and happened_before(publish[2], clock)
+        and chain_of(publish[1])[0] == chain_of(origin)[0] and happened_before(publish[2], clock)
+
+
+def chain_of(cid):
+    """Section 15: a chain id's city and generation ("sofia~2" -> ("sofia", 2)), or None."""
+    if not isinstance(cid, str):
+        return None
+    city, sep, g = cid.partition("~")
+    if not city or not sep:
+        return (city, 1) if city else None
+    if not (g.isascii() and g.isdigit()) or g[0] == "0" or not 2 <= int(g) <= MAX_GENERATION:
+        return None
+    return (city, int(g))
+
+
+def chain_id(city, generation):
+    return city if generation == 1 else f"{city}~{generation}"
+
+
+def std_base64(text, length, what):
+    raw = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+    if len(raw) != length or base64.b64encode(raw).decode() != text:
+        raise ValueError(f"{what} is the standard base64 of {length} bytes")
+    return raw
+
+
+def is_hex64(v):
+    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+
+
+def read_charter(path):
+    """Section 15: the charter, and the network id (SHA-256 of its canonical JSON)."""
+    c = tomllib.loads(pathlib.Path(path).read_text("utf-8"))
+    founders = c.get("founders")
+    if set(c) != {"format", "name", "founders"} or c["format"] != "c4csr-network/1":
+        raise SystemExit(f"verify_export: {path}: a charter has exactly format = \"c4csr-network/1\", name and founders")
+    if not text_ok(c["name"], 100, False) or not isinstance(founders, list) or not 1 <= len(founders) <= MAX_FOUNDERS \
+            or len(set(founders)) != len(founders) or any(chain_of(f) != (f, 1) for f in founders):
+        raise SystemExit(f"verify_export: {path}: name is 1-100 characters; founders 1-{MAX_FOUNDERS} distinct city ids")
+    value = {"format": c["format"], "founders": sorted(founders, key=lambda f: f.encode()), "name": c["name"]}
+    return set(founders), hashlib.sha256(canonical(value)).hexdigest()
+
+
+def motion_of(m):
+    """Section 15: a motion, exactly as written: its canonical bytes, slot, subject and,
+    for a recovery, what it names."""
+    if isinstance(m, dict) and m.get("action") == "admit" and set(m) == {"action", "city", "key"} and chain_of(m["city"]) == (m["city"], 1):
+        std_base64(m["key"], 32, "a motion's key")
+        return {"motion": canonical(m), "slot": ("admit", m["city"]), "subject": m["city"], "recover": None}
+    if isinstance(m, dict) and m.get("action") == "recover" and set(m) == {"action", "city", "generation", "key", "last"} \
+            and chain_of(m["city"]) == (m["city"], 1):
+        g, last = m["generation"], m["last"]
+        if type(g) is not int or not 2 <= g <= MAX_GENERATION:
+            raise ValueError(f"a recover motion's generation is 2 to {MAX_GENERATION}")
+        std_base64(m["key"], 32, "a motion's key")
+        if not isinstance(last, dict) or set(last) != {"id", "seq"} or type(last["seq"]) is not int or last["seq"] < 0 \
+                or (last["seq"] == 0) != (last["id"] is None) or (last["id"] is not None and not is_hex64(last["id"])):
+            raise ValueError("a recover motion's last is {id, seq}: id null exactly when seq is 0")
+        return {"motion": canonical(m), "slot": ("recover", m["city"], g), "subject": m["city"],
+                "recover": {"city": m["city"], "generation": g, "key": m["key"], "last_id": last["id"], "last_seq": last["seq"]}}
+    raise ValueError("a motion is {action: admit, city, key} or {action: recover, city, generation, key, last}")
+
+
+def statement_of(kind, p, origin, seq, network):
+    """Section 15: a vouch, member or recover payload, exactly; its network must be ours."""
+    if not isinstance(p, dict) or not is_hex64(p.get("network")):
+        raise ValueError(f"a {kind} payload names the network id (64 lowercase hex digits)")
+    if p["network"] != network:
+        raise ValueError(f"this {kind} names network {p['network'][:16]}, not the charter's {network[:16]}")
+    if kind == "member":
+        if set(p) != {"action", "network"} or p["action"] not in ("join", "leave"):
+            raise ValueError("a member payload is exactly {action: join or leave, network}")
+        return {"kind": p["action"]}
+    if set(p) != {"motion", "network"}:
+        raise ValueError(f"a {kind} payload is exactly {{motion, network}}")
+    st = {"kind": kind, **motion_of(p["motion"])}
+    if kind == "recover":
+        r = st["recover"]
+        if r is None:
+            raise ValueError("a recover entry names a recover motion")
+        if origin != chain_id(r["city"], r["generation"]) or seq != 1:
+            raise ValueError(f"a recover of {r['city']} generation {r['generation']} is the entry at seq 1 of {chain_id(r['city'], r['generation'])}")
+    return st
+
+
+class Verdicts:
+    """Section 15's verdicts, computed in merged order from the entries held: which member
+    and recover entries are valid, and which entries are revoked."""
+
+    def __init__(self, founders, links, clocks, enacting, vouches, founding_keys):
+        self.founders, self.links, self.clocks, self.vouches = founders, links, clocks, vouches
+        self.valid_membership, self.valid_recovers, self.invalid = [], {}, {}
+        for e in sorted(enacting, key=lambda f: f["order"]):
+            why = self.refusal(e, founding_keys)
+            if why:
+                self.invalid[e["id"]] = why
+            elif e["st"]["kind"] == "recover":
+                self.valid_recovers.setdefault(e["origin"], []).append(e)
+            else:
+                self.valid_membership.append(e)
+
+    def fact(self, entry_id):
+        origin, seq, prev = self.links[entry_id]
+        return {"id": entry_id, "origin": origin, "city": chain_of(origin)[0], "seq": seq, "prev": prev, "clock": self.clocks[entry_id]}
+
+    @staticmethod
+    def in_past(e, f):
+        return f["seq"] <= e["clock"].get(f["origin"], 0)
+
+    def ancestor(self, entry_id, seq):
+        cursor = entry_id
+        while cursor in self.links and self.links[cursor][1] > seq:
+            cursor = self.links[cursor][2]
+        return cursor if cursor in self.links and self.links[cursor][1] == seq else None
+
+    def is_revoked(self, entry_id, scope=None):
+        origin, seq, _ = self.links[entry_id]
+        city, generation = chain_of(origin)
+        def in_scope(f):
+            return scope is None or self.in_past(scope, f)
+        if generation > 1:
+            first = self.ancestor(entry_id, 1)
+            if not any(f["id"] == first and in_scope(f) for f in self.valid_recovers.get(origin, [])):
+                return True
+        if generation >= MAX_GENERATION:
+            return False
+        for rec in self.valid_recovers.get(chain_id(city, generation + 1), []):
+            if not in_scope(rec):
+                continue
+            r = rec["st"]["recover"]
+            if seq > r["last_seq"] or r["last_id"] not in self.links or self.ancestor(r["last_id"], seq) != entry_id:
+                return True
+        return False
+
+    def members_at(self, e):
+        last = {}
+        for m in self.valid_membership:
+            if self.in_past(e, m) and not self.is_revoked(m["id"], e):
+                held = last.get(m["city"])
+                if held is None or self.comes_after(m, held):
+                    last[m["city"]] = m
+        members = set(self.founders)
+        for city, m in last.items():
+            (members.add if m["st"]["kind"] == "join" else members.discard)(city)
+        return members
+
+    @staticmethod
+    def comes_after(a, b):
+        ga, gb = chain_of(a["origin"])[1], chain_of(b["origin"])[1]
+        if ga != gb:
+            return ga > gb
+        if a["seq"] != b["seq"]:
+            return a["seq"] > b["seq"]
+        return a["st"]["kind"] == "leave" and b["st"]["kind"] == "join"
+
+    def member_before(self, city, e):
+        if e["prev"] is None or e["prev"] not in self.links:
+            return city in self.founders
+        return city in self.members_at(self.fact(e["prev"]))
+
+    def tally(self, motion, slot, subject, e):
+        electorate = self.members_at(e) - {subject}
+        said = {}
+        for v in self.vouches.get(slot, []):
+            if self.in_past(e, v) and not self.is_revoked(v["id"], e):
+                said.setdefault(v["city"], set()).add(v["st"]["motion"])
+        count = sum(1 for c in electorate if said.get(c) == {motion})
+        return count, len(electorate), 2 * count > len(electorate)
+
+    def refusal(self, e, founding_keys):
+        kind, city = e["st"]["kind"], e["city"]
+        if kind != "recover" and self.is_revoked(e["id"], e):
+            return f"it is in a revoked part of {city}'s chains"
+        if kind == "join":
+            if self.member_before(city, e):
+                return f"{city} is a member already"
+            if city not in founding_keys:
+                return f"no founding key is known for {city}"
+            n, of, carried = self.tally(canonical({"action": "admit", "city": city, "key": founding_keys[city]}), ("admit", city), city, e)
+            return None if carried else f"the admission of {city} is not carried: {n} of {of} members vouched for it"
+        if kind == "leave":
+            return None if self.member_before(city, e) else f"{city} is not a member"
+        r = e["st"]["recover"]
+        n, of, carried = self.tally(e["st"]["motion"], e["st"]["slot"], city, e)
+        if not carried:
+            return f"the recovery of {city} is not carried: {n} of {of} members vouched for it"
+        old = chain_id(city, r["generation"] - 1)
+        if r["generation"] > 2 and not any(self.in_past(e, f) for f in self.valid_recovers.get(old, [])):
+            return f"generation {r['generation'] - 1} of {city} was never recovered into (generations are not skipped)"
+        if r["last_id"] is not None:
+            last = self.links.get(r["last_id"])
+            if last is None or last[0] != old or last[1] != r["last_seq"] or r["last_seq"] > e["clock"].get(old, 0):
+                return f"the entry it stands by, {old}#{r['last_seq']} {r['last_id'][:12]}, is not in its past"
+        return None
 
 
 def no_duplicates(pairs):
@@ -119,13 +320,15 @@ def only_safe_integers(value):
 
 
 def load_keys(dirs):
-    keys = {}
+    """Each city's card key: as a key, and as written (an admission names it)."""
+    keys, written = {}, {}
     for d in dirs:
         for path in sorted(pathlib.Path(d).glob("*.toml")):
             card = tomllib.loads(path.read_text("utf-8"))
             if "public_key" in card and card["city"] not in keys:
                 keys[card["city"]] = Ed25519PublicKey.from_public_bytes(base64.b64decode(card["public_key"], validate=True))
-    return keys
+                written[card["city"]] = card["public_key"]
+    return keys, written
 
 
 def main():
@@ -133,8 +336,16 @@ def main():
     ap.add_argument("export")
     ap.add_argument("--cards", action="append", default=[], help="a directory of peer cards (*.toml)")
     ap.add_argument("--expect-digest", help="fail unless the recomputed digest (full or 16-digit prefix) equals this")
+    ap.add_argument("--charter", help="the network's charter (network.toml, section 15): needed for vouch, member and "
+                                      "recover entries and for chains of later generations (sofia~2)")
     args = ap.parse_args()
-    keys = load_keys(args.cards)
+    keys, written_keys = load_keys(args.cards)
+    founders, network = read_charter(args.charter) if args.charter else (None, None)
+    links = {}       # id -> (origin, seq, prev), with a charter (section 15's walks)
+    clocks = {}      # id -> clock, likewise
+    enacting = []    # member and recover entries (section 15)
+    vouches = {}     # slot -> vouch entries
+    ackers = {}      # erase id -> [(ack id, origin)]
 
     problems = []
     positions = {}   # (origin, seq) -> {id: clock}
@@ -172,12 +383,32 @@ def main():
                     raise ValueError("body does not have the fields and kinds of format c4csr/1 or c4csr/2")
                 origin, seq, prev, clock = e["origin"], e["seq"], e["prev"], e["clock"]
                 where = f"line {n} ({origin}#{seq} {entry_id[:12]})"
+                # Section 15: origin and clock name chains; a later generation, or a
+                # membership kind, needs the charter; a c4csr/1 body names generation 1 only.
+                parts = chain_of(origin)
+                if parts is None or not isinstance(clock, dict) or any(chain_of(c) is None for c in clock):
+                    raise ValueError("origin and every clock component are city or chain ids")
+                later = parts[1] > 1 or any(chain_of(c)[1] > 1 for c in clock)
+                if (later or e["kind"] in MEMBERSHIP) and network is None:
+                    raise ValueError("a membership entry or a later generation's chain: give the network's charter "
+                                     "(--charter network.toml, docs/PROTOCOL.md section 15)")
+                if later and e["format"] != "c4csr/2":
+                    raise ValueError("a body naming a chain of generation 2 or more is c4csr/2")
+                statement = statement_of(e["kind"], e["payload"], origin, seq, network) if e["kind"] in MEMBERSHIP else None
+                if parts[1] > 1 and seq == 1 and e["kind"] != "recover":
+                    raise ValueError(f"the entry at seq 1 of {origin} is its recover")
                 # Section 12: the key in force is the card's for seq 1, else the key in force
-                # after the predecessor (whose line comes earlier: checked below).
+                # after the predecessor (whose line comes earlier: checked below); section 15:
+                # at seq 1 of a later generation, the key its recover names.
                 if seq == 1 or prev not in key_after:
-                    if origin not in keys:
+                    if parts[1] > 1:
+                        if seq != 1:
+                            raise ValueError("its predecessor is not earlier in the file")
+                        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(statement["recover"]["key"]))
+                    elif origin not in keys:
                         raise ValueError(f"no public key for {origin} in the cards")
-                    key = keys[origin]
+                    else:
+                        key = keys[origin]
                     officers = {}
                 else:
                     key = key_after[prev]
@@ -260,15 +491,26 @@ def main():
                     versions[entry_id] = (practice, origin, clock, p.get("fields"))
                 elif e["kind"] == "erase":
                     if erasure_valid(p, origin, clock, versions):
-                        erasures[entry_id] = (origin, clock, p["practice"], p["fields"], e["time"], {origin})
+                        erasures[entry_id] = (origin, clock, p["practice"], p["fields"], e["time"], {parts[0]})
                     else:
                         invalid.append(f"{where}: an invalid erasure (ignored)")
                 elif e["kind"] == "ack":
                     target = erasures.get(p.get("erase")) if set(p) == {"erase", "practice"} else None
-                    if target is None or target[2] != p["practice"] or target[0] == origin or not happened_before(target[1], clock):
+                    if target is None or target[2] != p["practice"] or chain_of(target[0])[0] == parts[0] \
+                            or not happened_before(target[1], clock):
                         invalid.append(f"{where}: an invalid ack (ignored)")
                     else:
-                        target[5].add(origin)
+                        ackers.setdefault(p["erase"], []).append((entry_id, parts[0]))
+                if network is not None:
+                    links[entry_id] = (origin, seq, prev)
+                    clocks[entry_id] = clock
+                    if statement is not None:
+                        fact = {"id": entry_id, "origin": origin, "city": parts[0], "seq": seq, "prev": prev, "clock": clock,
+                                "st": statement, "order": (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))}
+                        if statement["kind"] == "vouch":
+                            vouches.setdefault(statement["slot"], []).append(fact)
+                        else:
+                            enacting.append(fact)
                 key = (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))
                 if last_key is not None and key <= last_key:
                     raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")
@@ -279,6 +521,34 @@ def main():
                 top[origin] = max(top.get(origin, 0), seq)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")
+
+    # Section 15: the verdicts. Revoked entries stay in heads and the digest (evidence) and
+    # have no effect: an erasure or ack that is revoked erases or confirms nothing.
+    revoked = set()
+    if network is not None:
+        verdicts = Verdicts(founders, links, clocks, enacting, vouches, written_keys)
+        for f in enacting:
+            if f["id"] in verdicts.invalid:
+                code = "bad_recovery" if f["st"]["kind"] == "recover" else "bad_membership"
+                print(f"{code}: {f['origin']}#{f['seq']} {f['id'][:12]}: {verdicts.invalid[f['id']]} (kept as evidence)")
+        recovered = {chain_of(c)[0] for c in verdicts.valid_recovers}
+        for entry_id, (origin, seq, _) in links.items():
+            if (chain_of(origin)[1] > 1 or chain_of(origin)[0] in recovered) and verdicts.is_revoked(entry_id):
+                revoked.add(entry_id)
+        for entry_id in sorted(revoked, key=lambda i: (links[i][0].encode(), links[i][1], i)):
+            origin, seq, _ = links[entry_id]
+            print(f"revoked: {origin}#{seq} {entry_id[:12]}")
+        for chain, recs in sorted(verdicts.valid_recovers.items()):
+            for rec in recs:
+                r = rec["st"]["recover"]
+                print(f"recovery: {chain} {rec['id'][:12]} gives {r['city']} a new key, standing by "
+                      f"{chain_id(r['city'], r['generation'] - 1)}#{r['last_seq']}")
+    for eid in [i for i in erasures if i in revoked]:
+        invalid.append(f"erasure {eid[:12]}: revoked (ignored)")
+        del erasures[eid]
+    for eid, acks in ackers.items():
+        if eid in erasures:
+            erasures[eid][5].update(city for ack_id, city in acks if ack_id not in revoked)
 
     # Section 14: what each valid erasure erased (a pair and its seal) must be on no line.
     def seal(vid, f):
