@@ -78,6 +78,16 @@ def main():
     }, sofia)
 
     first_entry = {"body": first["body"], "id": first["id"], "sig": first["sig"]}
+
+    def digest(entries):
+        """§5 over chains: one head line per chain (its highest seq), sorted by chain id as bytes."""
+        top = {}
+        for e in entries:
+            b = json.loads(e["body"])
+            if b["seq"] > top.get(b["origin"], (0, ""))[0]:
+                top[b["origin"]] = (b["seq"], e["id"])
+        lines = sorted((o.encode(), s, i) for o, (s, i) in top.items())
+        return hashlib.sha256("".join(f"head {o.decode()} {s} {i}\n" for o, s, i in lines).encode()).hexdigest()
     vector = {
         "comment": "Written by scripts/make_recovery_vector.py (Python, cryptography) from docs/PROTOCOL.md section 15, "
                    "independently of the Swift encoder. Entry sofia#1 is entry-vector.json.",
@@ -100,6 +110,7 @@ def main():
                 "valid_recovers": [recovered["id"]],
                 "invalid": [],
                 "revoked": [thief["id"]],
+                "digest": digest([first_entry, vouch_milano, vouch_nantes, recovered, thief]),
             },
             {
                 "name": "one vouch of two: not carried, so the recover is invalid and its chain revoked",
@@ -107,6 +118,7 @@ def main():
                 "valid_recovers": [],
                 "invalid": [one_vouch["id"]],
                 "revoked": [one_vouch["id"]],
+                "digest": digest([first_entry, vouch_milano, one_vouch, thief]),
             },
         ],
     }

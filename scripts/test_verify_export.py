@@ -150,19 +150,20 @@ class RecoveryTests(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def verify(self, entries, charter=True):
+    def verify(self, entries, charter=True, digest=None):
         def key(e):
             b = json.loads(e["body"])
             return (sum(b["clock"].values()), b["origin"].encode(), b["seq"], bytes.fromhex(e["id"]))
         path = pathlib.Path(self.dir.name, "export.jsonl")
         path.write_text("".join(line(e) + "\n" for e in sorted(entries, key=key)))
         args = [sys.executable, str(VERIFIER), str(path), "--cards", str(self.cards)] + (["--charter", str(self.charter)] if charter else [])
+        args += ["--expect-digest", digest] if digest else []
         r = subprocess.run(args, capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout + r.stderr
 
     def test_a_recovery_by_a_majority_revokes_the_thiefs_entry(self):
         h = self.v["histories"][0]
-        code, out = self.verify(h["entries"])
+        code, out = self.verify(h["entries"], digest=h["digest"])  # revoked entries stay in the digest
         self.assertEqual(code, 0, out)
         self.assertIn(f"revoked: sofia#2 {h['revoked'][0][:12]}", out)
         self.assertIn(f"recovery: sofia~2 {h['valid_recovers'][0][:12]} gives sofia a new key, standing by sofia#1", out)
@@ -170,7 +171,7 @@ class RecoveryTests(unittest.TestCase):
 
     def test_one_vouch_of_two_is_not_carried_and_revokes_the_new_chain(self):
         h = self.v["histories"][1]
-        code, out = self.verify(h["entries"])
+        code, out = self.verify(h["entries"], digest=h["digest"])
         self.assertEqual(code, 0, out)  # an invalid recover is evidence, not a broken file
         self.assertIn(f"bad_recovery: sofia~2#1 {h['invalid'][0][:12]}: the recovery of sofia is not carried: 1 of 2 members vouched for it", out)
         self.assertIn(f"revoked: sofia~2#1 {h['invalid'][0][:12]}", out)
@@ -190,6 +191,14 @@ class RecoveryTests(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("sofia~2#1", out)
         self.assertIn("does not verify with the key in force", out)
+
+    def test_a_small_order_key_on_a_card_is_refused(self):
+        # The identity point: one fixed signature would verify any body under it.
+        identity = base64.b64encode(bytes([1]) + bytes(31)).decode()
+        (self.cards / "nantes.toml").write_text(f'city = "nantes"\npublic_key = "{identity}"\n')
+        code, out = self.verify(self.v["histories"][0]["entries"])
+        self.assertEqual(code, 1, out)
+        self.assertIn("not an acceptable Ed25519 public key", out)
 
     def test_another_networks_charter_refuses_its_entries(self):
         self.charter.write_text('format = "c4csr-network/1"\nname = "Another network"\nfounders = ["sofia", "nantes", "milano"]\n')

@@ -102,6 +102,26 @@ def erasure_valid(p, origin, clock, versions):
         and chain_of(publish[1])[0] == chain_of(origin)[0] and happened_before(publish[2], clock)
 
 
+# Section 3: the encodings of the points of small order (for them one fixed signature
+# verifies any message); the sign bit of the last byte is ignored. Non-canonical
+# encodings (y >= 2^255 - 19) are refused too.
+SMALL_ORDER = [bytes(32), bytes([1]) + bytes(31),
+               bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+               bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+               bytes([0xEC]) + b"\xff" * 30 + b"\x7f"]  # p - 1 (order 2)
+
+
+def public_key(raw, what):
+    """An acceptable Ed25519 public key (section 3), or a ValueError naming `what`."""
+    if len(raw) != 32:
+        raise ValueError(f"{what} is 32 bytes")
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    masked = raw[:31] + bytes([raw[31] & 0x7F])
+    if y >= 2**255 - 19 or masked in SMALL_ORDER:
+        raise ValueError(f"{what} is not an acceptable Ed25519 public key (small order or non-canonical, section 3)")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def chain_of(cid):
     """Section 15: a chain id's city and generation ("sofia~2" -> ("sofia", 2)), or None."""
     if not isinstance(cid, str):
@@ -146,14 +166,14 @@ def motion_of(m):
     """Section 15: a motion, exactly as written: its canonical bytes, slot, subject and,
     for a recovery, what it names."""
     if isinstance(m, dict) and m.get("action") == "admit" and set(m) == {"action", "city", "key"} and chain_of(m["city"]) == (m["city"], 1):
-        std_base64(m["key"], 32, "a motion's key")
+        public_key(std_base64(m["key"], 32, "a motion's key"), "a motion's key")
         return {"motion": canonical(m), "slot": ("admit", m["city"]), "subject": m["city"], "recover": None}
     if isinstance(m, dict) and m.get("action") == "recover" and set(m) == {"action", "city", "generation", "key", "last"} \
             and chain_of(m["city"]) == (m["city"], 1):
         g, last = m["generation"], m["last"]
         if type(g) is not int or not 2 <= g <= MAX_GENERATION:
             raise ValueError(f"a recover motion's generation is 2 to {MAX_GENERATION}")
-        std_base64(m["key"], 32, "a motion's key")
+        public_key(std_base64(m["key"], 32, "a motion's key"), "a motion's key")
         if not isinstance(last, dict) or set(last) != {"id", "seq"} or type(last["seq"]) is not int or last["seq"] < 0 \
                 or (last["seq"] == 0) != (last["id"] is None) or (last["id"] is not None and not is_hex64(last["id"])):
             raise ValueError("a recover motion's last is {id, seq}: id null exactly when seq is 0")
@@ -326,7 +346,10 @@ def load_keys(dirs):
         for path in sorted(pathlib.Path(d).glob("*.toml")):
             card = tomllib.loads(path.read_text("utf-8"))
             if "public_key" in card and card["city"] not in keys:
-                keys[card["city"]] = Ed25519PublicKey.from_public_bytes(base64.b64decode(card["public_key"], validate=True))
+                try:
+                    keys[card["city"]] = public_key(base64.b64decode(card["public_key"], validate=True), f"the key on {path.name}")
+                except ValueError as err:
+                    raise SystemExit(f"verify_export: {err}")
                 written[card["city"]] = card["public_key"]
     return keys, written
 
@@ -404,7 +427,7 @@ def main():
                     if parts[1] > 1:
                         if seq != 1:
                             raise ValueError("its predecessor is not earlier in the file")
-                        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(statement["recover"]["key"]))
+                        key = public_key(base64.b64decode(statement["recover"]["key"]), "the key a recover names")
                     elif origin not in keys:
                         raise ValueError(f"no public key for {origin} in the cards")
                     else:
@@ -425,7 +448,7 @@ def main():
                     raw = base64.b64decode(p["key"], validate=True)
                     if len(raw) != 32:
                         raise ValueError("a rotate's key is 32 bytes")
-                    after = Ed25519PublicKey.from_public_bytes(raw)
+                    after = public_key(raw, "a rotation's key")
                     try:
                         after.verify(base64.b64decode(p["proof"], validate=True), f"c4csr-rotate\n{origin}\n{seq}\n{prev}".encode())
                     except InvalidSignature:
@@ -441,7 +464,7 @@ def main():
                             raise ValueError("an officer's key is the standard base64 of 32 bytes")
                         if p["officer"] not in officers and len(officers) >= MAX_OFFICERS:
                             raise ValueError(f"{MAX_OFFICERS} officers are in force; no more may be enrolled")
-                        officers_now = {**officers, p["officer"]: Ed25519PublicKey.from_public_bytes(raw)}
+                        officers_now = {**officers, p["officer"]: public_key(raw, "an officer's key")}
                     elif action == "remove" and set(p) == {"action", "officer"}:
                         if p["officer"] not in officers:
                             raise ValueError(f"officer {p['officer']} is not in force, so cannot be removed")
