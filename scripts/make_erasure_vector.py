@@ -7,37 +7,10 @@ root:
 
     python3 scripts/make_erasure_vector.py
 """
-import base64
 import hashlib
 import json
-import pathlib
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-FIXTURES = pathlib.Path("Tests/C4CSRCoreTests/Fixtures")
-
-
-def canonical(value):
-    """§2 for these values: sorted keys, no spaces, UTF-8, integers as digits."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-def key(seed_start):
-    return Ed25519PrivateKey.from_private_bytes(bytes(range(seed_start, seed_start + 32)))
-
-
-def public(k):
-    return base64.b64encode(k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
-
-
-def entry(value, city_key):
-    body = canonical(value)
-    return {"body": body.decode(), "id": hashlib.sha256(body).hexdigest(), "sig": b64(city_key.sign(body))}
+from vector_common import FIXTURES, b64, canonical, entry, key, public
 
 
 def commitment(field, salt, value):

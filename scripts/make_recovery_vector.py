@@ -11,34 +11,10 @@ chain is revoked instead. Run from the repository root:
 
     python3 scripts/make_recovery_vector.py
 """
-import base64
 import hashlib
 import json
-import pathlib
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-FIXTURES = pathlib.Path("Tests/C4CSRCoreTests/Fixtures")
-
-
-def canonical(value):
-    """§2 for these bodies: sorted keys, no spaces, UTF-8, integers as digits."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-def key(seed_start):
-    return Ed25519PrivateKey.from_private_bytes(bytes(range(seed_start, seed_start + 32)))
-
-
-def public(k):
-    return base64.b64encode(k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-
-
-def entry(value, signing_key):
-    body = canonical(value)
-    return {"body": body.decode(), "id": hashlib.sha256(body).hexdigest(),
-            "sig": base64.b64encode(signing_key.sign(body)).decode()}
+from vector_common import FIXTURES, canonical, entry, key, public
 
 
 def main():
