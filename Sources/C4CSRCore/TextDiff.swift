@@ -47,6 +47,11 @@ public enum TextDiff {
         case same(Substring)
         case removed(Substring)
         case added(Substring)
+
+        var isChange: Bool {
+            if case .same = self { return false }
+            return true
+        }
     }
 
     /// Maximal runs of white space and of everything else, in order.
@@ -124,10 +129,7 @@ public enum TextDiff {
             switch op {
             case .same(let t):
                 let replacing = !removed.isEmpty && !added.isEmpty
-                let changeFollows: Bool = {
-                    guard k + 1 < ops.count, case .same = ops[k + 1] else { return k + 1 < ops.count }
-                    return false
-                }()
+                let changeFollows = ops.indices.contains(k + 1) && ops[k + 1].isChange
                 if replacing, changeFollows, t.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
                     removed += t; added += t
                     continue

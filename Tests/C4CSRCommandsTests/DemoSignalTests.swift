@@ -128,6 +128,9 @@ extension DemoSignalTests {
         #expect(said.hasPrefix(tmp), "\(message)")
         #expect(FileManager.default.fileExists(atPath: "\(said)/sofia/serve.log"), "the logs it names are gone: \(message)")
         #expect(Self.daemons(under: tmp).isEmpty, "daemons outlived the failed demo")
+        // Its officers' sockets went to /tmp (the directory is too deep) and go with it.
+        let left = (try FileManager.default.contentsOfDirectory(atPath: "/tmp")).filter { $0.hasPrefix("c4csr-demo-\(p.processIdentifier)-") }
+        #expect(left.isEmpty, "sockets left in /tmp: \(left)")
     }
 
     /// A demo's daemon dies with the demo's process, not with the thread that started it:

@@ -15,6 +15,7 @@ import Testing
         let valid_recovers: [String]
         let invalid: [String]
         let revoked: [String]
+        let digest: String
     }
     struct Vector: Decodable {
         let charter_canonical: String
@@ -82,6 +83,12 @@ import Testing
         #expect(v.histories.count == 2)
         for history in v.histories {
             let facts = try history.entries.map { try Self.facts($0, keys: v.keys, network: v.network) }
+            // §5 over chains: revoked entries stay in heads and the digest.
+            let heads = Dictionary(grouping: facts, by: \.origin).values.map { chain in
+                let top = chain.max { $0.seq < $1.seq }!
+                return Head(origin: top.origin, seq: top.seq, id: top.id)
+            }
+            #expect(NetworkDigest(heads: heads, forks: []).hex == history.digest, "\(history.name)")
             var rng = SeededRNG(seed: 15)
             for order in [facts, facts.reversed()] + (0..<4).map({ _ in facts.shuffled(using: &rng) }) {
                 let verdicts = MembershipVerdicts(charter: charter, entries: order, foundingKeys: founding)
