@@ -208,8 +208,9 @@ class Verdicts:
     """Section 15's verdicts, computed in merged order from the entries held: which member
     and recover entries are valid, and which entries are revoked."""
 
-    def __init__(self, founders, links, clocks, enacting, vouches, founding_keys):
-        self.founders, self.links, self.clocks, self.vouches = founders, links, clocks, vouches
+    def __init__(self, founders, links, positions, enacting, vouches, founding_keys):
+        """`positions`: (chain, seq) -> {id: clock}, the clocks the main pass keeps."""
+        self.founders, self.links, self.positions, self.vouches = founders, links, positions, vouches
         self.valid_membership, self.valid_recovers, self.invalid = [], {}, {}
         for e in sorted(enacting, key=lambda f: f["order"]):
             why = self.refusal(e, founding_keys)
@@ -222,7 +223,7 @@ class Verdicts:
 
     def fact(self, entry_id):
         origin, seq, prev = self.links[entry_id]
-        return {"id": entry_id, "origin": origin, "city": chain_of(origin)[0], "seq": seq, "prev": prev, "clock": self.clocks[entry_id]}
+        return {"id": entry_id, "origin": origin, "city": chain_of(origin)[0], "seq": seq, "prev": prev, "clock": self.positions[(origin, seq)][entry_id]}
 
     @staticmethod
     def in_past(e, f):
@@ -365,7 +366,6 @@ def main():
     keys, written_keys = load_keys(args.cards)
     founders, network = read_charter(args.charter) if args.charter else (None, None)
     links = {}       # id -> (origin, seq, prev), with a charter (section 15's walks)
-    clocks = {}      # id -> clock, likewise
     enacting = []    # member and recover entries (section 15)
     vouches = {}     # slot -> vouch entries
     ackers = {}      # erase id -> [(ack id, origin)]
@@ -524,16 +524,6 @@ def main():
                         invalid.append(f"{where}: an invalid ack (ignored)")
                     else:
                         ackers.setdefault(p["erase"], []).append((entry_id, parts[0]))
-                if network is not None:
-                    links[entry_id] = (origin, seq, prev)
-                    clocks[entry_id] = clock
-                    if statement is not None:
-                        fact = {"id": entry_id, "origin": origin, "city": parts[0], "seq": seq, "prev": prev, "clock": clock,
-                                "st": statement, "order": (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))}
-                        if statement["kind"] == "vouch":
-                            vouches.setdefault(statement["slot"], []).append(fact)
-                        else:
-                            enacting.append(fact)
                 key = (sum(clock.values()), origin.encode(), seq, bytes.fromhex(entry_id))
                 if last_key is not None and key <= last_key:
                     raise ValueError("the file is not in merged order (clock sum, origin, seq, id)")
@@ -542,6 +532,15 @@ def main():
                 key_after[entry_id] = after
                 officers_after[entry_id] = officers_now
                 top[origin] = max(top.get(origin, 0), seq)
+                if network is not None:  # an accepted line only: the verdicts read its position
+                    links[entry_id] = (origin, seq, prev)
+                    if statement is not None:
+                        fact = {"id": entry_id, "origin": origin, "city": parts[0], "seq": seq, "prev": prev, "clock": clock,
+                                "st": statement, "order": key}
+                        if statement["kind"] == "vouch":
+                            vouches.setdefault(statement["slot"], []).append(fact)
+                        else:
+                            enacting.append(fact)
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as err:
                 problems.append(f"{where}: {err}")
 
@@ -549,7 +548,7 @@ def main():
     # have no effect: an erasure or ack that is revoked erases or confirms nothing.
     revoked = set()
     if network is not None:
-        verdicts = Verdicts(founders, links, clocks, enacting, vouches, written_keys)
+        verdicts = Verdicts(founders, links, positions, enacting, vouches, written_keys)
         for f in enacting:
             if f["id"] in verdicts.invalid:
                 code = "bad_recovery" if f["st"]["kind"] == "recover" else "bad_membership"

@@ -33,8 +33,8 @@ public enum TextDiff {
         let midA = Array(a[prefix..<(a.count - suffix)]), midB = Array(b[prefix..<(b.count - suffix)])
 
         var ops: [Op] = a[..<prefix].map { .same($0) }
-        if midA.count.multipliedReportingOverflow(by: midB.count).partialValue > maxCells
-            || midA.count > maxCells || midB.count > maxCells {
+        // midA.count × midB.count > maxCells, without the product (it could overflow).
+        if !midB.isEmpty, midA.count > maxCells / midB.count {
             ops += midA.map { .removed($0) } + midB.map { .added($0) }
         } else {
             ops += commonSubsequence(midA, midB)

@@ -87,13 +87,14 @@ public struct Portal: Sendable {
     let city: City
     let cache = PortalCache()
     /// The interface's labels: the serving city's language, then English.
-    var labels: PortalLabels { PortalLabels(language: city.card.language) }
+    let labels: PortalLabels
     /// Told why a page failed (the browser sees only a 500 page).
     let logError: @Sendable (_ path: String, _ error: any Error) -> Void
 
     public init(city: City, logError: @escaping @Sendable (_ path: String, _ error: any Error) -> Void = { _, _ in }) {
         self.city = city
         self.logError = logError
+        labels = PortalLabels(language: city.card.language)
     }
 
     /// A request target as it arrives; one that does not decode is a 400 page.
@@ -399,7 +400,6 @@ public struct Portal: Sendable {
             }
         }
         let p = reveal(record.current, record.fieldsEntry)
-        let labelValues = labels.values
         let byID = Dictionary(record.versions.map { ($0.entry, $0) }, uniquingKeysWith: { a, _ in a })
         let standing: [[String: Any]] = record.heads.compactMap { byID[$0] }.enumerated().map { i, v in
             let entry = v.fieldsEntry ?? v.entry
@@ -445,7 +445,7 @@ public struct Portal: Sendable {
                         let changes = PracticeChange.between(reveal(b.fields, b.fieldsEntry ?? b.entry), revised)
                         return [
                             "diffAgainst": (v.base.count > 1 ? b.entry.short : nil) as Any,
-                            "diffFields": changes.map { PortalDiff.field($0, labels: labelValues) },
+                            "diffFields": changes.map { PortalDiff.field($0, labels: labels.values) },
                             "diffNone": changes.isEmpty,
                         ]
                     }
@@ -563,11 +563,10 @@ struct PortalLinks {
     }
 }
 
-/// Dates as the portal prints them: UTC, ISO 8601 order, no locale.
 /// A practice's change as the template reads it: a field's name and its word-by-word
 /// difference, its old and new values, or that a personal field's seal changed.
 enum PortalDiff {
-    static func field(_ change: PracticeChange, labels: [String: Any]) -> [String: Any] {
+    static func field(_ change: PracticeChange, labels: [String: [String: String]]) -> [String: Any] {
         var out: [String: Any] = ["diffLabel": labels[labelKey(change.field)] as Any]
         switch change.difference {
         case .text(let segments):
@@ -591,6 +590,7 @@ enum PortalDiff {
     static func labelKey(_ field: PracticeChange.Field) -> String { field.rawValue }
 }
 
+/// Dates as the portal prints them: UTC, ISO 8601 order, no locale.
 enum PortalDate {
     static func civil(_ ms: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
         let seconds = ms.dividingFloorBy(1000)

@@ -2,13 +2,16 @@
 /// it (its card's `language`): a page shows each label in that language followed by the
 /// English, so a visitor from another city still reads it. Practice texts keep their own
 /// languages; sentences the portal computes (counts, dates, sync states) are in English.
-struct PortalLabels {
+struct PortalLabels: Sendable {
     /// The serving city's language, when the portal has its labels; nil for English.
     let language: String?
+    /// Each label as the templates read it (`values(for:)`), built once.
+    let values: [String: [String: String]]
 
     init(language: String) {
         let primary = language.split(separator: "-").first.map { String($0).lowercased() } ?? ""
         self.language = Self.catalogue[primary] != nil ? primary : nil
+        values = Self.values(for: self.language)
     }
 
     /// The language of the page's interface (`<html lang>`).
@@ -19,11 +22,11 @@ struct PortalLabels {
     /// differs; `lblText` is both as one plain string, for places that cannot hold markup
     /// (options, buttons, titles). The keys are unique so that mustache never finds a
     /// missing one in an enclosing context.
-    var values: [String: Any] {
-        var out: [String: Any] = [:]
-        for (key, english) in Self.english {
-            let local = language.flatMap { Self.catalogue[$0]?[key] } ?? english
-            var label: [String: Any] = ["lblLocal": local, "lblLanguage": pageLanguage, "lblText": local]
+    private static func values(for language: String?) -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        for (key, english) in english {
+            let local = language.flatMap { catalogue[$0]?[key] } ?? english
+            var label = ["lblLocal": local, "lblLanguage": language ?? "en", "lblText": local]
             if local != english {
                 label["lblEnglish"] = english
                 label["lblText"] = "\(local) · \(english)"

@@ -141,7 +141,7 @@ extension LogStore {
         let (whereSQL, args) = Self.whereClause(filter)
         let limitSQL = filter.limit.map { " LIMIT \($0)" + (filter.offset.map { " OFFSET \($0)" } ?? "") } ?? ""
         return try read { db in
-            guard let offset = filter.offset, offset > 0, filter.limit != nil else {
+            guard (filter.offset ?? 0) > 0, filter.limit != nil else {
                 return try Row.fetchAll(db, sql: "SELECT * FROM practice \(whereSQL) ORDER BY published_at DESC, hex\(limitSQL)", arguments: args)
                     .map(PracticeView.summary)
             }
