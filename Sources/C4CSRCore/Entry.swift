@@ -16,12 +16,26 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     case erase
     /// A city confirms that it no longer holds what an erasure erased (`c4csr/2`, §14).
     case ack
+    /// A city agrees to a motion: admitting a city, or recovering one (`c4csr/2`, §15).
+    case vouch
+    /// A city joins or leaves the network (`c4csr/2`, §15).
+    case member
+    /// The first entry of a city's new generation, with the key the members gave it (`c4csr/2`, §15).
+    case recover
 
     /// `true` for the kinds the practice rules read (§6).
     public var isPractice: Bool {
         switch self {
         case .publish, .revise, .retract, .adopt: true
-        case .rotate, .officer, .erase, .ack: false
+        case .rotate, .officer, .erase, .ack, .vouch, .member, .recover: false
+        }
+    }
+
+    /// `true` for the kinds of §15, whose payload names the network.
+    public var isMembership: Bool {
+        switch self {
+        case .vouch, .member, .recover: true
+        case .publish, .revise, .retract, .adopt, .rotate, .officer, .erase, .ack: false
         }
     }
 
@@ -30,7 +44,7 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     public var format: EntryFormat {
         switch self {
         case .publish, .revise, .retract, .adopt: .v1
-        case .rotate, .officer, .erase, .ack: .v2
+        case .rotate, .officer, .erase, .ack, .vouch, .member, .recover: .v2
         }
     }
 }
@@ -118,9 +132,10 @@ public struct Entry: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The decoder of formats `c4csr/1` (docs/PROTOCOL.md §1) and `c4csr/2` (§12, §13):
-/// exactly eight members; `c4csr/2` adds the kinds `rotate` and `officer`, and an
-/// optional ninth member, `author`, on practice kinds.
+/// The decoder of formats `c4csr/1` (docs/PROTOCOL.md §1) and `c4csr/2` (§12–§15):
+/// exactly eight members; `c4csr/2` adds the kinds `rotate`, `officer`, `erase`, `ack`,
+/// `vouch`, `member` and `recover`, an optional ninth member, `author`, on practice
+/// kinds, and chain ids of later generations (`sofia~2`) in `origin` and the clock.
 enum ChainFormat {
     static let members: Set<String> = ["clock", "format", "kind", "origin", "payload", "prev", "seq", "time"]
 
@@ -135,8 +150,12 @@ enum ChainFormat {
             if !extra.isEmpty { parts.append("unknown \(extra.joined(separator: ", "))") }
             throw .malformed("body fields: " + parts.joined(separator: "; "))
         }
-        guard let originText = o["origin"]?.stringValue, let origin = CityID(originText) else {
-            throw .malformed("origin must be a city id (\(CityID.rule))")
+        // A chain of generation 2 or later is named only in c4csr/2 (§15).
+        let chains = format.number >= 2
+        func chainID(_ text: String) -> CityID? { chains ? CityID.chain(text) : CityID(text) }
+        let idRule = chains ? "a chain id (\(CityID.rule); a later generation's adds ~2 … ~\(CityID.maxGeneration))" : "a city id (\(CityID.rule))"
+        guard let originText = o["origin"]?.stringValue, let origin = chainID(originText) else {
+            throw .malformed("origin must be \(idRule)")
         }
         guard let seq = o["seq"]?.intValue, seq >= 1 else { throw .malformed("seq must be an integer ≥ 1") }
         let prev: EntryID?
@@ -159,7 +178,7 @@ enum ChainFormat {
         }
         var components = [CityID: Int64]()
         for (k, v) in clockObject {
-            guard let city = CityID(k) else { throw .malformed("clock key \"\(k)\" is not a city id") }
+            guard let city = chainID(k) else { throw .malformed("clock key \"\(k)\" is not \(idRule)") }
             guard let n = v.intValue, n >= 1 else { throw .malformed("clock[\(k)] must be an integer ≥ 1") }
             components[city] = n
         }
@@ -176,6 +195,12 @@ enum ChainFormat {
             _ = try Rotation(payload)
         }
         if kind == .officer { _ = try OfficerChange(payload) }
+        // §15: seq 1 of a later generation's chain is its recover, and a recover is only that.
+        if kind.isMembership {
+            _ = try MembershipStatement.decode(kind: kind.rawValue, payload: payload, origin: origin, seq: seq)
+        } else if origin.generation > 1, seq == 1 {
+            throw .malformed("the entry at seq 1 of \(origin) must be a recover (a later generation starts with its recovery)")
+        }
         var author: Author?
         if let value = o["author"] {
             guard kind.isPractice else { throw .malformed("only a practice entry (publish, revise, retract, adopt) may have an author") }
@@ -213,9 +238,12 @@ public struct EntryDraft: Sendable {
         self.author = author
     }
 
-    /// The oldest format that carries this draft: an author or a sealed field (§14)
-    /// needs `c4csr/2`.
-    public var format: EntryFormat { author != nil || Seal.occurs(in: payload) ? .v2 : kind.format }
+    /// The oldest format that carries this draft: an author, a sealed field (§14) or a
+    /// chain of a later generation in its origin or clock (§15) needs `c4csr/2`.
+    public var format: EntryFormat {
+        let laterGeneration = origin.generation > 1 || clock.components.keys.contains { $0.generation > 1 }
+        return author != nil || laterGeneration || Seal.occurs(in: payload) ? .v2 : kind.format
+    }
 
     /// Serialises the draft once, in canonical form, and signs those bytes.
     /// - Throws: `EntryError` if the draft is not a valid entry (the same checks a receiver makes).
@@ -252,6 +280,7 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownOrigin = "entry_unknown_origin"
         case badSignature = "entry_bad_signature"
         case badAuthor = "entry_bad_author"
+        case unknownNetwork = "entry_unknown_network"
     }
     private let code: Code
     public let message: String
@@ -278,6 +307,13 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func unknownOrigin(_ c: CityID) -> EntryError {
         EntryError(code: .unknownOrigin, message: "no public key is known for city \(c) (add its peer card)")
     }
+    /// A membership entry (§15) naming a network other than this node's, or reaching a
+    /// node that has no charter: it waits, as an entry of an unknown origin does.
+    public static func unknownNetwork(_ named: String, ours: String?) -> EntryError {
+        let why = ours.map { "this node's network is \(String($0.prefix(12)))… (network.toml)" }
+            ?? "this node has no network charter (install the network's network.toml beside the peer cards)"
+        return EntryError(code: .unknownNetwork, message: "the entry names network \(String(named.prefix(12)))…; \(why)")
+    }
     public static func badSignature(_ c: CityID, rotated: Bool = false, proof: Bool = false) -> EntryError {
         if proof {
             return EntryError(code: .badSignature, message: "the rotation's proof does not verify with the new key it names")
@@ -293,6 +329,7 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var isBadSignature: Bool { code == .badSignature }
     public var isUnknownOrigin: Bool { code == .unknownOrigin }
+    public var isUnknownNetwork: Bool { code == .unknownNetwork }
 }
 
 /// Checks a decoded entry's signature with its origin's key in force (docs/PROTOCOL.md
@@ -302,14 +339,21 @@ public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
 public struct EntryVerifier: Sendable {
     /// The founding keys: the `public_key` of each city's peer card.
     public let keys: [CityID: CityPublicKey]
+    /// The network id of this node's charter (§15), which a membership entry must name;
+    /// `nil`: no charter, and every membership entry waits.
+    public let network: String?
 
-    public init(keys: [CityID: CityPublicKey]) { self.keys = keys }
+    public init(keys: [CityID: CityPublicKey], network: String? = nil) {
+        self.keys = keys
+        self.network = network
+    }
 
-    /// The key that verifies an entry whose rotated key in force is `rotated` (`nil`: no
-    /// rotation in its past, so the founding key on its origin's card). A city with no
-    /// card here is unknown whatever its chain rotated to: removing a card stops trust.
+    /// The key that verifies an entry of chain `origin` whose key in force is `rotated`
+    /// (`nil`: no rotation and no recovery in its past, so the founding key on the card of
+    /// the chain's city). A city with no card here is unknown whatever its chains rotated
+    /// or recovered to: removing a card stops trust.
     public func key(for origin: CityID, rotated: CityPublicKey?) throws(EntryError) -> CityPublicKey {
-        guard let founding = keys[origin] else { throw .unknownOrigin(origin) }
+        guard let founding = keys[origin.city] else { throw .unknownOrigin(origin.city) }
         return rotated ?? founding
     }
 
@@ -321,6 +365,7 @@ public struct EntryVerifier: Sendable {
     public func verify(_ entry: Entry, inForce: ChainState) throws(EntryError) -> CityPublicKey {
         let key = try key(for: entry.origin, rotated: inForce.key)
         guard key.isValidSignature(entry.signature, for: entry.body) else { throw .badSignature(entry.origin, rotated: inForce.key != nil) }
+        if let named = entry.membership?.network, named != network { throw .unknownNetwork(named, ours: network) }
         if let rotation = entry.rotation, !rotation.isProven(for: entry) {
             throw .badSignature(entry.origin, proof: true)
         }

@@ -63,7 +63,8 @@ public struct KeysInForce: Sendable {
 
     /// The state in force at `entry`, once its predecessor was recorded.
     public func inForce(at entry: Entry) -> ChainState {
-        entry.prev.flatMap { after[$0] } ?? .founding
+        guard let prev = entry.prev else { return .start(of: entry) }
+        return after[prev] ?? .founding
     }
 
     /// Records `entry`, whose state in force is `inForce`. A rotation or an officer change

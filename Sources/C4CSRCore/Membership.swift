@@ -132,6 +132,16 @@ public enum Motion: Sendable, Hashable {
         }
     }
 
+    /// One line for people: what the motion does.
+    public var summary: String {
+        switch self {
+        case .admit(let city, let key): "admit \(city) with key \(key.base64.prefix(12))…"
+        case .recover(let r):
+            "recover \(r.city) into generation \(r.generation) with key \(r.key.base64.prefix(12))…, standing by "
+                + (r.lastID.map { "\(r.oldChain)#\(r.lastSeq) \($0.short)" } ?? "none of \(r.oldChain)")
+        }
+    }
+
     public var json: JSONValue {
         switch self {
         case .admit(let city, let key):
@@ -233,6 +243,16 @@ public enum MembershipStatement: Sendable, Hashable {
         }
     }
 
+    /// One line for people: "vouches: recover sofia into generation 2 with key 3eO8zsfzpmoR…".
+    public var summary: String {
+        switch self {
+        case .vouch(let m): "vouches: \(m.summary)"
+        case .join: "joins the network"
+        case .leave: "leaves the network"
+        case .recover(let r): "recovers \(r.city) into generation \(r.generation) (\(Motion.recover(r).summary))"
+        }
+    }
+
     /// The payload that says this.
     public func payload(network: String) -> [String: JSONValue] {
         switch self {
@@ -241,6 +261,15 @@ public enum MembershipStatement: Sendable, Hashable {
         case .leave: ["action": .string("leave"), "network": .string(network)]
         case .recover(let r): ["motion": Motion.recover(r).json, "network": .string(network)]
         }
+    }
+}
+
+extension Entry {
+    /// What a `vouch`, `member` or `recover` entry says, and the network it names (its
+    /// payload was checked when it was decoded).
+    public var membership: (statement: MembershipStatement, network: String)? {
+        guard kind.isMembership, case .object(let p) = payload else { return nil }
+        return try? MembershipStatement.decode(kind: kind.rawValue, payload: p, origin: origin, seq: seq)
     }
 }
 
@@ -263,6 +292,11 @@ public struct MembershipFacts: Sendable, Hashable {
         self.prev = prev
         self.clock = clock
         self.statement = statement
+    }
+
+    /// The facts of an entry whose network a verifier checked (`EntryVerifier.network`).
+    public init(_ entry: Entry) {
+        self.init(id: entry.id, origin: entry.origin, seq: entry.seq, prev: entry.prev, clock: entry.clock, statement: entry.membership?.statement)
     }
 
     var orderKey: MergedOrderKey { MergedOrderKey(rank: clock.sum, origin: origin, seq: seq, id: id) }

@@ -158,7 +158,7 @@ public enum MergePlanner {
                 continue
             }
             var predecessorClock: VectorClock?
-            var inForce = ChainState.founding
+            var inForce = ChainState.start(of: entry)
             if let prev = entry.prev {
                 guard let p = try held(entry.origin, entry.seq - 1).first(where: { $0.id == prev }) else {
                     plan.refused.append((entry, .missingPredecessor(origin: entry.origin, seq: entry.seq - 1)))
@@ -172,7 +172,7 @@ public enum MergePlanner {
                 inForce = p.stateAfter
             }
             if let signatures {
-                let required = inForce.key ?? signatures.founding[entry.origin]
+                let required = inForce.key ?? signatures.founding[entry.origin.city]
                 guard let required, signatures.signers[entry.id] == required else {
                     plan.refused.append((entry, .notVerifiedWithKeyInForce))
                     continue

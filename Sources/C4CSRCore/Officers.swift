@@ -176,9 +176,18 @@ public struct ChainState: Sendable, Hashable {
         self.officers = officers
     }
 
-    /// A chain's state before its first entry.
+    /// A generation-1 chain's state before its first entry: the key on the city's card,
+    /// no officers.
     public static let founding = ChainState()
     public var isFounding: Bool { key == nil && officers.isEmpty }
+
+    /// The state in force at a chain's first entry: for a later generation's chain, whose
+    /// first entry is its `recover` (§15), the key the recovery names and no officers; for
+    /// the city's first chain, the founding state.
+    public static func start(of entry: Entry) -> ChainState {
+        guard case .recover(let r)? = entry.membership?.statement else { return .founding }
+        return ChainState(key: r.key)
+    }
 
     /// The state after `entry`, whose state in force is `self` (the entry verified).
     public func after(_ entry: Entry) -> ChainState {

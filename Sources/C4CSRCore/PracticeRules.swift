@@ -57,7 +57,7 @@ public enum PracticeAction: Sendable, Hashable {
             r.rejectUnknown(allowed: ["practice", "version", "mode", "notes"])
             guard r.errors.isEmpty, let practice, let version, let mode else { throw ValidationErrors(r.errors) }
             self = .adopt(practice: practice, version: version, mode: mode, notes: notes)
-        case .rotate, .officer, .erase, .ack:
+        case .rotate, .officer, .erase, .ack, .vouch, .member, .recover:
             throw ValidationErrors([FieldError("kind", "\(entry.kind.rawValue) is not a practice action")])
         }
         // §6: a signed payload is in normal form (texts trimmed, themes lower-case, lists

@@ -255,6 +255,9 @@ public struct Portal: Sendable {
         case .officer: "changed its officers"
         case .erase: "erased personal data"
         case .ack: "confirmed an erasure"
+        case .vouch: "vouched for a motion of the network"
+        case .member: "joined or left the network"
+        case .recover: "recovered its identity with a new key"
         }
     }
 

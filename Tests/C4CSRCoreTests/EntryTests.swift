@@ -113,35 +113,88 @@ import Testing
     /// PROTOCOL.md §15 is specified, not built: until it is, the kinds it adds and chain
     /// ids of a later generation (`sofia~2`) are malformed in every format, so that no
     /// node accepts a recovery it cannot judge.
-    @Test func membershipAndRecoveryAreRefusedUntilBuilt() throws {
-        let e = try entry()
-        guard case .object(let original) = try JSONParser.parse(e.body) else { Issue.record("body is not an object"); return }
-        var bodies = [(String, [String: JSONValue])]()
-        for kind in ["vouch", "member", "recover"] {
-            var o = original
-            o["format"] = .string("c4csr/2")
-            o["kind"] = .string(kind)
-            o["payload"] = .object(["network": .string(String(repeating: "0", count: 64))])
-            bodies.append((kind, o))
+    /// §15's envelope: the three membership kinds and chain ids of later generations are
+    /// read in `c4csr/2` only; seq 1 of a later generation is its recover and a recover
+    /// is only that entry.
+    @Test func membershipKindsAndLaterChainsAreReadInVersion2Only() throws {
+        let network = String(repeating: "ab", count: 32)
+        let newKey = TestKeys.key("sofia-new")
+        let motion = Motion.Recovery(city: CityID("sofia")!, generation: 2, key: newKey.publicKey, lastSeq: 0, lastID: nil)
+        func body(_ format: String, origin: String, seq: Int64 = 1, prev: EntryID? = nil, clock: [String: Int64]? = nil,
+                  kind: String, payload: [String: JSONValue]) -> [UInt8] {
+            CanonicalJSON.encode(.object([
+                "clock": .object((clock ?? [origin: seq]).mapValues { .int($0) }), "format": .string(format), "kind": .string(kind),
+                "origin": .string(origin), "payload": .object(payload), "prev": prev.map { .string($0.hex) } ?? .null,
+                "seq": .int(seq), "time": .int(1_764_000_000_000),
+            ]))
         }
-        var later = original
-        later["format"] = .string("c4csr/2")
-        later["origin"] = .string("sofia~2")
-        later["clock"] = .object(["sofia~2": .int(1)])
-        bodies.append(("origin sofia~2", later))
-        var naming = original
-        naming["format"] = .string("c4csr/2")
-        naming["clock"] = .object(["sofia": .int(1), "milano~2": .int(1)])
-        bodies.append(("clock naming milano~2", naming))
-        for (what, o) in bodies {
-            let body = CanonicalJSON.encode(.object(o))
+        let vouch = MembershipStatement.vouch(.recover(motion)).payload(network: network)
+        let recover = MembershipStatement.recover(motion).payload(network: network)
+        let join = MembershipStatement.join.payload(network: network)
+        let practice = PracticeAction.publish(samplePractice()).payload
+        let prev = EntryID.of(body: [])
+        let readable: [(String, [UInt8])] = [
+            ("a vouch", body("c4csr/2", origin: "milano", kind: "vouch", payload: vouch)),
+            ("a join", body("c4csr/2", origin: "budaors", kind: "member", payload: join)),
+            ("a recover at seq 1 of sofia~2", body("c4csr/2", origin: "sofia~2", clock: ["sofia~2": 1, "milano": 1], kind: "recover", payload: recover)),
+            ("a publish at seq 2 of sofia~2", body("c4csr/2", origin: "sofia~2", seq: 2, prev: prev, kind: "publish", payload: practice)),
+            ("a clock naming milano~3", body("c4csr/2", origin: "sofia", clock: ["sofia": 1, "milano~3": 4], kind: "publish", payload: practice)),
+        ]
+        for (what, b) in readable {
+            let e = try Entry.decode(body: b, signature: newKey.signature(for: b))
+            #expect(e.format == .v2, "\(what)")
+        }
+        let decoded = try Entry.decode(body: readable[2].1, signature: [UInt8](repeating: 0, count: 64))
+        #expect(decoded.origin.city == CityID("sofia")! && decoded.origin.generation == 2)
+        guard case .recover(let r)? = decoded.membership?.statement else { Issue.record("the recover's statement"); return }
+        #expect(r == motion && decoded.membership?.network == network)
+        #expect(ChainState.start(of: decoded).key == newKey.publicKey, "seq 1 of sofia~2 is signed by the key its recover names")
+
+        let refused: [(String, [UInt8])] = [
+            ("a vouch in c4csr/1", body("c4csr/1", origin: "milano", kind: "vouch", payload: vouch)),
+            ("origin sofia~2 in c4csr/1", body("c4csr/1", origin: "sofia~2", seq: 2, prev: prev, kind: "publish", payload: practice)),
+            ("a clock naming milano~2 in c4csr/1", body("c4csr/1", origin: "sofia", clock: ["sofia": 1, "milano~2": 1], kind: "publish", payload: practice)),
+            ("a publish at seq 1 of sofia~2", body("c4csr/2", origin: "sofia~2", kind: "publish", payload: practice)),
+            ("a recover at seq 2 of sofia~2", body("c4csr/2", origin: "sofia~2", seq: 2, prev: prev, kind: "recover", payload: recover)),
+            ("a recover in sofia's first chain", body("c4csr/2", origin: "sofia", kind: "recover", payload: recover)),
+            ("a recover at seq 1 of sofia~3 naming generation 2", body("c4csr/2", origin: "sofia~3", kind: "recover", payload: recover)),
+            ("generation 1000", body("c4csr/2", origin: "sofia~1000", seq: 2, prev: prev, kind: "publish", payload: practice)),
+            ("generation 01", body("c4csr/2", origin: "sofia~01", seq: 2, prev: prev, kind: "publish", payload: practice)),
+            ("a vouch without its network", body("c4csr/2", origin: "milano", kind: "vouch", payload: ["motion": Motion.recover(motion).json])),
+            ("a member with an unknown action", body("c4csr/2", origin: "milano", kind: "member", payload: ["action": .string("expel"), "network": .string(network)])),
+        ]
+        for (what, b) in refused {
             do {
-                _ = try verifier.verify(body: body, signature: sofia.signature(for: body))
+                _ = try Entry.decode(body: b, signature: newKey.signature(for: b))
                 Issue.record("\(what) accepted")
             } catch {
                 #expect(error.codeName == "entry_malformed", "\(what): \(error)")
             }
         }
+    }
+
+    /// A membership entry waits on a node without the network's charter, or with another
+    /// one (`entry_unknown_network`, §15), once its signature verified; with the charter's
+    /// network id it verifies like any entry. A later generation's chain takes its city's card.
+    @Test func membershipEntriesWaitForTheNetworkTheyName() throws {
+        let network = String(repeating: "ab", count: 32)
+        let milano = TestKeys.key("milano")
+        let motion = Motion.admit(city: CityID("budaors")!, key: TestKeys.key("budaors").publicKey)
+        let vouch = try EntryDraft(
+            origin: CityID("milano")!, seq: 1, prev: nil, clock: VectorClock([CityID("milano")!: 1]), time: 1_764_000_000_000, kind: .vouch,
+            payload: MembershipStatement.vouch(motion).payload(network: network)
+        ).sign(with: milano)
+        let keys = verifier.keys
+        for ours in [nil, String(repeating: "cd", count: 32)] {
+            #expect(throws: EntryError.unknownNetwork(network, ours: ours)) { try EntryVerifier(keys: keys, network: ours).verify(vouch, inForce: .founding) }
+        }
+        #expect(EntryError.unknownNetwork(network, ours: nil).isUnknownNetwork)
+        #expect(try EntryVerifier(keys: keys, network: network).verify(vouch, inForce: .founding) == milano.publicKey)
+        let forged = try Entry.decode(body: vouch.body, signature: sofia.signature(for: vouch.body))
+        #expect(throws: EntryError.badSignature(CityID("milano")!)) { try EntryVerifier(keys: keys, network: nil).verify(forged, inForce: .founding) }
+        // sofia~2's entries take sofia's card (or what its chain rotated or recovered to).
+        #expect(try verifier.key(for: CityID.chain("sofia~2")!, rotated: nil) == sofia.publicKey)
+        #expect(throws: EntryError.unknownOrigin(CityID("vratsa")!)) { try verifier.key(for: CityID.chain("vratsa~4")!, rotated: nil) }
     }
 
     /// The worked example of docs/PROTOCOL.md: a fixed seed and draft give these exact

@@ -31,32 +31,78 @@ import Testing
         return try JSONDecoder().decode(Vector.self, from: Data(contentsOf: url))
     }
 
-    /// An entry of the vector as the verdicts read it, its signature checked with the key
-    /// its chain names: the card's key for a generation-1 chain, the motion's for a recover.
-    static func facts(_ line: Line, keys: [String: String], network: String) throws -> MembershipFacts {
-        let body = Array(line.body.utf8)
-        #expect(EntryID.of(body: body).hex == line.id)
-        guard case .object(let o) = try JSONParser.parse(body) else { throw EntryError.malformed("not an object") }
-        let origin = try #require(o["origin"]?.stringValue.flatMap(CityID.chain))
-        let seq = try #require(o["seq"]?.intValue)
-        let prev = o["prev"]?.stringValue.flatMap { Hex.decode($0) }.flatMap { EntryID(bytes: $0) }
-        guard case .object(let clockObject)? = o["clock"] else { throw EntryError.malformed("clock") }
-        var clock = [CityID: Int64]()
-        for (chain, value) in clockObject { clock[try #require(CityID.chain(chain))] = try #require(value.intValue) }
-        let kind = try #require(o["kind"]?.stringValue)
-        var statement: MembershipStatement? = nil
-        if MembershipStatement.kinds.contains(kind), case .object(let payload)? = o["payload"] {
-            let decoded = try MembershipStatement.decode(kind: kind, payload: payload, origin: origin, seq: seq)
-            #expect(decoded.network == network)
-            statement = decoded.statement
+    /// The entries of a history, read by the node's decoder.
+    static func entries(_ history: History) throws -> [Entry] {
+        try history.entries.map { line in
+            let body = Array(line.body.utf8)
+            let e = try Entry.decode(body: body, signature: Array(try #require(Data(base64Encoded: line.sig))))
+            #expect(e.id.hex == line.id)
+            return e
         }
-        // The key in force: a recover's motion names it; every other chain here is its city's card.
-        var key = try #require(CityPublicKey(base64: keys[origin.rawValue] ?? ""), "no key for \(origin)")
-        if case .recover(let r)? = statement { key = r.key }
-        let signature = try #require(Data(base64Encoded: line.sig))
-        #expect(key.isValidSignature(Array(signature), for: body), "the signature of \(origin)#\(seq)")
-        return MembershipFacts(id: try #require(EntryID(bytes: Hex.decode(line.id)!)), origin: origin, seq: seq,
-                               prev: prev, clock: VectorClock(clock), statement: statement)
+    }
+
+    static func founding(_ v: Vector) throws -> [CityID: CityPublicKey] {
+        Dictionary(uniqueKeysWithValues: try ["sofia", "milano", "nantes"].map {
+            (CityID($0)!, try #require(CityPublicKey(base64: v.keys[$0]!)))
+        })
+    }
+
+    /// Every signature verifies with the key in force at its position — the card's key for
+    /// a generation-1 chain, the motion's for a recover — on a node holding the charter, in
+    /// any order of arrival; on a node without it, the membership entries wait.
+    @Test func everyEntryVerifiesWithItsKeyInForceOnANodeWithTheCharter() throws {
+        let v = try Self.vector()
+        let verifier = EntryVerifier(keys: try Self.founding(v), network: v.network)
+        var rng = SeededRNG(seed: 12)
+        for history in v.histories {
+            let entries = try Self.entries(history)
+            for order in [entries, entries.reversed(), entries.shuffled(using: &rng)] {
+                var fold = KeysInForce()
+                let inForce = fold.assign(order, verifier: verifier)
+                for e in order {
+                    let key = try verifier.verify(e, inForce: try #require(inForce[e.id]))
+                    #expect(key.base64 == v.keys[e.origin.rawValue], "\(history.name): \(e)")
+                }
+            }
+            let noCharter = EntryVerifier(keys: verifier.keys, network: nil)
+            for e in entries where e.kind.isMembership {
+                #expect(throws: EntryError.unknownNetwork(v.network, ours: nil)) { try noCharter.verify(e, inForce: .start(of: e)) }
+            }
+        }
+        // The recover signed by the old key (a thief's) does not verify: it is not the key it names.
+        let recover = try #require(try Self.entries(v.histories[0]).first { $0.kind == .recover })
+        let old = try #require(CitySigningKey(rawRepresentation: Hex.decode(v.seeds["sofia"]!)!))
+        let stolen = try Entry.decode(body: recover.body, signature: old.signature(for: recover.body))
+        #expect(throws: EntryError.self) { try verifier.verify(stolen, inForce: .start(of: stolen)) }
+    }
+
+    /// The planner requires, at seq 1 of `sofia~2`, the key its recover names, and after it
+    /// that key: an entry verified with sofia's card key there is not accepted.
+    @Test func theLogTakesALaterGenerationWithTheKeyItsRecoverNames() throws {
+        let v = try Self.vector()
+        let verifier = EntryVerifier(keys: try Self.founding(v), network: v.network)
+        let entries = try Self.entries(v.histories[0])
+        let recover = try #require(entries.first { $0.kind == .recover })
+        let newKey = try #require(CitySigningKey(rawRepresentation: Hex.decode(v.seeds["sofia~2"]!)!))
+        let oldKey = try #require(CitySigningKey(rawRepresentation: Hex.decode(v.seeds["sofia"]!)!))
+        var clock = recover.clock
+        clock[recover.origin] = 2
+        func next(signedBy key: CitySigningKey, time: Int64) throws -> Entry {
+            try EntryDraft(origin: recover.origin, seq: 2, prev: recover.id, clock: clock, time: time, kind: .publish,
+                           payload: PracticeAction.publish(samplePractice()).payload).sign(with: key)
+        }
+        let good = try next(signedBy: newKey, time: recover.time + 1), bad = try next(signedBy: oldKey, time: recover.time + 2)
+        var fold = KeysInForce()
+        let inForce = fold.assign(entries + [good], verifier: verifier)
+        var signers = [EntryID: CityPublicKey]()
+        for e in entries + [good] { signers[e.id] = try verifier.verify(e, inForce: try #require(inForce[e.id])) }
+        #expect(signers[recover.id] == newKey.publicKey && signers[good.id] == newKey.publicKey)
+        signers[bad.id] = oldKey.publicKey  // as a verifier that took sofia's card would have said
+        var log = MemoryLog()
+        let plan = log.merge(entries + [good, bad], signatures: SignatureCheck(founding: verifier.keys, signers: signers))
+        #expect(Set(plan.accepted.map(\.id)) == Set((entries + [good]).map(\.id)))
+        #expect(plan.refused.map(\.entry.id) == [bad.id] && plan.refused.first?.reason == .notVerifiedWithKeyInForce)
+        #expect(log.state(after: recover.id)?.key == newKey.publicKey)
     }
 
     @Test func theCharterTheMotionAndTheKeysAreTheDocumentsBytes() throws {
@@ -77,12 +123,10 @@ import Testing
     @Test func eachHistoryReachesTheDocumentsVerdictsInAnyOrder() throws {
         let v = try Self.vector()
         let charter = try Charter(name: "CITIES4CSR test", founders: ["sofia", "nantes", "milano"].map { CityID($0)! })
-        let founding = Dictionary(uniqueKeysWithValues: try ["sofia", "milano", "nantes"].map {
-            (CityID($0)!, try #require(CityPublicKey(base64: v.keys[$0]!)))
-        })
+        let founding = try Self.founding(v)
         #expect(v.histories.count == 2)
         for history in v.histories {
-            let facts = try history.entries.map { try Self.facts($0, keys: v.keys, network: v.network) }
+            let facts = try Self.entries(history).map(MembershipFacts.init)
             // §5 over chains: revoked entries stay in heads and the digest.
             let heads = Dictionary(grouping: facts, by: \.origin).values.map { chain in
                 let top = chain.max { $0.seq < $1.seq }!

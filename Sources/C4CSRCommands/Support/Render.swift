@@ -182,6 +182,8 @@ enum Render {
             if let r = try? ErasureRequest(entry: e) { what = "erase \(r.fields.map(\.rawValue).joined(separator: ", ")) of \(r.practice.short)" }
         case .ack:
             if let a = try? Acknowledgement(entry: e) { what = "confirms erasure \(a.erase.short)" }
+        case .vouch, .member, .recover:
+            if let statement = e.membership?.statement { what = statement.summary }
         }
         if let target = e.payload["practice"]?.stringValue { what = "→ \(target.prefix(12))" + (what.isEmpty ? "" : " \(what)") }
         if e.kind == .adopt, let mode = e.payload["mode"]?.stringValue { what += " (\(mode))" }

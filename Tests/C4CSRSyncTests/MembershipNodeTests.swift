@@ -1,0 +1,46 @@
+import C4CSRCore
+import C4CSRNode
+import C4CSRStore
+import Foundation
+import Testing
+
+/// Issue 12, membership and recovery (docs/PROTOCOL.md §15), through the real node. A node
+/// reads the three kinds and a later generation's chains; until it holds the network's
+/// charter, every membership entry waits (`entry_unknown_network`) and nothing of it, or
+/// of a chain that starts with it, reaches the store.
+@Suite struct MembershipNodeTests {
+    @Test func membershipEntriesWaitOnANodeWithoutTheCharter() async throws {
+        try await withCities(["aa", "bb"]) { c in
+            let (a, b) = (c[0], c[1])
+            let aKey = try signingKey(of: a)
+            let network = String(repeating: "ab", count: 32)
+            let newKey = CitySigningKey()
+            let motion = Motion.Recovery(city: a.id, generation: 2, key: newKey.publicKey, lastSeq: 0, lastID: nil)
+            let time: Int64 = 1_764_000_000_000
+            let vouch = try EntryDraft(
+                origin: a.id, seq: 1, prev: nil, clock: VectorClock([a.id: 1]), time: time, kind: .vouch,
+                payload: MembershipStatement.vouch(.admit(city: CityID("cc")!, key: newKey.publicKey)).payload(network: network)
+            ).sign(with: aKey)
+            let chain = CityID.chain(of: a.id, generation: 2)
+            let recover = try EntryDraft(
+                origin: chain, seq: 1, prev: nil, clock: VectorClock([chain: 1]), time: time, kind: .recover,
+                payload: MembershipStatement.recover(motion).payload(network: network)
+            ).sign(with: newKey)
+            let after = try EntryDraft(
+                origin: chain, seq: 2, prev: recover.id, clock: VectorClock([chain: 2]), time: time + 1, kind: .publish,
+                payload: PracticeAction.publish(practice("after the recovery")).payload
+            ).sign(with: newKey)
+            let before = try b.localHeads().digest
+            let report = try b.receive([vouch, recover, after].map { ($0.body, $0.signature) })
+            #expect(report.inserted == 0)
+            #expect(report.invalid.map(\.error.codeName) == ["entry_unknown_network", "entry_unknown_network"], "\(report.invalid)")
+            #expect(report.outcome.refused.map(\.entry.id) == [after.id] && report.outcome.refused.first?.reason.isNotReady == true)
+            for e in [vouch, recover, after] { #expect(try !b.store.contains(e.id)) }
+            #expect(try b.localHeads().digest == before)
+            // The recover's signature was checked first, with the key it names: signed by
+            // aa's own key it is a bad signature, not an entry waiting for its network.
+            let stolen = try Entry.decode(body: recover.body, signature: aKey.signature(for: recover.body))
+            #expect(try b.receive([(stolen.body, stolen.signature)]).invalid.first?.error.isBadSignature == true)
+        }
+    }
+}
