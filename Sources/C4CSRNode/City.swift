@@ -37,6 +37,8 @@ public final class City: Sendable {
     public var peers: PeerDirectory { peerState.withLock { $0.peers } }
     /// Verifies entries from this city and every peer with a key.
     public var verifier: EntryVerifier { peerState.withLock { $0.verifier } }
+    /// The network's charter (`network.toml` beside the peer cards, docs/PROTOCOL.md §15).
+    public var charter: Charter? { peers.charter }
 
     public var id: CityID { card.city }
     /// An observer's node: it reads and syncs the network log (pulls only) and signs nothing.
@@ -62,6 +64,9 @@ public final class City: Sendable {
         let peers = PeerDirectory.load(directories, ownCity: card.city, ownPin: card.tlsPin)
         var keys = peers.keys
         if let own = card.publicKey { keys[card.city] = own }
+        // The charter's network is not given to the verifier yet: until the store keeps the
+        // membership verdicts (§15, docs/design/protocol-v2.md step 5), every membership
+        // entry waits, whatever charter the node holds.
         return PeerState(peers: peers, verifier: EntryVerifier(keys: keys))
     }
 

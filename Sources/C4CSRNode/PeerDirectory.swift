@@ -1,9 +1,18 @@
 import C4CSRCore
 import Foundation
 
-/// The peer cards a city knows, read from one or more directories of `*.toml` / `*.json`.
+/// The peer cards a city knows, read from one or more directories of `*.toml` / `*.json`,
+/// and the network's charter (`network.toml` among them, docs/PROTOCOL.md §15).
 public struct PeerDirectory: Sendable {
+    /// The name of the charter's file in a peer directory.
+    public static let charterFile = "network.toml"
+
     public let cards: [PeerCard]
+    /// The network's charter: the first valid `network.toml` of the directories; `nil`
+    /// when none holds one (membership entries then wait, §15).
+    public var charter: Charter?
+    /// The file the charter was read from.
+    public var charterSource: String?
     /// Cards skipped or ignored, one sentence each ("Peers/sofia.toml: no public_key yet; skipped").
     public let warnings: [String]
     /// Directories or files that exist but could not be read (permissions, or no file
@@ -11,14 +20,19 @@ public struct PeerDirectory: Sendable {
     /// cards it had (`City.reloadPeers`).
     public var readErrors: [String] = []
 
-    public init(cards: [PeerCard], warnings: [String], readErrors: [String] = []) {
+    public init(cards: [PeerCard], warnings: [String], readErrors: [String] = [], charter: Charter? = nil, charterSource: String? = nil) {
         self.cards = cards
         self.warnings = warnings
         self.readErrors = readErrors
+        self.charter = charter
+        self.charterSource = charterSource
     }
 
     /// Loads every card in `directories` (missing directories are skipped). When two
     /// files name the same city, the first directory wins and a warning says so.
+    ///
+    /// The first `network.toml` found is the charter; another one that differs is ignored
+    /// with a warning, and an invalid one is skipped with a warning (it is not a card).
     ///
     /// One TLS pin names one city: cards that share a pin (with each other, or with
     /// `ownPin`) are all skipped with a warning, so that no connection is ever taken
@@ -28,6 +42,7 @@ public struct PeerDirectory: Sendable {
         var source = [CityID: String]()
         var warnings = [String]()
         var readErrors = [String]()
+        var charter: (Charter, String)?
         for dir in directories {
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: dir.path) } catch {
@@ -48,6 +63,10 @@ public struct PeerDirectory: Sendable {
                 }
                 guard let text = String(validating: data, as: UTF8.self) else {
                     warnings.append("\(file.path): not UTF-8; skipped")
+                    continue
+                }
+                if name == charterFile {
+                    readCharter(text, file: file.path, into: &charter, warnings: &warnings)
                     continue
                 }
                 let card: PeerCard
@@ -75,7 +94,24 @@ public struct PeerDirectory: Sendable {
             warnings.append("the cards of \(names) carry the TLS pin \(pin == ownPin ? "of this city" : "of each other"); skipped until each has its own")
             for c in cities { cards[c] = nil }
         }
-        return PeerDirectory(cards: cards.values.sorted { $0.city < $1.city }, warnings: warnings, readErrors: readErrors)
+        return PeerDirectory(
+            cards: cards.values.sorted { $0.city < $1.city }, warnings: warnings, readErrors: readErrors,
+            charter: charter?.0, charterSource: charter?.1)
+    }
+
+    private static func readCharter(_ text: String, file: String, into charter: inout (Charter, String)?, warnings: inout [String]) {
+        let read: Charter
+        do { read = try Charter(text: text) } catch {
+            warnings.append("\(file): invalid network charter; ignored: \(error.errors.map(\.description).joined(separator: "; "))")
+            return
+        }
+        guard let (held, source) = charter else {
+            charter = (read, file)
+            return
+        }
+        if held != read {
+            warnings.append("\(file): another network charter (\(read.networkID.prefix(12))…) than \(source) (\(held.networkID.prefix(12))…); ignored")
+        }
     }
 
     /// Public keys by city, for cards that have one.

@@ -54,6 +54,14 @@ import Testing
             let made = try run(["init", "--data-dir", data.path, "--from-card", "sofia", "--endpoint", "https://127.0.0.1:7443"], binary: installed)
             #expect(made.status == 0, "\(made.stderr)")
             #expect(made.stdout.contains("city = \"sofia\"") && made.stdout.contains("София"), "\(made.stdout)")
+            // The network's charter is installed with the cards, and the new city holds it (§15).
+            let charter = try String(contentsOf: data.appendingPathComponent("peers/network.toml"), encoding: .utf8)
+            #expect(try charter == String(contentsOf: repository.appendingPathComponent("Peers/network.toml"), encoding: .utf8))
+            #expect(made.stderr.contains("Network charter CITIES4CSR"), "\(made.stderr)")
+            let shown = try run(["status", "--data-dir", data.path, "--json"], binary: installed)
+            let network = (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])?["network"] as? [String: Any]
+            #expect(network?["name"] as? String == "CITIES4CSR", "\(shown.stdout)")
+            #expect((network?["founders"] as? [String])?.count == 10, "\(shown.stdout)")
             let unknown = try run(["init", "--data-dir", root.appendingPathComponent("x").path, "--from-card", "atlantis"], binary: installed)
             #expect(unknown.status != 0 && unknown.stderr.contains("no card for atlantis") && unknown.stderr.contains("/usr/share/c4csr/peers"), "\(unknown.stderr)")
             #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("x").path), "nothing created")

@@ -44,3 +44,42 @@ import Testing
         }
     }
 }
+
+/// The charter beside the peer cards (`network.toml`, §15): read as the network's, never as
+/// a card; the first directory's wins; another or an invalid one is a warning.
+@Suite struct CharterFileTests {
+    @Test func theCharterIsReadBesideTheCardsAndNeverAsACard() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("c4csr-charter-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (first, second, third) = (root.appendingPathComponent("a"), root.appendingPathComponent("b"), root.appendingPathComponent("c"))
+        for d in [first, second, third] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        let ours = try Charter(name: "CITIES4CSR", founders: ["sofia", "milano"].map { CityID($0)! })
+        let theirs = try Charter(name: "Another network", founders: ["sofia"].map { CityID($0)! })
+        try Data(ours.toml.utf8).write(to: first.appendingPathComponent("network.toml"))
+        try Data(theirs.toml.utf8).write(to: second.appendingPathComponent("network.toml"))
+        try Data("format = \"c4csr-network/1\"\nname = \"No founders\"\n".utf8).write(to: third.appendingPathComponent("network.toml"))
+
+        let none = PeerDirectory.load([root.appendingPathComponent("missing")])
+        #expect(none.charter == nil && none.warnings.isEmpty)
+        let one = PeerDirectory.load([first])
+        #expect(one.charter == ours && one.charterSource == first.appendingPathComponent("network.toml").path)
+        #expect(one.cards.isEmpty && one.warnings.isEmpty, "\(one.warnings)")
+        let two = PeerDirectory.load([first, second, third])
+        #expect(two.charter == ours)
+        #expect(two.warnings.count == 2, "\(two.warnings)")
+        #expect(two.warnings.contains { $0.contains("another network charter") && $0.contains(String(theirs.networkID.prefix(12))) })
+        #expect(two.warnings.contains { $0.contains("invalid network charter") && $0.contains("founders") })
+        #expect(PeerDirectory.load([third, second]).charter == theirs, "an invalid charter is skipped, the next one read")
+    }
+
+    @Test func aCityShowsTheCharterOfItsPeerDirectory() async throws {
+        try await withCities(["aa"]) { c in
+            #expect(c[0].charter == nil)
+            let charter = try Charter(name: "Test network", founders: [c[0].id])
+            try Data(charter.toml.utf8).write(to: c[0].directory.peersDirectory.appendingPathComponent("network.toml"))
+            c[0].reloadPeers()
+            #expect(c[0].charter == charter)
+            #expect(c[0].verifier.network == nil, "membership entries wait until the store keeps the verdicts")
+        }
+    }
+}

@@ -61,8 +61,10 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         try Console.run {
             var json: [String: JSONValue] = [:]
+            var charter: (Charter, String)?
             if let fromCard {
                 let path = try Self.cardFile(fromCard)
+                charter = try Self.charter(beside: path)
                 let text = try CardFile.read(path)
                 var card: PeerCard
                 do { card = try PeerCard.parse(text) } catch { throw NodeError.invalidInput("\(path): \(error)") }
@@ -81,6 +83,10 @@ struct InitCommand: AsyncParsableCommand {
             let card: PeerCard
             do { card = try PeerCard(json: .object(json)) } catch { throw NodeError.invalidInput("\(error)") }
             let city = try City.create(at: try global.dataDirectory, card: card)
+            // The network's charter travels with the partner cards (§15): the city holds it
+            // from the start.
+            let charterCopy = city.directory.peersDirectory.appendingPathComponent(PeerDirectory.charterFile)
+            if let (charter, _) = charter { try Data(charter.toml.utf8).write(to: charterCopy, options: .withoutOverwriting) }
             if output.json {
                 Console.json(.object(["data_dir": .string(city.directory.root.path), "card": city.card.json]))
             } else {
@@ -89,11 +95,24 @@ struct InitCommand: AsyncParsableCommand {
                     Console.err("Its card (also in \(city.directory.cardFile.path)); send it to the cities it reads from:\n")
                 } else {
                     Console.err("Created city \(city.id) in \(city.directory.root.path)")
+                    if let (c, source) = charter {
+                        Console.err("Network charter \(c.name) (id \(c.networkID.prefix(16))) copied from \(source) to \(charterCopy.path)")
+                    }
                     Console.err("Its peer card (also in \(city.directory.cardFile.path)); send it to the other cities:\n")
                 }
                 Console.data(city.card.toml)
             }
         }
+    }
+
+    /// The network's charter beside a partner card (`network.toml` in the card's
+    /// directory), if there is one; an invalid one is an error rather than a city created
+    /// without its network.
+    static func charter(beside card: String) throws -> (Charter, String)? {
+        let file = URL(fileURLWithPath: card).deletingLastPathComponent().appendingPathComponent(PeerDirectory.charterFile).path
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        let text = try CardFile.read(file)
+        do { return (try Charter(text: text), file) } catch { throw NodeError.invalidInput("\(file): invalid network charter: \(error)") }
     }
 
     /// The file `--from-card` names: the path itself when it exists, else, for a bare

@@ -120,10 +120,12 @@ struct StatusCommand: AsyncParsableCommand {
                     "peers": .array(rows.map(Self.json)),
                     "restored": restored.map { .object(["restored_at_ms": .int($0.restoredAt), "source": .string($0.source), "own_top": .int($0.ownTop)]) } ?? .null,
                     "erasures": .array(erasures.map(Render.erasureJSON)),
+                    "network": city.charter.map(Render.charterJSON) ?? .null,
                 ]))
             } else {
                 let running = daemon.map { "daemon running (pid \($0.pid), port \($0.port))" } ?? "daemon not running"
                 Console.out("\(city.id): \(Format.plural(Int(local.entries), "entry", "entries")), network digest \(local.digest.prefix(16)); \(running)")
+                Console.out(Render.charterLine(city.charter))
                 if rows.isEmpty { Console.out("no peers with an endpoint; add cards with `c4csr peers add`") }
                 let synced = rows.filter { $0.inSync && $0.lastError == nil }.count
                 if !rows.isEmpty { Console.out("in sync with \(synced) of \(rows.count) peers\(probe ? " (probed now)" : "")") }

@@ -162,6 +162,21 @@ enum Render {
         return out.joined(separator: "\n")
     }
 
+    /// The network this node belongs to (§15): its charter, or what its absence means.
+    static func charterLine(_ charter: Charter?) -> String {
+        guard let charter else {
+            return "network: no charter (network.toml beside the peer cards); membership and recovery entries wait"
+        }
+        return "network: \(charter.name) (id \(charter.networkID.prefix(16))), founded by \(Format.plural(charter.founders.count, "city", "cities"))"
+    }
+
+    static func charterJSON(_ charter: Charter) -> JSONValue {
+        .object([
+            "name": .string(charter.name), "id": .string(charter.networkID),
+            "founders": .array(charter.founders.map { .string($0.rawValue) }),
+        ])
+    }
+
     /// One line of `log`: everything in it comes from the entry, so every node prints the same.
     static func logLine(_ n: Int, _ e: Entry) -> String {
         var what = ""
