@@ -433,6 +433,40 @@ public struct MembershipVerdicts: Sendable {
     /// Whether `r` is revoked by the verdicts over every entry held.
     public func isRevoked(_ r: MembershipFacts) -> Bool { isRevoked(r, scope: nil) }
 
+    /// Every revoked entry among those given: what `isRevoked` says of each, in one pass per
+    /// chain (each entry's seq-1 ancestor from its predecessor's, and one walk back from
+    /// each valid recovery's `last`) rather than a walk through `prev` per entry, which a
+    /// long chain would make quadratic.
+    public var revoked: Set<EntryID> {
+        var out = Set<EntryID>()
+        for (chain, members) in Dictionary(grouping: entries.values, by: \.origin) {
+            let generation = chain.generation
+            if generation > 1 {
+                // Standing only on a valid recover at seq 1: the one each entry descends from.
+                let valid = Set((validRecovers[chain] ?? []).map(\.id))
+                var root = [EntryID: EntryID]()
+                for e in members.sorted(by: { $0.seq < $1.seq }) {
+                    let first = e.seq == 1 ? e.id : e.prev.flatMap { root[$0] }
+                    if let first { root[e.id] = first }
+                    if first.map(valid.contains) != true { out.insert(e.id) }
+                }
+            }
+            guard generation < CityID.maxGeneration else { continue }
+            for recover in validRecovers[CityID.chain(of: chain.city, generation: generation + 1)] ?? [] {
+                guard case .recover(let m)? = recover.statement else { continue }
+                // The entries the members stood by: `last` and its ancestors.
+                var kept = Set<EntryID>()
+                var cursor = m.lastID.flatMap { entries[$0] }
+                while let c = cursor, c.origin == chain {
+                    kept.insert(c.id)
+                    cursor = c.prev.flatMap { entries[$0] }
+                }
+                for e in members where e.seq > m.lastSeq || !kept.contains(e.id) { out.insert(e.id) }
+            }
+        }
+        return out
+    }
+
     /// Whether `r` is revoked at `e`: by a valid `recover` in `e`'s past, or for want of one
     /// at the start of its own (later) generation's chain.
     func isRevoked(_ r: MembershipFacts, at e: MembershipFacts) -> Bool { isRevoked(r, scope: e) }

@@ -235,9 +235,14 @@ public enum PracticeRules {
     /// - Parameters:
     ///   - publish: the practice's publish entry, or `nil` if the log lacks it.
     ///   - related: entries whose payload names the practice (any order).
+    ///   - revoked: entries a recovery revoked (§15): read as if they were not in the log.
     /// - Returns: the record, or `nil` with problems when there is no valid publish entry.
-    public static func project(publish: Entry?, related: [Entry]) -> (PracticeRecord?, [PracticeProblem]) {
-        let others = related.mergedOrder()
+    ///
+    /// "The publisher", "the city" and "each member" are cities (§15): a practice `sofia`
+    /// published may be revised by `sofia~2`; an ack by `milano~3` confirms for `milano`.
+    public static func project(publish: Entry?, related: [Entry], revoked: Set<EntryID> = []) -> (PracticeRecord?, [PracticeProblem]) {
+        let others = (revoked.isEmpty ? related : related.filter { !revoked.contains($0.id) }).mergedOrder()
+        let publish = publish.flatMap { revoked.contains($0.id) ? nil : $0 }
         guard let publish else {
             return (nil, others.map { PracticeProblem(.unknownPractice, $0, "names a practice that is not in the log") })
         }
@@ -251,6 +256,7 @@ public enum PracticeRules {
                 PracticeProblem(.unknownPractice, $0, "names practice \(publish.id.short), whose publish entry is invalid")
             })
         }
+        let publisher = publish.origin.city
         var problems = [PracticeProblem]()
         var versions = [PracticeRecord.Version(
             entry: publish.id, kind: .publish, origin: publish.origin, seq: publish.seq, time: publish.time, base: [],
@@ -278,7 +284,8 @@ public enum PracticeRules {
         }
 
         for e in others {
-            if e.kind == .revise, e.origin == publish.origin {
+            let city = e.origin.city
+            if e.kind == .revise, city == publisher {
                 for f in PersonalField.allCases { notErased[f]!.append((e.id, e.clock)) }
             }
             if e.kind == .erase {
@@ -287,8 +294,8 @@ public enum PracticeRules {
                     problems.append(PracticeProblem(.invalidErasure, e, "invalid erasure: \(error.errors.map(\.description).joined(separator: "; "))"))
                     continue
                 }
-                guard e.origin == publish.origin else {
-                    problems.append(PracticeProblem(.invalidErasure, e, "\(e.origin) tried to erase fields of practice \(publish.id.short), which only \(publish.origin) may erase"))
+                guard city == publisher else {
+                    problems.append(PracticeProblem(.invalidErasure, e, "\(city) tried to erase fields of practice \(publish.id.short), which only \(publisher) may erase"))
                     continue
                 }
                 guard publish.clock.happenedBefore(e.clock) else {
@@ -305,7 +312,7 @@ public enum PracticeRules {
                     }
                 }
                 erasureIndex[e.id] = (erasures.count, e.clock)
-                erasures.append(.init(entry: e.id, city: e.origin, time: e.time, request: request, erased: erased, confirmedBy: [e.origin], acks: []))
+                erasures.append(.init(entry: e.id, city: city, time: e.time, request: request, erased: erased, confirmedBy: [city], acks: []))
                 last = e.orderKey
                 continue
             }
@@ -319,12 +326,12 @@ public enum PracticeRules {
                     problems.append(PracticeProblem(.invalidAck, e, "acknowledges \(ack.erase.short), which is not a valid erasure of practice \(publish.id.short) in its causal past"))
                     continue
                 }
-                guard e.origin != erasures[i].city else {
-                    problems.append(PracticeProblem(.invalidAck, e, "\(e.origin) acknowledges its own erasure, which is its confirmation already"))
+                guard city != erasures[i].city else {
+                    problems.append(PracticeProblem(.invalidAck, e, "\(city) acknowledges its own erasure, which is its confirmation already"))
                     continue
                 }
                 erasures[i].acks.append(e.id)
-                if !erasures[i].confirmedBy.contains(e.origin) { erasures[i].confirmedBy = (erasures[i].confirmedBy + [e.origin]).sorted() }
+                if !erasures[i].confirmedBy.contains(city) { erasures[i].confirmedBy = (erasures[i].confirmedBy + [city]).sorted() }
                 continue
             }
             let action: PracticeAction
@@ -340,10 +347,10 @@ public enum PracticeRules {
             case .publish:
                 continue  // never related
             case .revise, .retract:
-                guard e.origin == publish.origin else {
+                guard city == publisher else {
                     problems.append(PracticeProblem(
                         .unauthorisedChange, e,
-                        "\(e.origin) tried to \(e.kind.rawValue) practice \(publish.id.short), which only \(publish.origin) may change"))
+                        "\(city) tried to \(e.kind.rawValue) practice \(publish.id.short), which only \(publisher) may change"))
                     continue
                 }
                 let base: [EntryID]
@@ -369,8 +376,8 @@ public enum PracticeRules {
                 superseded.formUnion(base)
                 last = e.orderKey
             case .adopt(_, let version, let mode, let notes):
-                guard e.origin != publish.origin else {
-                    problems.append(PracticeProblem(.invalidAdoption, e, "\(e.origin) cannot adopt its own practice"))
+                guard city != publisher else {
+                    problems.append(PracticeProblem(.invalidAdoption, e, "\(city) cannot adopt its own practice"))
                     continue
                 }
                 guard let c = clocks[version], c.happenedBefore(e.clock) else {
@@ -378,14 +385,14 @@ public enum PracticeRules {
                         .invalidAdoption, e, "adopts \(version.short), which is not a version of practice \(publish.id.short) in its causal past"))
                     continue
                 }
-                adoptions.append(.init(entry: e.id, city: e.origin, version: version, mode: mode, notes: notes, time: e.time, author: e.author?.officer))
+                adoptions.append(.init(entry: e.id, city: city, version: version, mode: mode, notes: notes, time: e.time, author: e.author?.officer))
                 last = e.orderKey
             }
         }
         let heads = versions.filter { !superseded.contains($0.entry) }
         let current = heads.last!  // versions are in merged order, so the last head is the merged-order-greatest
         let record = PracticeRecord(
-            id: publish.id, publisher: publish.origin, current: current.fields, currentVersion: current.entry,
+            id: publish.id, publisher: publisher, current: current.fields, currentVersion: current.entry,
             retracted: current.kind == .retract, retractReason: current.retractReason, versions: versions,
             heads: heads.map(\.entry), adoptions: adoptions, problems: problems, lastChange: last, erasures: erasures,
             fieldsEntry: current.fieldsEntry ?? current.entry)

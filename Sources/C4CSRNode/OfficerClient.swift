@@ -108,7 +108,7 @@ public struct OfficerClient: Sendable {
         }
         let body: JSONValue = .object(members)
         let o = try request("POST", "/v1/officer/entries", body: CanonicalJSON.encode(body))
-        guard let entry = o["entry"]?.stringValue.flatMap(EntryID.init(hex:)), let origin = o["origin"]?.stringValue.flatMap(CityID.init),
+        guard let entry = o["entry"]?.stringValue.flatMap(EntryID.init(hex:)), let origin = o["origin"]?.stringValue.flatMap(CityID.chain),
               let seq = o["seq"]?.intValue else {
             throw NodeError.io("the daemon's answer on \(socket) names no entry")
         }

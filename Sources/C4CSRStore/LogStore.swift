@@ -356,7 +356,7 @@ public final class LogStore: Sendable {
                 SELECT e.origin, e.seq, MAX(e.received_at) FROM fork f CROSS JOIN entry e INDEXED BY entry_chain
                 ON e.origin = f.origin AND e.seq = f.seq GROUP BY e.origin, e.seq
                 """) {
-                guard let origin = CityID(row[0]) else { throw StoreError.corrupt("fork table names an invalid city") }
+                guard let origin = CityID.chain(row[0]) else { throw StoreError.corrupt("fork table names an invalid chain") }
                 let seq: Int64 = row[1], received: Int64 = row[2]
                 var known = out[origin] ?? (seqs: [], lastReceived: received)
                 known.seqs.append(seq)
@@ -375,7 +375,7 @@ public final class LogStore: Sendable {
     }
 
     private static func head(_ row: Row) throws -> Head {
-        guard let origin = CityID(row[0]), let id = EntryID(bytes: Array(row[2] as Data)) else {
+        guard let origin = CityID.chain(row[0]), let id = EntryID(bytes: Array(row[2] as Data)) else {
             throw StoreError.corrupt("head table holds an invalid row")
         }
         return Head(origin: origin, seq: row[1], id: id)
@@ -572,7 +572,7 @@ public struct LocalContext {
     public func clock() throws -> VectorClock {
         var c = [CityID: Int64]()
         for row in try Row.fetchAll(db, sql: "SELECT origin, max(seq) FROM head GROUP BY origin") {
-            if let city = CityID(row[0]) { c[city] = row[1] }
+            if let chain = CityID.chain(row[0]) { c[chain] = row[1] }
         }
         return VectorClock(c)
     }
@@ -666,8 +666,8 @@ struct SQLIndex: LogIndex {
         guard case .object(let o)? = try? JSONParser.parse(text) else { return nil }
         var c = [CityID: Int64]()
         for (k, v) in o {
-            guard let city = CityID(k), let n = v.intValue else { return nil }
-            c[city] = n
+            guard let chain = CityID.chain(k), let n = v.intValue else { return nil }
+            c[chain] = n
         }
         return VectorClock(c)
     }

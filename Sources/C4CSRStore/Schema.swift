@@ -350,9 +350,44 @@ enum Schema {
                 END;
                 """)
         }
+        m.registerMigration("v11: chain ids") { db in
+            // A chain id (docs/PROTOCOL.md §15) is a city id, `~` and a generation up to
+            // 999: up to 36 characters, which the CHECK on `origin` (32) refuses. The table
+            // is rebuilt once (same rows, same positions); its indexes and triggers are
+            // created again from their own SQL, so that none added since v7 is forgotten.
+            let objects = try Row.fetchAll(db, sql: """
+                SELECT type, name, sql FROM sqlite_master
+                WHERE tbl_name = 'entry' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name
+                """)
+            try db.execute(sql: """
+                CREATE TABLE entry_v11 (
+                    position    INTEGER PRIMARY KEY,
+                    id          BLOB    NOT NULL UNIQUE CHECK (length(id) = 32),
+                    origin      TEXT    NOT NULL CHECK (length(origin) BETWEEN 2 AND 36),
+                    seq         INTEGER NOT NULL CHECK (seq >= 1),
+                    prev        BLOB    CHECK ((seq = 1 AND prev IS NULL) OR (seq > 1 AND length(prev) = 32)),
+                    rank        INTEGER NOT NULL CHECK (rank >= seq),
+                    clock       TEXT    NOT NULL,
+                    kind        TEXT    NOT NULL CHECK (kind IN (
+                        'publish', 'revise', 'retract', 'adopt', 'rotate', 'officer',
+                        'vouch', 'recover', 'member', 'erase', 'ack')),
+                    subject     BLOB    CHECK (subject IS NULL OR length(subject) = 32),
+                    body        BLOB    NOT NULL CHECK (length(body) BETWEEN 2 AND 65536),
+                    sig         BLOB    NOT NULL CHECK (length(sig) = 64),
+                    received_at INTEGER NOT NULL,
+                    key_after   BLOB    CHECK (key_after IS NULL OR length(key_after) = 32),
+                    roll_after  INTEGER
+                ) STRICT;
+                INSERT INTO entry_v11 (position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after, roll_after)
+                    SELECT position, id, origin, seq, prev, rank, clock, kind, subject, body, sig, received_at, key_after, roll_after FROM entry;
+                DROP TABLE entry;
+                ALTER TABLE entry_v11 RENAME TO entry;
+                """)
+            for object in objects { try db.execute(sql: object["sql"]) }
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v10: practice tags"
+    static let latest = "v11: chain ids"
 }

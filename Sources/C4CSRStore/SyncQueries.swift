@@ -32,7 +32,7 @@ extension LogStore {
             for top in tops {
                 let origin: String = top[0]
                 let ourTop: Int64 = top[1]
-                let theirs = CityID(origin).map { have[$0] } ?? 0
+                let theirs = CityID.chain(origin).map { have[$0] } ?? 0
                 guard ourTop > theirs else { continue }
                 // Every entry above `theirs` descends from an entry at `theirs`, so its
                 // rank exceeds the smallest rank there: start the index range after it.
@@ -68,7 +68,7 @@ extension LogStore {
             let statement = try db.cachedStatement(sql: "SELECT rank, origin, seq, id, body, sig FROM entry WHERE id = ?")
             var rows = [(MergedOrderKey, SignedEntry)]()
             for id in Set(ids) {
-                guard let r = try Row.fetchOne(statement, arguments: [Data(id.bytes)]), let origin = CityID(r[1]) else { continue }
+                guard let r = try Row.fetchOne(statement, arguments: [Data(id.bytes)]), let origin = CityID.chain(r[1]) else { continue }
                 rows.append((MergedOrderKey(rank: r[0], origin: origin, seq: r[2], id: id),
                              SignedEntry(body: Array(r[4] as Data), signature: Array(r[5] as Data))))
             }

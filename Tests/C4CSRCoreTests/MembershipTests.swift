@@ -173,6 +173,7 @@ import Testing
         #expect(v.validRecovers[CityID.chain("sofia~2")!]?.map(\.id) == [recover.id], "\(v.invalid)")
         for kept in [s1, s2, s3, recover, after] { #expect(!v.isRevoked(kept), "\(kept.origin)#\(kept.seq)") }
         for revoked in [forkOf2, thief4] { #expect(v.isRevoked(revoked), "\(revoked.origin)#\(revoked.seq)") }
+        #expect(v.revoked == [forkOf2.id, thief4.id])
         let tally = v.tally(.recover(m), at: recover)
         #expect(tally.count == 2 && tally.of == 3 && tally.carried && tally.vouchers.map(\.rawValue) == ["milano", "nantes"])
     }
@@ -193,6 +194,7 @@ import Testing
         #expect(v.invalid[recover.id]?.contains("1 of 3") == true, "\(v.invalid)")
         #expect(v.isRevoked(recover) && v.isRevoked(after))
         #expect(!v.isRevoked(thief) && !v.isRevoked(s1))
+        #expect(v.revoked == [recover.id, after.id])
     }
 
     /// A member that vouched for two keys for one recovery counts for neither; a vouch the
@@ -398,6 +400,9 @@ import Testing
         #expect(full.validRecovers.mapValues { Set($0.map(\.id)) } == again.validRecovers.mapValues { Set($0.map(\.id)) })
         #expect(full.invalid == again.invalid)
         #expect(net.facts.filter { full.isRevoked($0) }.map(\.id) == net.facts.filter { again.isRevoked($0) }.map(\.id))
+        // The one-pass set is what `isRevoked` says of each entry.
+        #expect(full.revoked == Set(net.facts.filter { full.isRevoked($0) }.map(\.id)), "seed \(seed)")
+        #expect(again.revoked == full.revoked, "seed \(seed)")
         // Each enacting entry's verdict from its past alone.
         for e in net.facts where e.statement != nil {
             if case .vouch? = e.statement { continue }

@@ -44,6 +44,39 @@ import Testing
         #expect(record?.conflict == false && record?.current.title.en == "merged")
     }
 
+    /// §15: the publisher is a city. Its later generation's chain revises its practice and
+    /// may not adopt it; a revoked entry is read as if it were not in the log, and a
+    /// practice whose publish is revoked is not one.
+    @Test func aLaterGenerationActsForItsCityAndRevokedEntriesAreNotRead() throws {
+        var sofia = SimCity("sofia")
+        let p = sofia.write(.publish(samplePractice("original")))
+        let chain = CityID.chain("sofia~2")!
+        let key = TestKeys.key("sofia-new")
+        let motion = Motion.Recovery(city: sofia.id, generation: 2, key: key.publicKey, lastSeq: 1, lastID: p.id)
+        var seq: Int64 = 0
+        var prev: EntryID?
+        func write(_ kind: EntryKind, _ payload: [String: JSONValue]) throws -> Entry {
+            seq += 1
+            let e = try EntryDraft(origin: chain, seq: seq, prev: prev, clock: VectorClock([sofia.id: 1, chain: seq]),
+                                   time: p.time + seq, kind: kind, payload: payload).sign(with: key)
+            prev = e.id
+            return e
+        }
+        _ = try write(.recover, MembershipStatement.recover(motion).payload(network: String(repeating: "ab", count: 32)))
+        let revise = try write(.revise, PracticeAction.revise(practice: p.id, base: [p.id], fields: samplePractice("by generation 2")).payload)
+        let adopt = try write(.adopt, PracticeAction.adopt(practice: p.id, version: revise.id, mode: .adopted, notes: nil).payload)
+
+        var (record, problems) = PracticeRules.project(publish: p, related: [revise, adopt])
+        #expect(record?.current.title.en == "by generation 2" && record?.publisher == sofia.id)
+        #expect(problems.map(\.kind) == [.invalidAdoption] && problems.first?.message.contains("sofia cannot adopt its own practice") == true, "\(problems)")
+        #expect(record?.adoptions.isEmpty == true)
+
+        (record, problems) = PracticeRules.project(publish: p, related: [revise, adopt], revoked: [revise.id, adopt.id])
+        #expect(record?.current.title.en == "original" && record?.versions.count == 1 && problems.isEmpty)
+        (record, problems) = PracticeRules.project(publish: p, related: [revise], revoked: [p.id])
+        #expect(record == nil && problems.map(\.kind) == [.unknownPractice])
+    }
+
     /// Only the publishing city may change a practice: another city's signed revise stays
     /// in the log but is ignored by the view and reported as an error.
     @Test func unauthorisedRevisionIsIgnoredAndReported() {

@@ -90,6 +90,20 @@ import Testing
         #expect(try PullRequest.decode(Array(#"{"have":{}}"#.utf8)).limit == PullRequest.defaultLimit)
     }
 
+    /// Heads and version vectors are per chain (§15): a later generation's chain id is read
+    /// back; anything else with `~` is still malformed.
+    @Test func headsAndPullsNameLaterGenerationsChains() throws {
+        let chain = try #require(CityID.chain("sofia~2"))
+        let heads = PeerHeads(city: sofia, heads: [Head(origin: chain, seq: 4, id: id1), Head(origin: sofia, seq: 9, id: id2)],
+                              digest: String(repeating: "0", count: 64), entries: 13, forks: 0)
+        #expect(try PeerHeads.decode(heads.encoded) == heads)
+        let pull = PullRequest(have: VectorClock([sofia: 9, chain: 4]))
+        #expect(try PullRequest.decode(pull.encoded) == pull)
+        for bad in ["sofia~1", "sofia~02", "sofia~1000", "~2", "sofia~"] {
+            #expect(throws: SyncProtocolError.self, "\(bad)") { try PullRequest.decode(Array("{\"have\":{\"\(bad)\":1}}".utf8)) }
+        }
+    }
+
     @Test func pushResultAndForkListRoundTrip() throws {
         let heads = PeerHeads(city: sofia, heads: [], digest: String(repeating: "0", count: 64), entries: 0, forks: 0)
         let result = PushResult(

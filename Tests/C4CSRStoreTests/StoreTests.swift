@@ -147,3 +147,43 @@ final class ErrorBox: @unchecked Sendable {
     func add(_ e: String) { lock.lock(); errors.append(e); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return errors }
 }
+
+/// Protocol v2 §15: a later generation's chain (`sofia~2`) is a chain like any other in the
+/// store — heads, digest, clock, the entries a peer lacks, entries by id — once the node
+/// accepts it. Read from the worked example's first history (recovery-vector.json), whose
+/// digest the store must reproduce.
+@Suite struct ChainIDStoreTests {
+    struct Line: Decodable { let body: String; let sig: String }
+    struct History: Decodable { let entries: [Line]; let digest: String }
+    struct Vector: Decodable { let network: String; let keys: [String: String]; let histories: [History] }
+
+    @Test func aLaterGenerationsChainIsInTheHeadsTheClockAndThePulls() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("C4CSRCoreTests/Fixtures/recovery-vector.json")
+        let v = try JSONDecoder().decode(Vector.self, from: Data(contentsOf: file))
+        let entries = try v.histories[0].entries.map { try Entry.decode(body: Array($0.body.utf8), signature: Array(Data(base64Encoded: $0.sig)!)) }
+        let founding = Dictionary(uniqueKeysWithValues: ["sofia", "milano", "nantes"].map { (CityID($0)!, CityPublicKey(base64: v.keys[$0]!)!) })
+        let verifier = EntryVerifier(keys: founding, network: v.network)
+        var fold = KeysInForce()
+        let inForce = fold.assign(entries, verifier: verifier)
+        var signers = [EntryID: CityPublicKey]()
+        for e in entries { signers[e.id] = try verifier.verify(e, inForce: inForce[e.id]!) }
+        let chain = CityID.chain("sofia~2")!
+        let recover = try #require(entries.first { $0.origin == chain })
+
+        try withTemporaryDirectory { root in
+            let store = try LogStore(path: root.appendingPathComponent("store.sqlite").path)
+            let outcome = try store.merge(entries, signatures: SignatureCheck(founding: founding, signers: signers))
+            #expect(outcome.inserted.count == 5 && outcome.refused.isEmpty, "\(outcome.refused)")
+            let summary = try store.summary()
+            #expect(summary.heads.contains(Head(origin: chain, seq: 1, id: recover.id)), "\(summary.heads)")
+            #expect(summary.digest.hex == v.histories[0].digest)
+            let held = VectorClock(Dictionary(summary.heads.map { ($0.origin, $0.seq) }, uniquingKeysWith: max))
+            var have = held
+            have[chain] = 0
+            #expect(try store.lacking(have, limit: 100, maxBytes: 1 << 20).entries.map { EntryID.of(body: $0.body) } == [recover.id])
+            #expect(try store.lacking(held, limit: 100, maxBytes: 1 << 20).entries.isEmpty, "a peer holding sofia~2#1 is sent nothing")
+            #expect(try store.entries(ids: [recover.id]).count == 1)
+        }
+    }
+}

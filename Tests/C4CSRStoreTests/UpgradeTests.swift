@@ -158,6 +158,57 @@ import Testing
         }
     }
 
+    /// A v10 store (its `origin` CHECK at 32 characters) is rebuilt by the v11 migration
+    /// for chain ids of up to 36 (§15): every row at its position, every index and trigger
+    /// on `entry` back with the same SQL, and a 36-character chain id then fits.
+    @Test func aV10StoreIsRebuiltForChainIDs() throws {
+        try withTemporaryDirectory { root in
+            let city = try makeCity("sofia", in: root)
+            for i in 0..<5 { _ = try city.publish(practice("p\(i)")) }
+            let before = try city.store.summary()
+            let db = try DatabaseQueue(path: city.directory.storeFile.path)
+            let objectsSQL = "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'entry' AND type != 'table' AND sql IS NOT NULL ORDER BY name"
+            let (objects, positions): ([Row], [Int64]) = try db.write { db in
+                let objects = try Row.fetchAll(db, sql: objectsSQL)
+                let table = try #require(try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'entry'"))
+                #expect(table.contains("BETWEEN 2 AND 36"))
+                // Back to v10: the same table with the 32-character CHECK.
+                let v10 = table.replacingOccurrences(of: "BETWEEN 2 AND 36", with: "BETWEEN 2 AND 32")
+                    .replacingOccurrences(of: "\"entry\"", with: "entry_v10").replacingOccurrences(of: "TABLE entry ", with: "TABLE entry_v10 ")
+                #expect(v10.contains("entry_v10"), "\(v10.prefix(80))")
+                try db.execute(sql: v10)
+                try db.execute(sql: "INSERT INTO entry_v10 SELECT * FROM entry; DROP TABLE entry; ALTER TABLE entry_v10 RENAME TO entry")
+                for o in objects { try db.execute(sql: o["sql"]) }
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v11:%'")
+                return (objects, try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position"))
+            }
+            try db.close()
+            let reopened = try LogStore(path: city.directory.storeFile.path)
+            #expect(try reopened.summary() == before)
+            #expect(try reopened.integrityProblems().isEmpty)
+            let check = try DatabaseQueue(path: city.directory.storeFile.path)
+            try check.read { db in
+                #expect(try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'entry'")?.contains("BETWEEN 2 AND 36") == true)
+                let after = try Row.fetchAll(db, sql: objectsSQL)
+                #expect(after.map { $0["name"] as String } == objects.map { $0["name"] as String } && objects.count >= 11, "\(after.map { $0["name"] as String })")
+                #expect(after.map { $0["sql"] as String } == objects.map { $0["sql"] as String })
+                #expect(try Int64.fetchAll(db, sql: "SELECT position FROM entry ORDER BY position") == positions)
+            }
+            try check.close()
+            // A chain id of 36 characters (a 32-character city id in generation 999) fits.
+            let long = try #require(CityID.chain(String(repeating: "a", count: 32) + "~999"))
+            let body = CanonicalJSON.encode(.object([
+                "clock": .object([long.rawValue: .int(1)]), "format": .string("c4csr/2"), "kind": .string("recover"),
+                "origin": .string(long.rawValue), "payload": .object(MembershipStatement.recover(Motion.Recovery(
+                    city: long.city, generation: 999, key: CitySigningKey().publicKey, lastSeq: 0, lastID: nil)).payload(network: String(repeating: "0", count: 64))),
+                "prev": .null, "seq": .int(1), "time": .int(0),
+            ]))
+            let e = try Entry.decode(body: body, signature: [UInt8](repeating: 0, count: 64))
+            let signers = [e.id: try #require(ChainState.start(of: e).key)]
+            #expect(try reopened.merge([e], signatures: SignatureCheck(founding: [:], signers: signers)).inserted.count == 1)
+        }
+    }
+
     @Test func aStoreFromANewerVersionIsRefusedUntouched() throws {
         try withTemporaryDirectory { root in
             let city = try makeCity("sofia", in: root)

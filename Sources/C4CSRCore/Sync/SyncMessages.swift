@@ -91,9 +91,10 @@ public struct PeerHeads: Sendable, Hashable {
         }
         var heads = [Head]()
         for (i, item) in list.enumerated() {
-            guard let a = item.arrayValue, a.count == 3, let o = a[0].stringValue.flatMap(CityID.init),
+            // Heads are per chain (§15): a later generation's chain id (`sofia~2`) is one.
+            guard let a = item.arrayValue, a.count == 3, let o = a[0].stringValue.flatMap(CityID.chain),
                   let seq = a[1].intValue, seq >= 1, let idText = a[2].stringValue, let id = EntryID(hex: idText) else {
-                throw .malformed("heads: item \(i + 1) must be [city id, seq ≥ 1, 64 hex digits]")
+                throw .malformed("heads: item \(i + 1) must be [chain id, seq ≥ 1, 64 hex digits]")
             }
             heads.append(Head(origin: o, seq: seq, id: id))
         }
@@ -130,7 +131,7 @@ public struct PullRequest: Sendable, Hashable {
         }
         var have = VectorClock()
         for (k, v) in h {
-            guard let city = CityID(k), let n = v.intValue, n >= 0 else { throw .malformed("pull: have[\"\(k)\"] must be a city id → integer ≥ 0") }
+            guard let city = CityID.chain(k), let n = v.intValue, n >= 0 else { throw .malformed("pull: have[\"\(k)\"] must be a chain id → integer ≥ 0") }
             have[city] = n
         }
         func bound(_ key: String, _ d: Int) throws(SyncProtocolError) -> Int {
