@@ -218,8 +218,10 @@ public struct LogAuditor {
 
     /// Applies the practice rules to one practice's entries. Pure: callers may run it
     /// on many practices in parallel and `add` the findings in order.
-    public static func practiceCheck(publish: Entry?, related: [Entry]) -> PracticeCheck {
-        let (record, problems) = PracticeRules.project(publish: publish, related: related)
+    /// - Parameter revoked: entries a recovery revoked (§15), read as absent (the audit
+    ///   reports each of them once, as revoked).
+    public static func practiceCheck(publish: Entry?, related: [Entry], revoked: Set<EntryID> = []) -> PracticeCheck {
+        let (record, problems) = PracticeRules.project(publish: publish, related: related, revoked: revoked)
         var findings = problems.map { p in
             AuditFinding(.violation, p.kind.rawValue, entry: "\(p.origin)#\(p.seq) \(p.entry.short)", p.message)
         }

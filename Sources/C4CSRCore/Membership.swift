@@ -118,6 +118,12 @@ public enum Motion: Sendable, Hashable {
         case recover(CityID, generation: Int)
     }
 
+    /// The recovery, for a recover motion.
+    public var recoveryOrNil: Recovery? {
+        if case .recover(let r) = self { return r }
+        return nil
+    }
+
     public var subject: CityID {
         switch self {
         case .admit(let city, _): city

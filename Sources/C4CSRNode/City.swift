@@ -37,8 +37,44 @@ public final class City: Sendable {
     public var peers: PeerDirectory { peerState.withLock { $0.peers } }
     /// Verifies entries from this city and every peer with a key.
     public var verifier: EntryVerifier { peerState.withLock { $0.verifier } }
+    /// Sealed entries received from peers before their content (§14), with when: the
+    /// next rounds ask every peer for it. Bounded in count and age; the hourly content
+    /// round covers what falls out.
+    private let awaited = Mutex<[EntryID: Int64]>([:])
+    static let maxAwaitedContent = 10_000
+    static let awaitContentForMS: Int64 = 600_000
+
+    /// Records sealed entries whose content this node should ask its peers for.
+    public func awaitContent(_ ids: [EntryID]) {
+        guard !ids.isEmpty else { return }
+        let t = now()
+        awaited.withLock { a in
+            for id in ids where a[id] != nil || a.count < Self.maxAwaitedContent { a[id] = a[id] ?? t }
+        }
+    }
+
+    /// The entries whose content is awaited (those awaited longer than ten minutes are
+    /// left to the content round).
+    public func awaitedContent() -> [EntryID] {
+        let t = now()
+        return awaited.withLock { a in
+            a = a.filter { t - $0.value < Self.awaitContentForMS }
+            return Array(a.keys)
+        }
+    }
+
+    /// The content of these entries arrived (or is no longer wanted).
+    public func contentArrived(_ ids: Set<EntryID>) {
+        guard !ids.isEmpty else { return }
+        awaited.withLock { a in for id in ids { a[id] = nil } }
+    }
+
     /// The network's charter (`network.toml` beside the peer cards, docs/PROTOCOL.md §15).
     public var charter: Charter? { peers.charter }
+    /// What the store computes the verdicts of §15 against: the charter and the cards' keys.
+    public var membership: LogStore.Membership? {
+        peerState.withLock { state in state.peers.charter.map { LogStore.Membership(charter: $0, foundingKeys: state.verifier.keys) } }
+    }
 
     public var id: CityID { card.city }
     /// An observer's node: it reads and syncs the network log (pulls only) and signs nothing.
@@ -64,10 +100,9 @@ public final class City: Sendable {
         let peers = PeerDirectory.load(directories, ownCity: card.city, ownPin: card.tlsPin)
         var keys = peers.keys
         if let own = card.publicKey { keys[card.city] = own }
-        // The charter's network is not given to the verifier yet: until the store keeps the
-        // membership verdicts (§15, docs/design/protocol-v2.md step 5), every membership
-        // entry waits, whatever charter the node holds.
-        return PeerState(peers: peers, verifier: EntryVerifier(keys: keys))
+        // With the charter, membership entries naming its network are accepted and the
+        // store keeps the verdicts (§15); without it they wait.
+        return PeerState(peers: peers, verifier: EntryVerifier(keys: keys, network: peers.charter?.networkID))
     }
 
     /// Re-reads the peer cards (after `peers add`, or on SIGHUP in the daemon). Entries
@@ -471,7 +506,37 @@ public final class City: Sendable {
 
     /// The founding key (this city's card) and the key this node signs with.
     private func localKeys() throws -> LocalKeys {
-        LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey)
+        LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey, membership: membership)
+    }
+
+    // MARK: Membership (docs/PROTOCOL.md §15)
+
+    /// Vouches for `motion`: a `vouch` entry naming the network's charter. A city's vouch
+    /// for a motion about itself never counts, so it is refused here.
+    public func vouch(_ motion: Motion, dryRun: Bool = false) throws -> Entry {
+        try requireWritable()
+        guard let charter else {
+            throw NodeError.invalidInput("this node holds no network charter (network.toml beside the peer cards), so it cannot vouch; nothing was signed")
+        }
+        guard motion.subject != id else {
+            throw NodeError.invalidInput("\(id) cannot vouch for a motion about itself: the other members decide (§15); nothing was signed")
+        }
+        let time = now()
+        var preview: Entry?
+        do {
+            return try store.append(keys: localKeys()) { ctx in
+                let entry = try self.sign(kind: .vouch, payload: MembershipStatement.vouch(motion).payload(network: charter.networkID), ctx, time: time)
+                if dryRun {
+                    preview = entry
+                    throw DryRun()
+                }
+                return entry
+            }
+        } catch is DryRun {
+            return preview!
+        } catch let e as StoreError {
+            throw NodeError.io(e.description)
+        }
     }
 
     // MARK: Officers (docs/PROTOCOL.md §13)
@@ -772,7 +837,7 @@ public final class City: Sendable {
         // StoreError passes through: the server maps a full disk or a read-only store
         // to its own status, the CLI to its sentence.
         let check = SignatureCheck(founding: batch.founding, signers: batch.signers, rolls: batch.rolls)
-        let outcome = try store.merge(batch.valid, signatures: check)
+        let outcome = try store.merge(batch.valid, signatures: check, membership: membership)
         // An erasure by another city arrived and was applied: confirm it (§14). A node
         // that may not sign (an observer, a read command, a restored store) does not; an
         // ack that cannot be written now is written by the next sync round.

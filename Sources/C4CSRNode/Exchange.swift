@@ -173,10 +173,11 @@ extension City {
         func row(_ cells: [String]) -> String { cells.map { CSVCell.escape($0, delimiter: delimiter) }.joined(separator: separator) + "\r\n" }
         try write((byteOrderMark ? "\u{FEFF}" : "") + row(header))
         let contents = Dictionary(grouping: try store.allContents(), by: \.entry)
+        let revoked = try store.revokedEntries()
         try store.forEachPracticeEntries { subject, signed in
             let entries = signed.compactMap { try? Entry.decode(body: $0.body, signature: $0.signature) }
             let publish = entries.first { $0.id == subject && $0.kind == .publish }
-            guard let r = PracticeRules.project(publish: publish, related: entries.filter { $0.id != subject }).0 else { return }
+            guard let r = PracticeRules.project(publish: publish, related: entries.filter { $0.id != subject }, revoked: revoked).0 else { return }
             // Sealed personal fields (§14): the content held, else empty.
             let p = r.current.sealed.isEmpty ? r.current : r.current.revealing(contents[r.fieldsEntry] ?? [])
             let revised = r.versions.dropFirst().last.map { Self.day($0.time) } ?? ""
@@ -238,6 +239,10 @@ extension City {
         // Practices with one entry (most: a publish never revised) are judged in the
         // first pass, from the entry already decoded; the others in a second pass.
         let several = try store.subjectsWithSeveralEntries()
+        // §15: the verdicts computed again from the log, compared with those the store
+        // keeps; revoked entries are read as absent by the practice rules below.
+        let verdicts = try membership.map { try store.computeVerdicts($0) }
+        let revoked = verdicts?.revoked ?? []
         var chain = ChainVerifier(verifier: self.verifier)
         var practices = 0
         var authors = [String: Int]()
@@ -248,7 +253,7 @@ extension City {
             let results = Parallel.map(verified) { r -> (Result<Entry, EntryError>, LogAuditor.PracticeCheck?) in
                 guard case .success(let e) = r, let subject = PracticeAction.subject(of: e), !several.contains(subject) else { return (r, nil) }
                 let isPublish = e.kind == .publish && e.id == subject
-                return (r, LogAuditor.practiceCheck(publish: isPublish ? e : nil, related: isPublish ? [] : [e]))
+                return (r, LogAuditor.practiceCheck(publish: isPublish ? e : nil, related: isPublish ? [] : [e], revoked: revoked))
             }
             for (row, (result, practice)) in zip(rows, results) {
                 auditor.check(row, signature: result)
@@ -284,7 +289,7 @@ extension City {
                 // Entries that do not decode were reported by the first pass.
                 let entries = signed.compactMap { try? Entry.decode(body: $0.body, signature: $0.signature) }
                 let publish = entries.first { $0.id == subject && $0.kind == .publish }
-                return LogAuditor.practiceCheck(publish: publish, related: entries.filter { $0.id != subject })
+                return LogAuditor.practiceCheck(publish: publish, related: entries.filter { $0.id != subject }, revoked: revoked)
             }
             for c in checks {
                 if c.isPractice { practices += 1 }
@@ -294,9 +299,36 @@ extension City {
         for e in try store.entriesWithoutSubject() where e.kind.isPractice && e.kind != .publish {
             auditor.add(AuditFinding(.violation, "invalid_payload", entry: "\(e)", "payload names no practice"))
         }
+        if let verdicts { try auditVerdicts(verdicts, into: &auditor) }
         return AuditReport(
             checked: auditor.checked, findings: auditor.findings, heads: auditor.heads, forks: auditor.forks,
             digest: auditor.digest, practices: practices, authors: authors)
+    }
+}
+
+extension City {
+    /// §15 in the audit: each revoked entry and each invalid `member` or `recover` entry is
+    /// a member's violation (kept as evidence, without effect); verdicts the store keeps
+    /// that differ from those the log gives are tampering.
+    func auditVerdicts(_ verdicts: MembershipVerdicts, into auditor: inout LogAuditor) throws {
+        let entries = Dictionary(uniqueKeysWithValues: try store.entries(ids: Array(verdicts.revoked.union(verdicts.invalid.keys))).compactMap {
+            (try? Entry.decode(body: $0.body, signature: $0.signature)).map { ($0.id, $0) }
+        })
+        func name(_ id: EntryID) -> String { entries[id].map { "\($0.origin)#\($0.seq) \(id.short)" } ?? id.short }
+        for id in verdicts.revoked.sorted() {
+            auditor.add(AuditFinding(
+                .violation, "revoked", entry: name(id),
+                "revoked by a recovery of \(entries[id]?.origin.city.rawValue ?? "its city") (docs/PROTOCOL.md §15): kept as evidence, without effect"))
+        }
+        for (id, why) in verdicts.invalid.sorted(by: { $0.key < $1.key }) {
+            let code = entries[id]?.kind == .recover ? "bad_recovery" : "bad_membership"
+            auditor.add(AuditFinding(.violation, code, entry: name(id), "not valid (docs/PROTOCOL.md §15): \(why)"))
+        }
+        if try store.revokedEntries() != verdicts.revoked || Set(store.invalidMembership().keys) != Set(verdicts.invalid.keys) {
+            auditor.add(AuditFinding(
+                .error, "verdict_mismatch", entry: nil,
+                "the revoked and invalid entries the store keeps differ from those the log gives (docs/PROTOCOL.md §15)"))
+        }
     }
 }
 

@@ -45,6 +45,8 @@ public struct SyncResponder: Sendable {
     /// - Returns: counts, each refused entry with a stable code, and the heads after.
     public func push(_ entries: [SignedEntry]) throws -> PushResult {
         let report = try city.receive(entries.map { ($0.body, $0.signature) })
+        // Their content follows in its own request, if the pusher holds it yet (§10).
+        city.awaitContent(report.outcome.inserted.filter(SyncRound.seals).map(\.id))
         var refused = report.invalid.map { PushResult.Refusal(index: $0.index, code: $0.error.codeName, message: $0.error.message) }
         if !report.outcome.refused.isEmpty {
             var index = [EntryID: Int]()
@@ -219,7 +221,7 @@ public struct SyncRound: Sendable {
         defer { report.comparison = HeadsComparison(local: (try? city.localHeads()) ?? local, remote: report.remote ?? remote) }
         if comparison.digestsAgree {
             try await confirmRestore(local: local, remote: remote, &report)
-            if contentRound { await pullContent(of: nil, &report) }
+            await fetchContent(pulled: [], &report)
             return
         }
 
@@ -233,8 +235,7 @@ public struct SyncRound: Sendable {
             comparison = HeadsComparison(local: local, remote: remote)
         }
         try await confirmRestore(local: local, remote: remote, &report)
-        // The content of what was just pulled (or, in a content round, of anything sealed).
-        if contentRound || !sealedPulled.isEmpty { await pullContent(of: contentRound ? nil : sealedPulled, &report) }
+        await fetchContent(pulled: sealedPulled, &report)
 
         // Push: pages of what the peer lacks, from its heads as it reports them back.
         let toPush = comparison.theyLack
@@ -333,6 +334,22 @@ public struct SyncRound: Sendable {
         return entries.compactMap { s in
             guard s.body.firstRange(of: mark) != nil, let e = try? Entry.decode(body: s.body, signature: s.signature), seals(e) else { return nil }
             return e.id
+        }
+    }
+
+    /// The content of what was just pulled, and of the sealed entries that reached this
+    /// node before their content did (`City.awaitedContent`: from a peer that did not hold
+    /// it yet); in a content round, of anything sealed. What is still lacking afterwards is
+    /// awaited from the next round, with any peer.
+    private func fetchContent(pulled: [EntryID], _ report: inout RoundReport) async {
+        if contentRound { return await pullContent(of: nil, &report) }
+        let ask = Array(Set(pulled).union(city.awaitedContent()))
+        if ask.isEmpty { return }
+        await pullContent(of: ask, &report)
+        let city = self.city
+        if let still = try? await Blocking.run({ try city.store.lackingContent(among: ask) }) {
+            city.contentArrived(Set(ask).subtracting(still))
+            city.awaitContent(still)
         }
     }
 

@@ -121,7 +121,7 @@ public final class LogStore: Sendable {
                 let plan = try MergePlanner.plan([entry], into: SQLIndex(db: db), signatures: check)
                 if let refused = plan.refused.first { throw StoreError.refused(refused.entry, refused.reason.description) }
                 guard plan.accepted.count == 1 else { throw StoreError.refused(entry, "an entry with the same id is already in the log") }
-                erased += try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
+                erased += try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, membership: keys.membership, db: db)
                 try then?(LocalContext(db: db), entry)
                 out.append(entry)
             }
@@ -135,13 +135,16 @@ public final class LogStore: Sendable {
     /// - Returns: what was inserted, what was already there, what was refused and why.
     /// `signatures`: the key that verified each entry (`MergePlanner` accepts an entry only
     /// if it is the key in force at its position).
-    public func merge(_ batch: [Entry], signatures: SignatureCheck) throws -> MergeOutcome {
+    /// - Parameter membership: the charter and founding keys the verdicts of §15 are
+    ///   computed against; `nil` on a node without a charter (no membership entry is
+    ///   accepted there: they wait).
+    public func merge(_ batch: [Entry], signatures: SignatureCheck, membership: Membership? = nil) throws -> MergeOutcome {
         if batch.isEmpty { return MergeOutcome(inserted: [], forks: [], duplicates: 0, refused: []) }
         var erased = 0
         defer { if erased > 0 { checkpointAfterErasure() } }
         return try write { db in
             let plan = try MergePlanner.plan(batch, into: SQLIndex(db: db), signatures: signatures)
-            erased = try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, db: db)
+            erased = try insert(plan.accepted, forks: plan.forks, stateAfter: plan.stateAfter, membership: membership, db: db)
             return MergeOutcome(
                 inserted: plan.accepted, forks: plan.accepted.filter { plan.forks.contains($0.id) },
                 duplicates: plan.duplicates, refused: plan.refused.map { ($0.entry, $0.reason) })
@@ -175,7 +178,9 @@ public final class LogStore: Sendable {
     /// practices view once per practice, from the entries already decoded when the
     /// batch holds all of a practice's entries.
     /// - Returns: how many (entry, field) pairs an erasure among them newly erased (§14).
-    private func insert(_ entries: [Entry], forks: Set<EntryID>, stateAfter: [EntryID: ChainState], db: Database) throws -> Int {
+    private func insert(
+        _ entries: [Entry], forks: Set<EntryID>, stateAfter: [EntryID: ChainState], membership: Membership? = nil, db: Database
+    ) throws -> Int {
         guard !entries.isEmpty else { return 0 }
         let received = now()
         let insertEntry = try db.cachedStatement(sql: """
@@ -225,6 +230,18 @@ public final class LogStore: Sendable {
             guard top.seq >= current else { continue }
             if top.seq > current { try clearHeads.execute(arguments: [origin.rawValue]) }
             for id in top.ids { try addHead.execute(arguments: [origin.rawValue, top.seq, Data(id.bytes)]) }
+        }
+        if let membership, try Self.verdictsMayChange(entries, forks: forks, db: db) {
+            // The practices an entry whose verdict changed names (or is) are projected again.
+            let subjectOf = try db.cachedStatement(sql: "SELECT subject, kind FROM entry WHERE id = ?")
+            for id in try Self.refreshVerdicts(membership, db: db) {
+                guard let row = try Row.fetchOne(subjectOf, arguments: [Data(id.bytes)]) else { continue }
+                let subject = (row[0] as Data?).flatMap { EntryID(bytes: Array($0)) } ?? ((row[1] as String) == "publish" ? id : nil)
+                if let subject, bySubject[subject] == nil {
+                    subjects.append(subject)
+                    bySubject[subject] = []
+                }
+            }
         }
         var erased = 0
         for s in subjects { erased += try PracticeView.refresh(subject: s, batch: bySubject[s] ?? [], db: db) }
@@ -624,9 +641,12 @@ public struct KeyRotation: Sendable, Hashable {
 public struct LocalKeys: Sendable {
     public let founding: CityPublicKey?
     public let signer: CityPublicKey
-    public init(founding: CityPublicKey?, signer: CityPublicKey) {
+    /// What the verdicts of §15 are computed against (`nil`: the node has no charter).
+    public let membership: LogStore.Membership?
+    public init(founding: CityPublicKey?, signer: CityPublicKey, membership: LogStore.Membership? = nil) {
         self.founding = founding
         self.signer = signer
+        self.membership = membership
     }
 }
 

@@ -49,12 +49,21 @@ enum PracticeView {
         let record: PracticeRecord?
         let stored = try Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM entry WHERE subject = ?"), arguments: [Data(subject.bytes)]) ?? 0
+        let revoked = try self.revoked(of: subject, db: db)
         if !batch.isEmpty, stored == batch.count, let publish = batch.first(where: { $0.id == subject && $0.kind == .publish }) {
-            record = PracticeRules.project(publish: publish, related: batch.filter { $0.id != subject }).0
+            record = PracticeRules.project(publish: publish, related: batch.filter { $0.id != subject }, revoked: revoked).0
         } else {
-            record = try self.record(subject, db: db)
+            record = try self.record(subject, revoked: revoked, db: db)
         }
-        guard let record else { return 0 }
+        guard let record else {
+            // No practice (its publish revoked, §15, or never valid): no row, no index entry.
+            if let pid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pid FROM practice WHERE id = ?"), arguments: [Data(subject.bytes)]) {
+                try db.cachedStatement(sql: "DELETE FROM practice_fts WHERE rowid = ?").execute(arguments: [pid])
+                try db.cachedStatement(sql: "DELETE FROM practice_tag WHERE pid = ?").execute(arguments: [pid])
+                try db.cachedStatement(sql: "DELETE FROM practice WHERE pid = ?").execute(arguments: [pid])
+            }
+            return 0
+        }
         // Only erasures in this batch: what an erasure erases is fixed when it is inserted
         // (its causal past, every version it can erase, is held by then).
         let erased = try applyErasures(record, inserted: Set(batch.lazy.filter { $0.kind == .erase }.map(\.id)), db: db)
@@ -107,10 +116,20 @@ enum PracticeView {
     }
 
     /// The practice `id`, folded from its entries by `PracticeRules`.
-    static func record(_ id: EntryID, db: Database) throws -> PracticeRecord? {
+    static func record(_ id: EntryID, revoked: Set<EntryID>? = nil, db: Database) throws -> PracticeRecord? {
         let (publish, related) = try entries(of: id, db: db)
         guard let publish, publish.kind == .publish else { return nil }
-        return PracticeRules.project(publish: publish, related: related).0
+        return PracticeRules.project(publish: publish, related: related, revoked: try revoked ?? self.revoked(of: id, db: db)).0
+    }
+
+    /// The entries about practice `id` (and its publish) that a recovery revoked (§15):
+    /// none, without reading the log, while nothing is revoked.
+    static func revoked(of id: EntryID, db: Database) throws -> Set<EntryID> {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM revoked)")) == true else { return [] }
+        let rows = try Data.fetchAll(db.cachedStatement(sql: """
+            SELECT r.id FROM revoked r JOIN entry e ON e.id = r.id WHERE e.subject = ?
+            """), arguments: [Data(id.bytes)])
+        return Set(rows.compactMap { EntryID(bytes: Array($0)) })
     }
 
     /// The publish entry of practice `id` and every entry that names it.
@@ -313,7 +332,7 @@ extension LogStore {
             guard ids.count == 1 else { throw StoreError.ambiguous("several practices have ids starting with \(prefix); give more digits") }
             let id = EntryID(bytes: Array(first))!
             let (publish, related) = try PracticeView.entries(of: id, db: db)
-            guard let publish, let record = PracticeRules.project(publish: publish, related: related).0 else {
+            guard let publish, let record = PracticeRules.project(publish: publish, related: related, revoked: try PracticeView.revoked(of: id, db: db)).0 else {
                 throw StoreError.corrupt("practice \(id.short) is listed but its entries do not form a practice; run `c4csr audit`")
             }
             return (record, publish, related)

@@ -385,9 +385,29 @@ enum Schema {
                 """)
             for object in objects { try db.execute(sql: object["sql"]) }
         }
+        m.registerMigration("v12: membership verdicts") { db in
+            // The verdicts of docs/PROTOCOL.md §15, derived from the log and recomputed in
+            // the merge transaction whenever a membership entry, a fork or an entry of a
+            // recovered city's chains arrives: the revoked entries, and the `member` and
+            // `recover` entries that are not valid (with why). Not insert-only: a verdict
+            // may change when a member equivocates.
+            try db.execute(sql: """
+                CREATE TABLE revoked (id BLOB PRIMARY KEY CHECK (length(id) = 32)) STRICT, WITHOUT ROWID;
+                CREATE TABLE membership_invalid (
+                    id     BLOB PRIMARY KEY CHECK (length(id) = 32),
+                    reason TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX entry_membership ON entry(kind) WHERE kind IN ('vouch', 'member', 'recover');
+                -- A practice whose publish a recovery revoked is no longer one.
+                CREATE TRIGGER practice_uncounted AFTER DELETE ON practice BEGIN
+                    UPDATE city_figure SET practices = practices - 1, adopted = adopted - (OLD.adoptions > 0)
+                    WHERE publisher = OLD.publisher;
+                END;
+                """)
+        }
         return m
     }
 
     /// The newest migration this build knows.
-    static let latest = "v11: chain ids"
+    static let latest = "v12: membership verdicts"
 }

@@ -157,6 +157,69 @@ final class ErrorBox: @unchecked Sendable {
     struct History: Decodable { let entries: [Line]; let digest: String }
     struct Vector: Decodable { let network: String; let keys: [String: String]; let histories: [History] }
 
+    func history(_ v: Vector, _ n: Int) throws -> (entries: [Entry], check: SignatureCheck, membership: LogStore.Membership) {
+        let entries = try v.histories[n].entries.map { try Entry.decode(body: Array($0.body.utf8), signature: Array(Data(base64Encoded: $0.sig)!)) }
+        let founding = Dictionary(uniqueKeysWithValues: ["sofia", "milano", "nantes"].map { (CityID($0)!, CityPublicKey(base64: v.keys[$0]!)!) })
+        let verifier = EntryVerifier(keys: founding, network: v.network)
+        var fold = KeysInForce()
+        let inForce = fold.assign(entries, verifier: verifier)
+        var signers = [EntryID: CityPublicKey]()
+        for e in entries { signers[e.id] = try verifier.verify(e, inForce: inForce[e.id]!) }
+        let charter = try Charter(name: "CITIES4CSR test", founders: ["sofia", "nantes", "milano"].map { CityID($0)! })
+        #expect(charter.networkID == v.network)
+        return (entries, SignatureCheck(founding: founding, signers: signers), LogStore.Membership(charter: charter, foundingKeys: founding))
+    }
+
+    static func vector() throws -> Vector {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("C4CSRCoreTests/Fixtures/recovery-vector.json")
+        return try JSONDecoder().decode(Vector.self, from: Data(contentsOf: file))
+    }
+
+    /// The worked example through the store: the thief's retraction (sofia#2) takes effect
+    /// until the recovery arrives, which revokes it and shows the practice again; in one
+    /// batch, the same. Without a majority (history 2) the recover is invalid, its chain
+    /// revoked, and the retraction stands. Revoked entries stay in the heads and digest.
+    @Test func aRecoveryRevokesTheThiefsEntriesInTheStoreWhateverTheOrder() throws {
+        let v = try Self.vector()
+        let (entries, check, membership) = try history(v, 0)
+        let publish = try #require(entries.first { $0.kind == .publish })
+        let thief = try #require(entries.first { $0.origin.rawValue == "sofia" && $0.seq == 2 })
+        let recover = try #require(entries.first { $0.kind == .recover })
+        try withTemporaryDirectory { root in
+            let store = try LogStore(path: root.appendingPathComponent("a.sqlite").path)
+            _ = try store.merge([publish, thief], signatures: check, membership: membership)
+            #expect(try store.practices().map(\.status) == ["retracted"], "the thief's retraction, before the recovery")
+            let outcome = try store.merge(entries, signatures: check, membership: membership)
+            #expect(outcome.inserted.count == 3 && outcome.refused.isEmpty, "\(outcome.refused)")
+            #expect(try store.revokedEntries() == [thief.id] && store.invalidMembership().isEmpty)
+            #expect(try store.practices().map(\.status) == ["running"], "revoked: read as if it were not in the log")
+            #expect(try store.practice(publish.id.hex).0.versions.count == 1)
+            #expect(try store.summary().digest.hex == v.histories[0].digest)
+
+            let together = try LogStore(path: root.appendingPathComponent("b.sqlite").path)
+            _ = try together.merge(entries.reversed(), signatures: check, membership: membership)
+            #expect(try together.revokedEntries() == [thief.id] && together.practices().map(\.status) == ["running"])
+
+            // Without the charter (a node that has none) nothing is computed.
+            let blind = try LogStore(path: root.appendingPathComponent("c.sqlite").path)
+            _ = try blind.merge(entries, signatures: check)
+            #expect(try blind.revokedEntries().isEmpty)
+            _ = recover
+        }
+        let (second, check2, membership2) = try history(v, 1)
+        try withTemporaryDirectory { root in
+            let store = try LogStore(path: root.appendingPathComponent("d.sqlite").path)
+            _ = try store.merge(second, signatures: check2, membership: membership2)
+            let recover2 = try #require(second.first { $0.kind == .recover })
+            #expect(try store.revokedEntries() == [recover2.id])
+            let invalid = try store.invalidMembership()
+            #expect(invalid[recover2.id]?.contains("1 of 2") == true, "\(invalid)")
+            #expect(try store.practices().map(\.status) == ["retracted"], "no valid recovery: the old chain stands")
+            #expect(try store.summary().digest.hex == v.histories[1].digest)
+        }
+    }
+
     @Test func aLaterGenerationsChainIsInTheHeadsTheClockAndThePulls() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("C4CSRCoreTests/Fixtures/recovery-vector.json")
