@@ -221,22 +221,14 @@ final class ErrorBox: @unchecked Sendable {
     }
 
     @Test func aLaterGenerationsChainIsInTheHeadsTheClockAndThePulls() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("C4CSRCoreTests/Fixtures/recovery-vector.json")
-        let v = try JSONDecoder().decode(Vector.self, from: Data(contentsOf: file))
-        let entries = try v.histories[0].entries.map { try Entry.decode(body: Array($0.body.utf8), signature: Array(Data(base64Encoded: $0.sig)!)) }
-        let founding = Dictionary(uniqueKeysWithValues: ["sofia", "milano", "nantes"].map { (CityID($0)!, CityPublicKey(base64: v.keys[$0]!)!) })
-        let verifier = EntryVerifier(keys: founding, network: v.network)
-        var fold = KeysInForce()
-        let inForce = fold.assign(entries, verifier: verifier)
-        var signers = [EntryID: CityPublicKey]()
-        for e in entries { signers[e.id] = try verifier.verify(e, inForce: inForce[e.id]!) }
+        let v = try Self.vector()
+        let (entries, check, _) = try history(v, 0)
         let chain = CityID.chain("sofia~2")!
         let recover = try #require(entries.first { $0.origin == chain })
 
         try withTemporaryDirectory { root in
             let store = try LogStore(path: root.appendingPathComponent("store.sqlite").path)
-            let outcome = try store.merge(entries, signatures: SignatureCheck(founding: founding, signers: signers))
+            let outcome = try store.merge(entries, signatures: check)
             #expect(outcome.inserted.count == 5 && outcome.refused.isEmpty, "\(outcome.refused)")
             let summary = try store.summary()
             #expect(summary.heads.contains(Head(origin: chain, seq: 1, id: recover.id)), "\(summary.heads)")
