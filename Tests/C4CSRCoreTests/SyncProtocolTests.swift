@@ -90,8 +90,8 @@ import Testing
         #expect(try PullRequest.decode(Array(#"{"have":{}}"#.utf8)).limit == PullRequest.defaultLimit)
     }
 
-    /// Heads and version vectors are per chain (§15): a later generation's chain id is read
-    /// back; anything else with `~` is still malformed.
+    /// Heads, version vectors and fork lists are per chain (§15): a later generation's chain
+    /// id is read back; anything else with `~` is still malformed.
     @Test func headsAndPullsNameLaterGenerationsChains() throws {
         let chain = try #require(CityID.chain("sofia~2"))
         let heads = PeerHeads(city: sofia, heads: [Head(origin: chain, seq: 4, id: id1), Head(origin: sofia, seq: 9, id: id2)],
@@ -99,6 +99,8 @@ import Testing
         #expect(try PeerHeads.decode(heads.encoded) == heads)
         let pull = PullRequest(have: VectorClock([sofia: 9, chain: 4]))
         #expect(try PullRequest.decode(pull.encoded) == pull)
+        let forks = ForkList(entries: [Head(origin: chain, seq: 1, id: id1), Head(origin: chain, seq: 1, id: id2)])
+        #expect(try ForkList.decode(forks.encoded) == forks)
         for bad in ["sofia~1", "sofia~02", "sofia~1000", "~2", "sofia~"] {
             #expect(throws: SyncProtocolError.self, "\(bad)") { try PullRequest.decode(Array("{\"have\":{\"\(bad)\":1}}".utf8)) }
         }

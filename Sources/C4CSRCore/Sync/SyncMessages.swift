@@ -170,9 +170,9 @@ public struct ForkList: Sendable, Hashable {
         guard let list = o["forks"]?.arrayValue, list.count <= SyncAPI.maxHeads else { throw .malformed("forks: must be an array") }
         var out = [Head]()
         for (i, item) in list.enumerated() {
-            guard let a = item.arrayValue, a.count == 3, let c = a[0].stringValue.flatMap(CityID.init),
+            guard let a = item.arrayValue, a.count == 3, let c = a[0].stringValue.flatMap(CityID.chain),
                   let seq = a[1].intValue, seq >= 1, let s = a[2].stringValue, let id = EntryID(hex: s) else {
-                throw .malformed("forks: item \(i + 1) must be [city id, seq ≥ 1, 64 hex digits]")
+                throw .malformed("forks: item \(i + 1) must be [chain id, seq ≥ 1, 64 hex digits]")
             }
             out.append(Head(origin: c, seq: seq, id: id))
         }
