@@ -472,6 +472,12 @@ public final class City: Sendable {
     /// officers in force at the new entry's position, as every receiver will (§13).
     func sign(kind: EntryKind, payload: [String: JSONValue], author: Author? = nil, _ ctx: LocalContext, time: Int64) throws -> Entry {
         var signingKey = try requireSigner()
+        // §15: once the members recovered this city into a later generation, what this
+        // node's key signs in the old chain is revoked on every node: it signs nothing.
+        if let chain = try ctx.recoveredInto(id) {
+            throw NodeError.forbidden(
+                "the network recovered \(id) into \(chain) with a new key (docs/PROTOCOL.md §15): this node's key no longer speaks for \(id); nothing was signed")
+        }
         let top = try ctx.top(of: id)
         let state = try top.map { try ctx.stateAfter($0.id) } ?? .founding
         let inForce = state.key ?? card.publicKey

@@ -24,6 +24,14 @@ extension LogStore {
         try read { db in try Self.revoked(db) }
     }
 
+    /// Every `vouch`, `member` and `recover` entry held, in log order.
+    public func membershipEntries() throws -> [Entry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body, sig FROM entry WHERE kind IN ('vouch', 'member', 'recover') ORDER BY position")
+                .map { try Self.decode($0, bodyColumn: 0) }
+        }
+    }
+
     /// The `member` and `recover` entries held that are not valid, with why.
     public func invalidMembership() throws -> [EntryID: String] {
         try read { db in
@@ -104,5 +112,17 @@ extension LogStore {
             }
         }
         return MembershipVerdicts(charter: membership.charter, entries: facts.values, foundingKeys: membership.foundingKeys)
+    }
+}
+
+extension LocalContext {
+    /// The later generation's chain of `city` that a valid recovery opened (§15), if the
+    /// log holds one: then the key of `city`'s own chain no longer speaks for it.
+    public func recoveredInto(_ city: CityID) throws -> CityID? {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT e.origin FROM entry e WHERE e.origin > ? AND e.origin < ? AND e.seq = 1 AND e.kind = 'recover'
+            AND NOT EXISTS (SELECT 1 FROM revoked r WHERE r.id = e.id) AND NOT EXISTS (SELECT 1 FROM membership_invalid i WHERE i.id = e.id)
+            """), arguments: [city.rawValue + "~", city.rawValue + "\u{7f}"])
+        return rows.compactMap { CityID.chain($0[0]) }.max { $0.generation < $1.generation }
     }
 }

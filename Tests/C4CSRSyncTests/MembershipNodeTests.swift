@@ -95,6 +95,15 @@ import Testing
                 #expect(audit.findings.map(\.code) == ["revoked"] && audit.findings[0].severity == .violation, "\(x.id): \(audit.findings)")
                 #expect(audit.findings.first?.entry?.hasPrefix("aa#2 ") == true, "\(audit.findings)")
             }
+            // The old key's node, once the recovery reached it, signs nothing more (what it
+            // signed would only be revoked: an ack it owed would be written again and again).
+            do {
+                _ = try a.publish(practice("after the recovery"))
+                Issue.record("the old key's node signed after the recovery")
+            } catch let e as NodeError {
+                #expect(e.kind == .forbidden && e.message.contains("recovered aa into aa~2"), "\(e)")
+            }
+            #expect(try a.store.count() == b.store.count())
             // A kept verdict edited behind the node's back is tampering.
             let shell = Process()
             shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")

@@ -45,14 +45,16 @@ struct SimulationTests {
         #expect(failures.isEmpty, "failing seeds: \(failures)")
         // The faults really happened (a simulation that never drops anything proves little).
         #expect(stats.dropped > 0 && stats.duplicated > 0 && stats.delayed > 0 && stats.crashes > 0 && stats.partitions > 0 && stats.erasures > 0, "\(stats)")
+        #expect(stats.thefts > 0 && stats.vouches > 0 && stats.recoveries > 0 && stats.revoked > 0, "\(stats)")
         print("simulation: \(Self.seeds.count) seeds × \(nodes) nodes × \(steps) steps: \(stats)")
     }
 }
 
 struct SimStats: CustomStringConvertible {
     var entries = 0, rounds = 0, failedRounds = 0, blocked = 0, dropped = 0, duplicated = 0, delayed = 0, reordered = 0, truncated = 0
-    var crashes = 0, partitions = 0, settleSweeps = 0, erasures = 0
+    var crashes = 0, partitions = 0, settleSweeps = 0, erasures = 0, thefts = 0, vouches = 0, recoveries = 0, revoked = 0
     mutating func add(_ o: SimStats) {
+        thefts += o.thefts; vouches += o.vouches; recoveries += o.recoveries; revoked += o.revoked
         entries += o.entries; rounds += o.rounds; failedRounds += o.failedRounds; blocked += o.blocked; dropped += o.dropped
         duplicated += o.duplicated; delayed += o.delayed; reordered += o.reordered; truncated += o.truncated
         crashes += o.crashes; partitions += o.partitions; settleSweeps += o.settleSweeps; erasures += o.erasures
@@ -61,7 +63,8 @@ struct SimStats: CustomStringConvertible {
         "\(entries) entries, \(rounds) rounds (\(failedRounds) failed by faults), \(blocked) blocked by partitions or crashes, "
             + "\(dropped) messages dropped, \(duplicated) duplicated, "
             + "\(delayed) delayed, \(reordered) reordered, \(truncated) truncated, \(crashes) crashes, \(partitions) partitions, "
-            + "\(settleSweeps) settling sweeps, \(erasures) erasures"
+            + "\(settleSweeps) settling sweeps, \(erasures) erasures, \(thefts) stolen keys, \(vouches) vouches, "
+            + "\(recoveries) recoveries, \(revoked) revoked entries"
     }
 }
 
@@ -95,12 +98,16 @@ final class Simulation: @unchecked Sendable {
             made.append(try City.create(
                 at: dir, card: PeerCard(city: id, name: id.rawValue, localName: id.rawValue, country: "EU", language: "en"), now: now.read))
         }
+        // Every city holds the network's charter (§15): members can recover a city.
+        let charter = try Charter(name: "Simulated network", founders: made.map(\.id))
         for a in made {
             for b in made where a.id != b.id {
                 try Data(b.card.toml.utf8).write(to: a.directory.peersDirectory.appendingPathComponent("\(b.id).toml"))
             }
+            try Data(charter.toml.utf8).write(to: a.directory.peersDirectory.appendingPathComponent("network.toml"))
             a.reloadPeers()
         }
+        self.charter = charter
         self.dirs = dirs
         cities = made
         group = Array(repeating: 0, count: nodes)
@@ -108,6 +115,12 @@ final class Simulation: @unchecked Sendable {
     }
 
     let simClock: SimClock
+    let charter: Charter
+    /// A stolen key (§15): the victim's node goes on writing with it (the thief, before,
+    /// during and after the recovery); the other members vouch for a new key standing by
+    /// the victim's entry at the theft; once one of them holds a majority of vouches, the
+    /// victim's officers open its next generation with the new key.
+    var theft: (victim: Int, motion: Motion, key: CitySigningKey, vouched: Set<Int>, recovered: Bool)?
 
     func destroy() { try? FileManager.default.removeItem(at: root) }
 
@@ -121,10 +134,14 @@ final class Simulation: @unchecked Sendable {
             deliverDue()
             let roll = random(100)
             switch roll {
-            case 0..<25: try localWrite()
+            case 0..<25:
+                do { try localWrite() } catch let e as NodeError where e.kind == .forbidden && e.message.contains("recovered") {
+                    // The victim's old node once its recovery reached it: it signs nothing.
+                }
             case 25..<85: await randomRound()
             case 85..<90: reshapePartitions()
             case 90..<94: try crashOrRestart()
+            case 94..<96: try stealVouchOrRecover()
             default: await randomRound()
             }
             if step % 50 == 0 { try checkCausalClosure() }
@@ -178,6 +195,49 @@ final class Simulation: @unchecked Sendable {
         r.contentRound = contentRound || chance(10)
         let report = await r.run()
         if !report.succeeded { stats.failedRounds += 1 }
+    }
+
+    /// The theft, then a vouch by one more member, then the recovery once a member holds a
+    /// majority of vouches (more than half of the members other than the victim).
+    func stealVouchOrRecover() throws {
+        guard let t = theft else {
+            let v = random(cities.count)
+            guard let victim = cities[v], let top = try victim.localHeads().heads.first(where: { $0.origin == victim.id }) else { return }
+            let key = CitySigningKey()
+            let motion = Motion.recover(.init(city: victim.id, generation: 2, key: key.publicKey, lastSeq: top.seq, lastID: top.id))
+            theft = (v, motion, key, [], false)
+            stats.thefts += 1
+            return
+        }
+        guard !t.recovered, case .recover(let r) = t.motion else { return }
+        let others = cities.indices.filter { $0 != t.victim }
+        // A member that holds the entry the motion stands by vouches.
+        let yet = others.filter { !t.vouched.contains($0) }
+        if !yet.isEmpty, let city = cities[yet[random(yet.count)]],
+           try city.store.contains(r.lastID!) {
+            _ = try city.vouch(t.motion)
+            theft?.vouched.insert(cities.firstIndex { $0?.id == city.id }!)
+            stats.vouches += 1
+        }
+        // A member holding a majority of the vouches (and the entry stood by) carries the
+        // recover entry, signed by the new key, into the log.
+        for i in others {
+            guard let city = cities[i] else { continue }
+            let heads = try city.localHeads().heads
+            var clock = VectorClock(Dictionary(heads.map { ($0.origin, $0.seq) }, uniquingKeysWith: max))
+            let held = try city.store.membershipEntries().filter { $0.membership?.statement == .vouch(t.motion) }.count
+            guard 2 * held > others.count, clock[r.city] >= r.lastSeq else { continue }
+            clock[r.newChain] = 1
+            let recover = try EntryDraft(
+                origin: r.newChain, seq: 1, prev: nil, clock: clock, time: simClock.read(), kind: .recover,
+                payload: MembershipStatement.recover(r).payload(network: charter.networkID)
+            ).sign(with: t.key)
+            let report = try city.receive([(recover.body, recover.signature)])
+            guard report.inserted == 1 else { throw SimFault(description: "\(city.id) refused the recover: \(report.invalid) \(report.outcome.refused)") }
+            theft?.recovered = true
+            stats.recoveries += 1
+            return
+        }
     }
 
     /// Splits the network in two (one time in three) or heals it.
@@ -248,7 +308,8 @@ final class Simulation: @unchecked Sendable {
         let all = cities.map { $0! }
         let heads = try all.map { try $0.localHeads() }
         guard Set(heads.map(\.digest)).count == 1 else {
-            throw SimFault(description: "did not converge: \(heads.map { "\($0.city) \($0.entries) \($0.digest.prefix(8))" })")
+            let tops = heads.map { h in h.heads.map { "\($0.origin)#\($0.seq)" }.sorted().joined(separator: " ") }
+            throw SimFault(description: "did not converge: \(heads.map { "\($0.city) \($0.entries) \($0.digest.prefix(8))" }) heads: \(tops)")
         }
         var exports = [String]()
         for city in all {
@@ -258,6 +319,20 @@ final class Simulation: @unchecked Sendable {
             exports.append(text)
         }
         guard Set(exports).count == 1 else { throw SimFault(description: "equal digests but different merged logs") }
+        // The verdicts (§15) and what every city shows of every practice are the same
+        // everywhere, whatever order the theft, the vouches and the recovery arrived in.
+        let revoked = try all.map { try $0.store.revokedEntries() }
+        guard Set(revoked).count == 1 else { throw SimFault(description: "different revoked entries: \(revoked.map(\.count))") }
+        let shown = try all.map { try $0.store.practices().map { "\($0.id.short) \($0.status) \($0.versions) \($0.adoptions) \($0.conflict)" } }
+        guard Set(shown).count == 1 else { throw SimFault(description: "equal logs but different practices shown") }
+        if let t = theft, t.recovered, case .recover(let r) = t.motion {
+            // What the thief wrote after the entry the members stood by is revoked everywhere.
+            let top = try all[0].store.summary().heads.filter { $0.origin == r.city }.map(\.seq).max() ?? 0
+            guard top <= r.lastSeq || !revoked[0].isEmpty else {
+                throw SimFault(description: "\(r.city) wrote up to seq \(top) after the recovery stood by seq \(r.lastSeq), and nothing is revoked")
+            }
+        }
+        stats.revoked += revoked[0].count
         for city in all {
             let report = try city.audit()
             guard report.errors.isEmpty else { throw SimFault(description: "\(city.id) audit: \(report.errors)") }
@@ -272,10 +347,12 @@ final class Simulation: @unchecked Sendable {
             }
         }
         // Every erasure is confirmed by every city, and no city holds what it erased.
-        let members = Set(all.map(\.id))
+        // (A recovered city confirms from its new generation's chain, which no node of this
+        // simulation writes yet: its old node signs nothing after the recovery.)
+        let members = Set(all.map(\.id)).subtracting(theft?.recovered == true ? [all[theft!.victim].id] : [])
         for city in all {
             for (practice, e) in try city.store.erasures() {
-                guard Set(e.confirmedBy) == members else {
+                guard members.isSubset(of: Set(e.confirmedBy)) else {
                     throw SimFault(description: "\(city.id): erasure \(e.entry.short) of \(practice.short) confirmed by \(e.confirmedBy) only")
                 }
                 for pair in e.erased where try city.store.contents(of: [pair.entry]).contains(where: { $0.field == pair.field }) {
