@@ -182,6 +182,13 @@ class RecoveryTests(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("give the network's charter (--charter network.toml", out)
 
+    def test_the_charter_beside_the_cards_is_read_as_a_node_reads_it(self):
+        (self.cards / "network.toml").write_text(self.charter.read_text())
+        h = self.v["histories"][0]
+        code, out = self.verify(h["entries"], charter=False, digest=h["digest"])
+        self.assertEqual(code, 0, out)
+        self.assertIn(f"revoked: sofia#2 {h['revoked'][0][:12]}", out)
+
     def test_a_recover_signed_by_another_key_than_it_names_fails(self):
         h = self.v["histories"][0]
         recover = next(e for e in h["entries"] if '"kind":"recover"' in e["body"])

@@ -361,8 +361,11 @@ def main():
     ap.add_argument("--cards", action="append", default=[], help="a directory of peer cards (*.toml)")
     ap.add_argument("--expect-digest", help="fail unless the recomputed digest (full or 16-digit prefix) equals this")
     ap.add_argument("--charter", help="the network's charter (network.toml, section 15): needed for vouch, member and "
-                                      "recover entries and for chains of later generations (sofia~2)")
+                                      "recover entries and for chains of later generations (sofia~2); by default the "
+                                      "network.toml of the first --cards directory that has one, as a node reads it")
     args = ap.parse_args()
+    if args.charter is None:
+        args.charter = next((str(p) for d in args.cards if (p := pathlib.Path(d, "network.toml")).is_file()), None)
     keys, written_keys = load_keys(args.cards)
     founders, network = read_charter(args.charter) if args.charter else (None, None)
     links = {}       # id -> (origin, seq, prev), with a charter (section 15's walks)
