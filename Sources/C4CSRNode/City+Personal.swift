@@ -84,7 +84,7 @@ extension City {
         guard store.checkpointCompletely() else { return [] }  // a reader holds the old WAL: the next round tries again
         let time = now()
         do {
-            return try store.append(count: owed.count, keys: LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey, membership: membership)) { ctx, i in
+            return try store.append(count: owed.count, keys: localKeys()) { ctx, i in
                 try self.sign(kind: .ack, payload: Acknowledgement(erase: owed[i].erasure, practice: owed[i].practice).payload, ctx, time: time)
             }
         } catch let e as StoreError {

@@ -510,8 +510,9 @@ public final class City: Sendable {
             "\(directory.signingKeyFile.path) is not \(city)'s key in force here (this log names \(inForce.map { String($0.base64.prefix(12)) + "…" } ?? "none")); nothing was signed. Either the file is a copy of a key a rotation replaced (after `c4csr key rotate` the new key is that file, and an old key signs nothing), or this store lacks the rotation that put the file's key in force (a store restored from a backup older than the rotation: `c4csr sync` brings it back)")
     }
 
-    /// The founding key (this city's card) and the key this node signs with.
-    private func localKeys() throws -> LocalKeys {
+    /// The founding key (this city's card), the key this node signs with, and what the
+    /// verdicts of §15 are computed against: what every local write goes through.
+    func localKeys() throws -> LocalKeys {
         LocalKeys(founding: card.publicKey, signer: try requireSigner().publicKey, membership: membership)
     }
 
@@ -528,20 +529,8 @@ public final class City: Sendable {
             throw NodeError.invalidInput("\(id) cannot vouch for a motion about itself: the other members decide (§15); nothing was signed")
         }
         let time = now()
-        var preview: Entry?
-        do {
-            return try store.append(keys: localKeys()) { ctx in
-                let entry = try self.sign(kind: .vouch, payload: MembershipStatement.vouch(motion).payload(network: charter.networkID), ctx, time: time)
-                if dryRun {
-                    preview = entry
-                    throw DryRun()
-                }
-                return entry
-            }
-        } catch is DryRun {
-            return preview!
-        } catch let e as StoreError {
-            throw NodeError.io(e.description)
+        return try appendEntry(dryRun: dryRun) { ctx in
+            try self.sign(kind: .vouch, payload: MembershipStatement.vouch(motion).payload(network: charter.networkID), ctx, time: time)
         }
     }
 
